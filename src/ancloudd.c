@@ -1,1 +1,215 @@
-int main(void) { return 0; }
+/* ancloudd: the composition root. Config → loop → modules → run → orderly shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "app.h"
+#include "base/config.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/token.h"
+#include "http/server.h"
+
+#define EXIT_CONFIG 2
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: ancloudd [-c FILE] [--check-config] [--print-config]\n"
+                 "  -c, --config FILE   read ancloud.conf from FILE (default: embedded defaults)\n"
+                 "      --check-config  validate the configuration and exit (0 ok, 2 invalid)\n"
+                 "      --print-config  print every key with its default and exit\n"
+                 "  -h, --help          this help\n"
+                 "  -V, --version       print the version\n");
+}
+
+static int load_config(struct anc_config *cfg, const char *path)
+{
+    char err[600];
+    anc_config_defaults(cfg);
+    if (!path)
+        return 0;
+    int r = anc_config_load(cfg, path, err, sizeof(err));
+    if (r < 0)
+        fprintf(stderr, "ancloudd: %s\n", err);
+    return r;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void on_http_closed(void *arg)
+{
+    struct anc_app *app = arg;
+    app->http = NULL;
+    uv_close((uv_handle_t *)&app->sig_int, on_handle_closed);
+    uv_close((uv_handle_t *)&app->sig_term, on_handle_closed);
+    uv_close((uv_handle_t *)&app->sig_hup, on_handle_closed);
+}
+
+/* Order matters: stop accepting, let connections finish or close them, then close the rest. */
+static void app_stop(struct anc_app *app, const char *why)
+{
+    if (app->stopping)
+        return;
+    app->stopping = 1;
+    anc_info("%s: shutting down", why);
+    anc_http_server_close(app->http, on_http_closed, app);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+    app_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_reload_signal(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    struct anc_app *app = h->data;
+    struct anc_config next;
+    char restart[512];
+
+    if (!app->config_path) {
+        anc_info("SIGHUP: running on embedded defaults, nothing to re-read");
+        return;
+    }
+    if (load_config(&next, app->config_path) < 0) {
+        anc_error("SIGHUP: %s is invalid; keeping the running configuration", app->config_path);
+        return;
+    }
+    /* The token may have been generated at start; an empty one in the file means "keep it". */
+    if (!next.token[0])
+        memcpy(next.token, app->cfg.token, sizeof(next.token));
+    anc_config_diff(&app->cfg, &next, restart, sizeof(restart));
+    anc_log_set_level((enum anc_log_level)next.log_level);
+    app->cfg.log_level = next.log_level;
+    app->cfg.max_connections = next.max_connections;
+    app->cfg.max_body_kib = next.max_body_kib;
+    app->cfg.max_sessions = next.max_sessions;
+    anc_info("SIGHUP: reloaded %s (log level %s)%s%s", app->config_path,
+             anc_log_level_name((enum anc_log_level)next.log_level),
+             restart[0] ? "; these changes need a restart: " : "", restart);
+}
+
+static int setup_signals(struct anc_app *app)
+{
+    uv_signal_t *hs[] = {&app->sig_int, &app->sig_term, &app->sig_hup};
+    int nums[] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(app->loop, hs[i]);
+        hs[i]->data = app;
+        int r = uv_signal_start(hs[i], i == 2 ? on_reload_signal : on_stop_signal, nums[i]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int prepare_state(struct anc_app *app)
+{
+    bool generated;
+    int r = anc_mkdir_p(app->cfg.state_dir, 0700);
+    if (r < 0) {
+        anc_error("cannot create state_dir %s: %s", app->cfg.state_dir, strerror(-r));
+        return r;
+    }
+    r = anc_token_ensure(app->cfg.token, sizeof(app->cfg.token), app->cfg.state_dir, &generated);
+    if (r < 0) {
+        anc_error("cannot read or create %s/token: %s", app->cfg.state_dir, strerror(-r));
+        return r;
+    }
+    if (generated)
+        anc_info("generated a new API token in %s/token", app->cfg.state_dir);
+    return 0;
+}
+
+static int run(struct anc_app *app)
+{
+    int r = setup_signals(app);
+    if (r < 0) {
+        anc_error("signals: %s", uv_strerror(r));
+        return 1;
+    }
+    r = anc_http_server_start(&app->http, app);
+    if (r < 0) {
+        anc_error("cannot listen on %s: %s", app->cfg.listen, uv_strerror(r));
+        app->stopping = 1;
+        on_http_closed(app);
+        uv_run(app->loop, UV_RUN_DEFAULT);
+        return 1;
+    }
+    printf("ancloudd %s listening: open http://%s/#token=%s\n", ANC_VERSION,
+           anc_http_server_address(app->http), app->cfg.token);
+    fflush(stdout);
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
+        {"print-config", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+    };
+    struct anc_app app = {0};
+    bool check_only = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            app.config_path = optarg;
+            break;
+        case 'C':
+            check_only = true;
+            break;
+        case 'P':
+            anc_config_print_defaults(stdout);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("ancloudd %s\n", ANC_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_CONFIG;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return EXIT_CONFIG;
+    }
+    if (load_config(&app.cfg, app.config_path) < 0)
+        return EXIT_CONFIG;
+    if (check_only) {
+        printf("%s: ok\n", app.config_path ? app.config_path : "(embedded defaults)");
+        return 0;
+    }
+    anc_log_set_level((enum anc_log_level)app.cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    if (prepare_state(&app) < 0)
+        return 1;
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    app.loop = &loop;
+    app.started_ms = uv_now(&loop);
+    int status = run(&app);
+
+    int r = uv_loop_close(&loop);
+    if (r != 0) {
+        anc_error("loop did not close cleanly: %s", uv_strerror(r));
+        uv_print_all_handles(&loop, stderr);
+        return 1;
+    }
+    anc_info("loop closed cleanly");
+    return status;
+}

@@ -1,0 +1,20 @@
+/* The daemon's composition root state, shared by the modules' loop-thread glue. Everything here
+ * lives on the loop thread. */
+#pragma once
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/config.h"
+
+struct anc_http_server;
+
+struct anc_app {
+    uv_loop_t *loop;
+    struct anc_config cfg;
+    const char *config_path;  /* NULL: embedded defaults only */
+    uint64_t started_ms;      /* uv_now() at start, for uptime */
+    struct anc_http_server *http;
+    uv_signal_t sig_int, sig_term, sig_hup;
+    int stopping;
+};

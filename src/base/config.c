@@ -1,0 +1,426 @@
+#include "base/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+#ifndef ANC_DEFAULT_WEB_DIR
+#define ANC_DEFAULT_WEB_DIR "/usr/share/ancloud/web"
+#endif
+
+enum key_type { T_STR, T_INT, T_LOGLEVEL, T_HOSTPORT, T_IP_LIST, T_STR_LIST, T_PRESET };
+
+/* The single table of keys: parsing, defaults, documentation and reload all come from it. */
+struct key {
+    const char *section;
+    const char *name;
+    enum key_type type;
+    size_t offset;   /* into struct anc_config */
+    size_t size;     /* of a string field (or of one list item) */
+    size_t count_off; /* list fields: offset of the item count */
+    long min, max;   /* T_INT bounds */
+    const char *def; /* default, as written in the file */
+    bool live;       /* applied by SIGHUP without a restart */
+    const char *doc;
+};
+
+#define STR(sec, key, field, def, live, doc)                                                       \
+    {sec, key, T_STR, offsetof(struct anc_config, field), sizeof(((struct anc_config *)0)->field), \
+     0, 0, 0, def, live, doc}
+#define INT(sec, key, field, lo, hi, def, live, doc)                                               \
+    {sec, key, T_INT, offsetof(struct anc_config, field), 0, 0, lo, hi, def, live, doc}
+#define LIST(sec, key, type, field, count, doc)                                                    \
+    {sec, key, type, offsetof(struct anc_config, field),                                           \
+     sizeof(((struct anc_config *)0)->field[0]), offsetof(struct anc_config, count), 0, 0, "",     \
+     false, doc}
+
+static const struct key keys[] = {
+    {"server", "listen", T_HOSTPORT, offsetof(struct anc_config, listen),
+     sizeof(((struct anc_config *)0)->listen), 0, 0, 0, "127.0.0.1:8080", false,
+     "address:port the HTTP server listens on (IPv6 as [::1]:8080; port 0 = ephemeral)"},
+    STR("server", "token", token, "", false,
+        "API bearer token; empty = generate one, keep it 0600 in state_dir/token, print it at start"),
+    STR("server", "web_dir", web_dir, ANC_DEFAULT_WEB_DIR, false, "static files of the web client"),
+    INT("server", "max_connections", max_connections, 1, 100000, "1024", true,
+        "HTTP connections at once; one more is answered 503 and closed"),
+    INT("server", "max_body_kib", max_body_kib, 1, 1048576, "1024", true,
+        "largest request body in KiB; larger is answered 413"),
+    STR("paths", "state_dir", state_dir, "/var/lib/ancloud", false,
+        "instance records, certificate, token"),
+    STR("paths", "run_dir", run_dir, "/run/ancloud", false,
+        "runtime files: framebuffers, X sockets, mountpoints"),
+    STR("paths", "image_dir", image_dir, "/var/lib/ancloud/images", false,
+        "squashfs guest images (<name>.img)"),
+    {"log", "level", T_LOGLEVEL, offsetof(struct anc_config, log_level), 0, 0, 0, 0, "info", true,
+     "error | warn | info | debug"},
+    INT("rtc", "udp_port", udp_port, 0, 65535, "8443", false,
+        "the one UDP port that serves every WebRTC session (0 = ephemeral)"),
+    LIST("rtc", "public_ip", T_IP_LIST, public_ip, n_public_ip,
+         "address advertised as an ICE candidate; repeat the key for several; "
+         "none = the listen address, or every local address when listening on 0.0.0.0"),
+    LIST("rtc", "ice_servers", T_STR_LIST, ice_servers, n_ice_servers,
+         "STUN/TURN URL handed to clients (WHEP Link header); repeatable"),
+    INT("rtc", "max_sessions", max_sessions, 1, 10000, "64", true,
+        "viewer sessions at once; one more is answered 503"),
+    INT("rtc", "max_message_kib", max_message_kib, 1, 1024, "256",
+        false, "data-channel max-message-size in KiB"),
+    INT("stream", "fps", fps, 1, 120, "30", false, "capture rate when an instance sets none"),
+    INT("stream", "encoder_threads", encoder_threads, 0, 256, "0", false,
+        "encoder pool threads; 0 = one per core"),
+    {"stream", "preset", T_PRESET, offsetof(struct anc_config, preset),
+     sizeof(((struct anc_config *)0)->preset), 0, 0, 0, "ultrafast", false,
+     "x264 preset: ultrafast superfast veryfast faster fast medium"},
+    INT("stream", "bitrate_kbps", bitrate_kbps, 100, 100000, "4000", false,
+        "start bitrate of a stream when an instance sets none"),
+    INT("stream", "min_bitrate_kbps", min_bitrate_kbps, 50, 100000, "300", false,
+        "lowest bitrate receiver estimates (REMB) may push a stream to"),
+    INT("stream", "max_bitrate_kbps", max_bitrate_kbps, 100, 200000, "8000", false,
+        "highest bitrate receiver estimates (REMB) may raise a stream to"),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                      "medium"};
+
+static const struct key *find_key(const char *section, const char *name)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool known_section(const char *section)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+static int parse_int(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end != '\0')
+        return -EINVAL;
+    if (n < lo || n > hi)
+        return -ERANGE;
+    *out = n;
+    return 0;
+}
+
+/* host:port, [v6]:port; the host must be a numeric address. */
+static int check_hostport(const char *v)
+{
+    char host[128];
+    const char *colon;
+    if (v[0] == '[') {
+        const char *close = strchr(v, ']');
+        if (!close || close[1] != ':')
+            return -EINVAL;
+        snprintf(host, sizeof(host), "%.*s", (int)(close - v - 1), v + 1);
+        colon = close + 1;
+    } else {
+        colon = strrchr(v, ':');
+        if (!colon)
+            return -EINVAL;
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - v), v);
+    }
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
+        return -EINVAL;
+    long port;
+    return parse_int(colon + 1, 0, 65535, &port);
+}
+
+static int set_value(struct anc_config *c, const struct key *k, const char *v, const char **why)
+{
+    char *field = (char *)c + k->offset;
+    long n;
+    int r;
+
+    switch (k->type) {
+    case T_STR:
+    case T_PRESET:
+        if (strlen(v) >= k->size) {
+            *why = "value too long";
+            return -EINVAL;
+        }
+        if (k->type == T_PRESET) {
+            bool ok = false;
+            for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+                ok = ok || strcmp(v, presets[i]) == 0;
+            if (!ok) {
+                *why = "not an x264 preset (ultrafast superfast veryfast faster fast medium)";
+                return -EINVAL;
+            }
+        }
+        strcpy(field, v);
+        return 0;
+    case T_INT:
+        r = parse_int(v, k->min, k->max, &n);
+        if (r < 0) {
+            *why = r == -ERANGE ? "out of range" : "not an integer";
+            return r;
+        }
+        *(int *)field = (int)n;
+        return 0;
+    case T_LOGLEVEL:
+        r = anc_log_level_parse(v);
+        if (r < 0) {
+            *why = "expected error, warn, info or debug";
+            return r;
+        }
+        *(int *)field = r;
+        return 0;
+    case T_HOSTPORT:
+        if (strlen(v) >= k->size || check_hostport(v) < 0) {
+            *why = "expected numeric-address:port, e.g. 127.0.0.1:8080 or [::1]:8080";
+            return -EINVAL;
+        }
+        strcpy(field, v);
+        return 0;
+    case T_IP_LIST:
+    case T_STR_LIST: {
+        int *count = (int *)((char *)c + k->count_off);
+        unsigned char buf[16];
+        if (*count >= ANC_CONFIG_MAX_LIST) {
+            *why = "too many values (at most 8)";
+            return -E2BIG;
+        }
+        if (strlen(v) == 0 || strlen(v) >= k->size) {
+            *why = "empty or too long";
+            return -EINVAL;
+        }
+        if (k->type == T_IP_LIST && inet_pton(AF_INET, v, buf) != 1 &&
+            inet_pton(AF_INET6, v, buf) != 1) {
+            *why = "not a numeric IPv4 or IPv6 address";
+            return -EINVAL;
+        }
+        if (k->type == T_STR_LIST && strncmp(v, "stun:", 5) != 0 && strncmp(v, "turn:", 5) != 0 &&
+            strncmp(v, "turns:", 6) != 0) {
+            *why = "expected a stun:, turn: or turns: URL";
+            return -EINVAL;
+        }
+        strcpy(field + (size_t)*count * k->size, v);
+        (*count)++;
+        return 0;
+    }
+    }
+    *why = "internal: unknown key type";
+    return -EINVAL;
+}
+
+void anc_config_defaults(struct anc_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const char *why;
+        if (keys[i].type != T_IP_LIST && keys[i].type != T_STR_LIST)
+            set_value(c, &keys[i], keys[i].def, &why);
+    }
+}
+
+/* inih calls our reader once per line, so the handler knows the line it is called for. */
+struct parse_state {
+    struct anc_config *c;
+    const char *name;
+    const char *text; /* string input, or NULL for a FILE */
+    FILE *file;
+    int line;
+    int err_line;
+    char *err;
+    size_t errlen;
+    /* Lists named in this file replace the defaults (and earlier values) on the first use. */
+    bool list_seen[N_KEYS];
+};
+
+static char *reader(char *str, int num, void *stream)
+{
+    struct parse_state *ps = stream;
+    ps->line++;
+    if (ps->file)
+        return fgets(str, num, ps->file);
+    if (!*ps->text)
+        return NULL;
+    const char *nl = strchr(ps->text, '\n');
+    size_t n = nl ? (size_t)(nl - ps->text + 1) : strlen(ps->text);
+    if (n > (size_t)num - 1) {
+        /* inih treats a line longer than its buffer as an error on that line. */
+        n = (size_t)num - 1;
+    }
+    memcpy(str, ps->text, n);
+    str[n] = '\0';
+    ps->text += n;
+    return str;
+}
+
+static void set_error(struct parse_state *ps, const char *fmt, const char *a, const char *b)
+{
+    if (ps->err_line)
+        return;
+    ps->err_line = ps->line;
+    char msg[512];
+    snprintf(msg, sizeof(msg), fmt, a, b);
+    snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->name, ps->line, msg);
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_state *ps = user;
+    if (!known_section(section)) {
+        set_error(ps, "unknown section [%s]%s", section, "");
+        return 0;
+    }
+    const struct key *k = find_key(section, name);
+    if (!k) {
+        set_error(ps, "unknown key \"%s\" in [%s]", name, section);
+        return 0;
+    }
+    size_t idx = (size_t)(k - keys);
+    if ((k->type == T_IP_LIST || k->type == T_STR_LIST) && !ps->list_seen[idx]) {
+        ps->list_seen[idx] = true;
+        *(int *)((char *)ps->c + k->count_off) = 0;
+    }
+    const char *why = "";
+    if (set_value(ps->c, k, value, &why) < 0) {
+        char full[96];
+        snprintf(full, sizeof(full), "%s.%s", section, name);
+        set_error(ps, "%s: %s", full, why);
+        return 0;
+    }
+    return 1;
+}
+
+/* inih calls no handler for a section without keys, so section headers are checked here. */
+static void check_section_line(struct parse_state *ps, const char *line)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (*line != '[')
+        return;
+    const char *end = strchr(line, ']');
+    if (!end)
+        return; /* inih reports it as a syntax error */
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)(end - line - 1), line + 1);
+    if (!known_section(name))
+        set_error(ps, "unknown section [%s]%s", name, "");
+}
+
+static char *checking_reader(char *str, int num, void *stream)
+{
+    char *r = reader(str, num, stream);
+    if (r)
+        check_section_line(stream, r);
+    return r;
+}
+
+static int finish(struct parse_state *ps, int ret)
+{
+    if (ret > 0 && (!ps->err_line || ret < ps->err_line)) {
+        snprintf(ps->err, ps->errlen, "%s:%d: syntax error: expected [section] or key = value",
+                 ps->name, ret);
+        return -EINVAL;
+    }
+    if (ret < 0) {
+        snprintf(ps->err, ps->errlen, "%s: out of memory while parsing", ps->name);
+        return -ENOMEM;
+    }
+    if (ps->err_line)
+        return -EINVAL;
+    if (ps->c->min_bitrate_kbps > ps->c->max_bitrate_kbps) {
+        snprintf(ps->err, ps->errlen, "%s: stream.min_bitrate_kbps (%d) exceeds max_bitrate_kbps (%d)",
+                 ps->name, ps->c->min_bitrate_kbps, ps->c->max_bitrate_kbps);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int anc_config_load_string(struct anc_config *c, const char *text, const char *name, char *err,
+                           size_t errlen)
+{
+    struct parse_state ps = {.c = c, .name = name, .text = text, .err = err, .errlen = errlen};
+    int ret = ini_parse_stream(checking_reader, &ps, handler, &ps);
+    return finish(&ps, ret);
+}
+
+int anc_config_load(struct anc_config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int r = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(-r));
+        return r;
+    }
+    struct parse_state ps = {.c = c, .name = path, .file = f, .err = err, .errlen = errlen};
+    int ret = ini_parse_stream(checking_reader, &ps, handler, &ps);
+    fclose(f);
+    return finish(&ps, ret);
+}
+
+static bool field_equal(const struct anc_config *a, const struct anc_config *b, const struct key *k)
+{
+    size_t len;
+    switch (k->type) {
+    case T_INT:
+    case T_LOGLEVEL:
+        len = sizeof(int);
+        break;
+    case T_IP_LIST:
+    case T_STR_LIST:
+        if (*(const int *)((const char *)a + k->count_off) !=
+            *(const int *)((const char *)b + k->count_off))
+            return false;
+        len = k->size * ANC_CONFIG_MAX_LIST;
+        break;
+    default:
+        len = k->size;
+        break;
+    }
+    return memcmp((const char *)a + k->offset, (const char *)b + k->offset, len) == 0;
+}
+
+void anc_config_diff(const struct anc_config *old, const struct anc_config *new_, char *restart,
+                     size_t restart_len)
+{
+    size_t used = 0;
+    restart[0] = '\0';
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (keys[i].live || field_equal(old, new_, &keys[i]))
+            continue;
+        int n = snprintf(restart + used, restart_len - used, "%s%s.%s", used ? ", " : "",
+                         keys[i].section, keys[i].name);
+        if (n < 0 || (size_t)n >= restart_len - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+void anc_config_print_defaults(FILE *out)
+{
+    const char *section = "";
+    fprintf(out, "# ancloud.conf: every key with its embedded default.\n"
+                 "# Keys marked (live) are applied on SIGHUP; the others need a restart.\n");
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const struct key *k = &keys[i];
+        if (strcmp(section, k->section) != 0) {
+            section = k->section;
+            fprintf(out, "\n[%s]\n", section);
+        }
+        fprintf(out, "; %s%s\n", k->doc, k->live ? " (live)" : "");
+        if (k->type == T_IP_LIST || k->type == T_STR_LIST)
+            fprintf(out, ";%s =\n", k->name);
+        else
+            fprintf(out, "%s = %s\n", k->name, k->def);
+    }
+}

@@ -1,0 +1,59 @@
+/* ancloud.conf: an INI file read with inih. Every key has an embedded default, so a daemon with
+ * no file runs; an unknown section or key, or a bad value, is an error naming file:line and key. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define ANC_CONFIG_MAX_LIST 8
+
+struct anc_config {
+    /* [server] */
+    char listen[128];          /* host:port of the HTTP server */
+    char token[256];           /* API bearer token; empty: generated and kept in state_dir */
+    char web_dir[PATH_MAX];    /* static files of the web client */
+    int max_connections;       /* HTTP connections at once; beyond: 503 */
+    int max_body_kib;          /* request body limit; beyond: 413 */
+    /* [paths] */
+    char state_dir[PATH_MAX];  /* records, certificate, token */
+    char run_dir[PATH_MAX];    /* per-instance runtime files */
+    char image_dir[PATH_MAX];  /* squashfs guest images */
+    /* [log] */
+    int log_level;             /* enum anc_log_level */
+    /* [rtc] */
+    int udp_port;              /* the one UDP port for every WebRTC session; 0: ephemeral */
+    char public_ip[ANC_CONFIG_MAX_LIST][64];
+    int n_public_ip;
+    char ice_servers[ANC_CONFIG_MAX_LIST][256];
+    int n_ice_servers;
+    int max_sessions;
+    int max_message_kib;       /* data-channel max-message-size */
+    /* [stream] */
+    int fps;
+    int encoder_threads;       /* 0: one per core */
+    char preset[32];
+    int bitrate_kbps;
+    int min_bitrate_kbps;
+    int max_bitrate_kbps;
+};
+
+/* Fills *c with the embedded defaults. */
+void anc_config_defaults(struct anc_config *c);
+
+/* Reads an INI file over the values already in *c. On error returns -EINVAL (or -errno when the
+ * file cannot be read) and writes "file:line: key: reason" into err. */
+int anc_config_load(struct anc_config *c, const char *path, char *err, size_t errlen);
+
+/* The same for an in-memory text; name stands for the file name in messages. */
+int anc_config_load_string(struct anc_config *c, const char *text, const char *name, char *err,
+                           size_t errlen);
+
+/* Describes which keys differ between two configurations and whether each applies live.
+ * Writes a comma-separated list of changed keys that need a restart into restart (may be empty). */
+void anc_config_diff(const struct anc_config *old, const struct anc_config *new_, char *restart,
+                     size_t restart_len);
+
+/* Writes the documented default configuration (every key, with its default) to a FILE *. */
+void anc_config_print_defaults(FILE *out);
