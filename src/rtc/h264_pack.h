@@ -42,7 +42,7 @@ int anc_h264_packetizer_init(struct anc_h264_packetizer *p, uint32_t ssrc, uint8
 int anc_h264_packetize(struct anc_h264_packetizer *p, const uint8_t *au, size_t len,
                        uint32_t rtp_ts, anc_h264_packet_fn fn, void *opaque);
 
-/* Finds the next NAL unit in an Annex-B buffer at or after *pos. Returns true with *nal/*nal_len
+/* Finds the next NAL unit in an Annex-B buffer at or after *pos. Returns true with *nal and *nal_len
  * (start code and trailing zero bytes excluded) and *pos advanced past it; false when none is left. */
 bool anc_h264_next_nal(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **nal,
                        size_t *nal_len);
@@ -65,7 +65,7 @@ struct anc_h264_depacketizer {
 int anc_h264_depacketizer_init(struct anc_h264_depacketizer *d, size_t max_au);
 void anc_h264_depacketizer_destroy(struct anc_h264_depacketizer *d);
 
-/* Feeds one RTP packet. Returns 1 when it completed an access unit (marker bit), with *au/*au_len
+/* Feeds one RTP packet. Returns 1 when it completed an access unit (marker bit), with *au and *au_len
  * pointing into the depacketizer (valid until the next call); 0 when more packets are needed or
  * the AU was dropped; -EBADMSG for a malformed packet (the current AU is then dropped);
  * -EMSGSIZE above max_au; -ENOMEM. */

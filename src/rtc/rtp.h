@@ -70,7 +70,7 @@ void anc_rtp_history_free(struct anc_rtp_history *h);
  * a packet that is not RTP, or -EMSGSIZE above ANC_RTP_MAX_PACKET. */
 int anc_rtp_history_put(struct anc_rtp_history *h, const uint8_t *pkt, size_t len, uint64_t sent_us);
 
-/* Looks up packet `seq`. Returns 0 with *pkt/*len pointing into the history (valid until the next
+/* Looks up packet `seq`. Returns 0 with *pkt and *len pointing into the history (valid until the next
  * put) and *sent_us (may be NULL) set, or -ENOENT if it was never stored or was overwritten. */
 int anc_rtp_history_get(const struct anc_rtp_history *h, uint16_t seq, const uint8_t **pkt,
                         size_t *len, uint64_t *sent_us);
