@@ -103,7 +103,8 @@ int anc_rtcp_build_sr_sdes(uint8_t *buf, size_t cap, uint32_t ssrc,
 /* RR with the given report blocks (0..31). */
 int anc_rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc,
                       const struct anc_rtcp_report_block *blocks, size_t n);
-/* Generic NACK for the given lost sequence numbers (any order; grouped into PID+BLP entries). */
+/* Generic NACK for the given lost sequence numbers in ascending (wrap-aware) order; each
+ * number starts a PID+BLP entry unless it lies within 16 after the current PID. */
 int anc_rtcp_build_nack(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
                         const uint16_t *seqs, size_t n);
 int anc_rtcp_build_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc);

@@ -1,0 +1,64 @@
+// Entry point: sign-in, daemon health, and (as later parts land) the dashboard and the player.
+import { api, getToken, setToken, health, ApiError } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+
+function show(section) {
+  for (const id of ['login', 'dashboard', 'player']) $(id).hidden = id !== section;
+  $('logout').hidden = section === 'login';
+}
+
+async function refreshHealth() {
+  const badge = $('health');
+  try {
+    const h = await health();
+    badge.textContent = `ancloudd ${h.version} · up ${Math.round(h.uptime_s)} s`;
+    badge.className = 'badge ok';
+  } catch (e) {
+    badge.textContent = 'daemon unreachable';
+    badge.className = 'badge bad';
+  }
+}
+
+async function checkToken() {
+  try {
+    await api('instances');
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return false;
+    if (e instanceof ApiError && e.status === 404) return true; // instance API not there yet
+    throw e;
+  }
+}
+
+async function enterDashboard() {
+  show('dashboard');
+  const mod = await import('./dashboard.js').catch(() => null);
+  if (mod) mod.start($('instances'), $('dashboard-error'));
+}
+
+async function main() {
+  // The daemon prints http://host:port/#token=...: take it and drop it from the address bar.
+  const m = location.hash.match(/token=([^&]+)/);
+  if (m) {
+    setToken(decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname);
+  }
+  refreshHealth();
+  setInterval(refreshHealth, 5000);
+  $('logout').onclick = () => { setToken(''); show('login'); };
+  $('login-form').onsubmit = async (ev) => {
+    ev.preventDefault();
+    setToken($('token').value.trim());
+    if (await checkToken()) enterDashboard();
+    else {
+      $('login-error').textContent = 'That token was refused.';
+      $('login-error').hidden = false;
+      setToken('');
+    }
+  };
+  if (getToken() && (await checkToken())) enterDashboard();
+  else show('login');
+}
+
+main();
