@@ -1,0 +1,168 @@
+#include "instance/instance.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const state_names[] = {"stopped", "starting", "running", "stopping", "error"};
+static const char *const kind_names[] = {"pattern"};
+
+const char *anc_instance_state_name(enum anc_instance_state s)
+{
+    return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+const char *anc_instance_kind_name(enum anc_instance_kind k)
+{
+    return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+}
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+int anc_instance_new_id(char out[ANC_INSTANCE_ID_LEN + 1])
+{
+    unsigned char raw[ANC_INSTANCE_ID_LEN / 2];
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return -EIO;
+    for (size_t i = 0; i < sizeof(raw); i++)
+        sprintf(out + 2 * i, "%02x", raw[i]);
+    return 0;
+}
+
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(err, errlen, __VA_ARGS__);                                                        \
+        return -EINVAL;                                                                            \
+    } while (0)
+
+/* Reads an optional integer field; *out keeps its value when the field is absent. */
+static int get_int(json_t *obj, const char *key, long lo, long hi, bool even, int *out, char *err,
+                   size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi ||
+        (even && json_integer_value(v) % 2))
+        FAIL("%s: must be %san integer from %ld to %ld", key, even ? "an even " : "", lo, hi);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+static int check_fields(json_t *req, const char *const *allowed, char *err, size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(req, key, v) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || strcmp(key, *a) == 0;
+        if (!ok)
+            FAIL("%s: unknown field", key);
+    }
+    return 0;
+}
+
+int anc_instance_from_request(struct anc_instance *out, json_t *req, int default_fps, char *err,
+                              size_t errlen)
+{
+    static const char *const allowed[] = {"name", "kind", "width", "height", "fps", "bitrate_kbps",
+                                          NULL};
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(req))
+        FAIL("body: must be a JSON object");
+    if (check_fields(req, allowed, err, errlen) < 0)
+        return -EINVAL;
+    const char *name = json_string_value(json_object_get(req, "name"));
+    if (!name || !valid_name(name))
+        FAIL("name: required, 1-63 characters of A-Z a-z 0-9 . _ -");
+    snprintf(out->name, sizeof(out->name), "%s", name);
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    if (!kind)
+        FAIL("kind: required (\"pattern\")");
+    int k = lookup(kind_names, sizeof(kind_names) / sizeof(kind_names[0]), kind);
+    if (k < 0)
+        FAIL("kind: \"%s\" is not supported (supported: \"pattern\")", kind);
+    out->kind = (enum anc_instance_kind)k;
+    out->width = 720;
+    out->height = 1280;
+    out->fps = default_fps;
+    if (get_int(req, "width", 16, 4096, true, &out->width, err, errlen) < 0 ||
+        get_int(req, "height", 16, 4096, true, &out->height, err, errlen) < 0 ||
+        get_int(req, "fps", 1, 120, false, &out->fps, err, errlen) < 0 ||
+        get_int(req, "bitrate_kbps", 100, 100000, false, &out->bitrate_kbps, err, errlen) < 0)
+        return -EINVAL;
+    out->state = ANC_STATE_STOPPED;
+    out->created_at = (int64_t)time(NULL);
+    return anc_instance_new_id(out->id);
+}
+
+json_t *anc_instance_to_json(const struct anc_instance *inst)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:I}", "id", inst->id, "name",
+                          inst->name, "kind", anc_instance_kind_name(inst->kind), "width",
+                          inst->width, "height", inst->height, "fps", inst->fps, "state",
+                          anc_instance_state_name(inst->state), "created_at",
+                          (json_int_t)inst->created_at);
+    if (!o)
+        return NULL;
+    if (inst->bitrate_kbps)
+        json_object_set_new(o, "bitrate_kbps", json_integer(inst->bitrate_kbps));
+    if (inst->state == ANC_STATE_ERROR)
+        json_object_set_new(o, "error", json_string(inst->error));
+    return o;
+}
+
+int anc_instance_from_record(struct anc_instance *out, json_t *rec, char *err, size_t errlen)
+{
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    const char *state = json_string_value(json_object_get(rec, "state"));
+    json_t *created = json_object_get(rec, "created_at");
+    json_t *req = json_deep_copy(rec);
+    if (!req)
+        return -ENOMEM;
+    json_object_del(req, "id");
+    json_object_del(req, "state");
+    json_object_del(req, "created_at");
+    json_object_del(req, "error");
+    int r = anc_instance_from_request(out, req, 30, err, errlen);
+    json_decref(req);
+    if (r < 0)
+        return r;
+    if (!id || strlen(id) != ANC_INSTANCE_ID_LEN || strspn(id, "0123456789abcdef") != strlen(id))
+        FAIL("id: must be %d lowercase hex characters", ANC_INSTANCE_ID_LEN);
+    int s = state ? lookup(state_names, sizeof(state_names) / sizeof(state_names[0]), state) : -1;
+    if (s < 0)
+        FAIL("state: unknown");
+    if (!json_is_integer(created))
+        FAIL("created_at: must be an integer");
+    memcpy(out->id, id, ANC_INSTANCE_ID_LEN + 1);
+    out->state = (enum anc_instance_state)s;
+    out->created_at = (int64_t)json_integer_value(created);
+    const char *e = json_string_value(json_object_get(rec, "error"));
+    if (e)
+        snprintf(out->error, sizeof(out->error), "%s", e);
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* Instance records: what an instance is (kind, geometry, rate), its lifecycle state, and their
+ * JSON form for the REST API and the store. Pure: no I/O here. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ANC_INSTANCE_ID_LEN 12
+
+enum anc_instance_kind {
+    ANC_KIND_PATTERN = 0, /* synthetic test card, no guest: checks a viewer's network and browser */
+};
+
+enum anc_instance_state {
+    ANC_STATE_STOPPED = 0,
+    ANC_STATE_STARTING,
+    ANC_STATE_RUNNING,
+    ANC_STATE_STOPPING,
+    ANC_STATE_ERROR,
+};
+
+struct anc_stream;
+
+struct anc_instance {
+    char id[ANC_INSTANCE_ID_LEN + 1];
+    char name[64];
+    enum anc_instance_kind kind;
+    int width, height, fps;
+    int bitrate_kbps; /* 0: [stream] bitrate_kbps */
+    enum anc_instance_state state;
+    char error[256]; /* reason, when state is error */
+    int64_t created_at; /* unix seconds */
+
+    /* Runtime only (not persisted). */
+    struct anc_stream *stream;
+    int viewers;
+    struct anc_instance *next;
+};
+
+const char *anc_instance_state_name(enum anc_instance_state s);
+const char *anc_instance_kind_name(enum anc_instance_kind k);
+
+/* Validates a creation request. On error returns -EINVAL and names the field and the reason:
+ * "width: must be an even integer from 16 to 4096". fps/bitrate default from the arguments. */
+int anc_instance_from_request(struct anc_instance *out, json_t *req, int default_fps, char *err,
+                              size_t errlen);
+
+/* A new random id (12 lowercase hex characters). */
+int anc_instance_new_id(char out[ANC_INSTANCE_ID_LEN + 1]);
+
+/* JSON for the API and the store: a new reference. */
+json_t *anc_instance_to_json(const struct anc_instance *inst);
+
+/* Reads a stored record (strict: every field checked). Returns 0 or -EINVAL with a reason. */
+int anc_instance_from_record(struct anc_instance *out, json_t *rec, char *err, size_t errlen);

@@ -1,0 +1,114 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "instance/instance.h"
+#include "instance/store.h"
+#include "test.h"
+
+static char err[300];
+
+static int from_text(struct anc_instance *inst, const char *text)
+{
+    json_t *req = json_loads(text, 0, NULL);
+    int r = anc_instance_from_request(inst, req, 30, err, sizeof(err));
+    json_decref(req);
+    return r;
+}
+
+static void expect_bad(const char *text, const char *field)
+{
+    struct anc_instance inst;
+    CHECK_EQ(from_text(&inst, text), -EINVAL);
+    if (strncmp(err, field, strlen(field)) != 0) {
+        fprintf(stderr, "error \"%s\" does not start with \"%s\"\n", err, field);
+        CHECK(false);
+    }
+}
+
+TEST(valid_request)
+{
+    struct anc_instance inst;
+    CHECK_EQ(from_text(&inst, "{\"name\":\"tc\",\"kind\":\"pattern\",\"width\":720,\"height\":1280,"
+                              "\"fps\":30}"),
+             0);
+    CHECK_STREQ(inst.name, "tc");
+    CHECK_EQ(inst.kind, ANC_KIND_PATTERN);
+    CHECK_EQ(inst.width, 720);
+    CHECK_EQ(inst.state, ANC_STATE_STOPPED);
+    CHECK_EQ(strlen(inst.id), ANC_INSTANCE_ID_LEN);
+    CHECK_EQ(from_text(&inst, "{\"name\":\"d\",\"kind\":\"pattern\"}"), 0);
+    CHECK_EQ(inst.fps, 30);
+    CHECK_EQ(inst.height, 1280);
+}
+
+TEST(invalid_requests_name_the_field)
+{
+    expect_bad("[]", "body");
+    expect_bad("{\"kind\":\"pattern\"}", "name");
+    expect_bad("{\"name\":\"a b\",\"kind\":\"pattern\"}", "name");
+    expect_bad("{\"name\":\"\",\"kind\":\"pattern\"}", "name");
+    expect_bad("{\"name\":\"a\"}", "kind");
+    expect_bad("{\"name\":\"a\",\"kind\":\"vm\"}", "kind");
+    expect_bad("{\"name\":\"a\",\"kind\":\"pattern\",\"width\":721}", "width");
+    expect_bad("{\"name\":\"a\",\"kind\":\"pattern\",\"width\":\"720\"}", "width");
+    expect_bad("{\"name\":\"a\",\"kind\":\"pattern\",\"height\":99999}", "height");
+    expect_bad("{\"name\":\"a\",\"kind\":\"pattern\",\"fps\":0}", "fps");
+    expect_bad("{\"name\":\"a\",\"kind\":\"pattern\",\"fps\":30.5}", "fps");
+    expect_bad("{\"name\":\"a\",\"kind\":\"pattern\",\"colour\":1}", "colour");
+}
+
+static int n_found, n_bad;
+static struct anc_instance last;
+static void found(void *arg, const struct anc_instance *inst)
+{
+    (void)arg;
+    n_found++;
+    last = *inst;
+}
+static void bad(void *arg, const char *path, const char *reason)
+{
+    (void)arg;
+    fprintf(stderr, "bad record %s: %s\n", path, reason);
+    n_bad++;
+}
+
+TEST(store_round_trip_and_corrupt_records)
+{
+    char dir[] = "/tmp/anc-store-XXXXXX", path[512];
+    CHECK(mkdtemp(dir) != NULL);
+    struct anc_store st;
+    CHECK_EQ(anc_store_open(&st, dir), 0);
+    struct anc_instance inst;
+    CHECK_EQ(from_text(&inst, "{\"name\":\"tc\",\"kind\":\"pattern\",\"bitrate_kbps\":2000}"), 0);
+    inst.state = ANC_STATE_RUNNING;
+    CHECK_EQ(anc_store_save(&st, &inst), 0);
+
+    /* A corrupt record and a record whose id does not match its file are moved aside. */
+    snprintf(path, sizeof(path), "%s/instances/0123456789ab.json", dir);
+    CHECK_EQ(anc_write_file_atomic(path, "{\"id\":", 6, 0600), 0);
+    snprintf(path, sizeof(path), "%s/instances/aaaaaaaaaaaa.json", dir);
+    CHECK_EQ(anc_write_file_atomic(path,
+                                   "{\"id\":\"bbbbbbbbbbbb\",\"name\":\"x\",\"kind\":\"pattern\","
+                                   "\"state\":\"stopped\",\"created_at\":1}",
+                                   83, 0600),
+             0);
+    CHECK_EQ(anc_store_load(&st, found, bad, NULL), 1);
+    CHECK_EQ(n_found, 1);
+    CHECK_EQ(n_bad, 2);
+    CHECK_STREQ(last.id, inst.id);
+    CHECK_EQ(last.state, ANC_STATE_RUNNING);
+    CHECK_EQ(last.bitrate_kbps, 2000);
+    CHECK_EQ(last.created_at, inst.created_at);
+    CHECK_EQ(access(path, F_OK), -1);
+    strcat(path, ".corrupt");
+    CHECK_EQ(access(path, F_OK), 0);
+
+    CHECK_EQ(anc_store_remove(&st, inst.id), 0);
+    n_found = 0;
+    CHECK_EQ(anc_store_load(&st, found, bad, NULL), 0);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK_EQ(system(cmd), 0);
+}
