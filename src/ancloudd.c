@@ -12,7 +12,10 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/token.h"
+#include "http/api_instances.h"
 #include "http/server.h"
+#include "instance/manager.h"
+#include "instance/session.h"
 
 #define EXIT_CONFIG 2
 
@@ -52,14 +55,46 @@ static void on_http_closed(void *arg)
     uv_close((uv_handle_t *)&app->sig_hup, on_handle_closed);
 }
 
-/* Order matters: stop accepting, let connections finish or close them, then close the rest. */
+/* Shutdown order: viewers (close_notify, the UDP port), then instances (streams, the encoder pool),
+ * then the HTTP server (stop accepting, finish or close connections, the metrics registry), then
+ * the signal handles; uv_loop_close() then finds nothing open. */
+static void on_instances_closed(void *arg)
+{
+    struct anc_app *app = arg;
+    anc_http_server_close(app->http, on_http_closed, app);
+}
+
+static void on_sessions_closed(void *arg)
+{
+    struct anc_app *app = arg;
+    struct anc_manager *m = app->instances;
+    app->instances = NULL;
+    anc_manager_close(m, on_instances_closed, app);
+}
+
 static void app_stop(struct anc_app *app, const char *why)
 {
     if (app->stopping)
         return;
     app->stopping = 1;
     anc_info("%s: shutting down", why);
-    anc_http_server_close(app->http, on_http_closed, app);
+    struct anc_sessions *s = app->sessions;
+    app->sessions = NULL;
+    anc_sessions_close(s, on_sessions_closed, app);
+}
+
+/* The parts behind the REST API: viewer sessions (UDP port, certificate) and instances. */
+static int start_services(struct anc_app *app)
+{
+    int r = anc_sessions_new(app, &app->sessions);
+    if (r < 0) {
+        anc_error("cannot start WebRTC: %s", strerror(-r));
+        return r;
+    }
+    r = anc_manager_new(app, &app->instances);
+    if (r < 0)
+        return r;
+    return anc_api_instances_register(app);
 }
 
 static void on_stop_signal(uv_signal_t *h, int signum)
@@ -140,6 +175,11 @@ static int run(struct anc_app *app)
         anc_error("cannot listen on %s: %s", app->cfg.listen, uv_strerror(r));
         app->stopping = 1;
         on_http_closed(app);
+        uv_run(app->loop, UV_RUN_DEFAULT);
+        return 1;
+    }
+    if (start_services(app) < 0) {
+        app_stop(app, "startup failed");
         uv_run(app->loop, UV_RUN_DEFAULT);
         return 1;
     }

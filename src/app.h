@@ -8,6 +8,8 @@
 #include "base/config.h"
 
 struct anc_http_server;
+struct anc_manager;
+struct anc_sessions;
 
 struct anc_app {
     uv_loop_t *loop;
@@ -15,6 +17,8 @@ struct anc_app {
     const char *config_path;  /* NULL: embedded defaults only */
     uint64_t started_ms;      /* uv_now() at start, for uptime */
     struct anc_http_server *http;
+    struct anc_sessions *sessions; /* viewer sessions, RTC host, the UDP port */
+    struct anc_manager *instances;
     uv_signal_t sig_int, sig_term, sig_hup;
     int stopping;
 };

@@ -20,9 +20,9 @@ struct anc_encoder_params {
 /* One encoded access unit. The caller owns it: zero-initialise, pass it to encode calls (which
  * grow data as needed), release with anc_encoder_output_destroy. */
 struct anc_encoder_output {
-    uint8_t *data;      /* Annex-B: NAL units with start codes, as x264 writes them */
+    uint8_t *data; /* Annex-B: NAL units with start codes, as x264 writes them */
     size_t len, cap;
-    bool keyframe;      /* an IDR picture (preceded by SPS and PPS) */
+    bool keyframe; /* an IDR picture (preceded by SPS and PPS) */
     int64_t pts;
 };
 
@@ -40,7 +40,8 @@ void anc_encoder_free(struct anc_encoder *enc);
 /* Encodes one frame of libyuv "ARGB" (B,G,R,A bytes in memory: what X servers hand out on
  * little-endian hosts), width x height of the params, `stride` bytes per row. Returns 1 with the
  * access unit in *out, 0 if the encoder produced nothing for this frame, or a negative errno.
- * force_keyframe (or a pending anc_encoder_request_keyframe) makes this frame an IDR. */
+ * force_keyframe (or a pending anc_encoder_request_keyframe) makes this frame an IDR. pts counts
+ * frames (time base 1/fps) and comes back in out->pts; rate control assumes a constant fps. */
 int anc_encoder_encode_argb(struct anc_encoder *enc, const uint8_t *argb, int stride, int64_t pts,
                             bool force_keyframe, struct anc_encoder_output *out);
 

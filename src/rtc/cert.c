@@ -16,10 +16,10 @@
 
 #include "base/fsutil.h"
 
-#define DAY_SECONDS     86400L
-#define VALID_BEFORE    (30 * DAY_SECONDS)
-#define VALID_AFTER     (365 * DAY_SECONDS)
-#define PEM_MAX         (64 * 1024)
+#define DAY_SECONDS  86400L
+#define VALID_BEFORE (30 * DAY_SECONDS)
+#define VALID_AFTER  (365 * DAY_SECONDS)
+#define PEM_MAX      (64 * 1024)
 
 struct anc_cert {
     X509 *x509;

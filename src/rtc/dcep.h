@@ -20,23 +20,23 @@
 #define ANC_DCEP_MSG_OPEN 0x03
 
 /* Channel types: the high bit (0x80) means unordered, the low bits pick the reliability. */
-#define ANC_DCEP_CHANNEL_RELIABLE                    0x00
-#define ANC_DCEP_CHANNEL_RELIABLE_UNORDERED          0x80
-#define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_REXMIT     0x01
+#define ANC_DCEP_CHANNEL_RELIABLE                          0x00
+#define ANC_DCEP_CHANNEL_RELIABLE_UNORDERED                0x80
+#define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_REXMIT           0x01
 #define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_REXMIT_UNORDERED 0x81
-#define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_TIMED      0x02
-#define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_TIMED_UNORDERED 0x82
+#define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_TIMED            0x02
+#define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_TIMED_UNORDERED  0x82
 
 /* Fixed part of DATA_CHANNEL_OPEN, before label and protocol. */
 #define ANC_DCEP_OPEN_HEADER_SIZE 12
 
 struct anc_dcep_open {
-    uint8_t channel_type;     /* ANC_DCEP_CHANNEL_* */
+    uint8_t channel_type; /* ANC_DCEP_CHANNEL_* */
     uint16_t priority;
-    uint32_t reliability;     /* retransmissions (REXMIT) or lifetime in ms (TIMED); else 0 */
-    const uint8_t *label;     /* not NUL-terminated; borrowed from the parsed/caller buffer */
+    uint32_t reliability; /* retransmissions (REXMIT) or lifetime in ms (TIMED); else 0 */
+    const uint8_t *label; /* not NUL-terminated; borrowed from the parsed/caller buffer */
     uint16_t label_len;
-    const uint8_t *protocol;  /* not NUL-terminated; borrowed */
+    const uint8_t *protocol; /* not NUL-terminated; borrowed */
     uint16_t protocol_len;
 };
 

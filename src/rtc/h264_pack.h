@@ -52,9 +52,9 @@ bool anc_h264_next_nal(const uint8_t *buf, size_t len, size_t *pos, const uint8_
 struct anc_h264_depacketizer {
     uint8_t *buf; /* owned */
     size_t len, cap, max_au;
-    size_t fu_start;   /* offset of the NAL being reassembled from FU-A, when in_fu */
+    size_t fu_start; /* offset of the NAL being reassembled from FU-A, when in_fu */
     bool in_fu;
-    bool broken;       /* current AU lost a packet: drop it at its end */
+    bool broken; /* current AU lost a packet: drop it at its end */
     bool have_seq;
     bool in_au;
     uint16_t last_seq;

@@ -13,19 +13,19 @@
 
 #include "base/addr.h"
 
-#define ANC_ICE_UFRAG_LEN        8   /* length anc_ice_random_string() callers use for ufrags */
-#define ANC_ICE_PWD_LEN          24  /* ...and for passwords */
-#define ANC_ICE_CRED_MAX         256 /* longest ufrag or password accepted (RFC 8839) */
-#define ANC_ICE_MAX_ADDRS        4   /* validated addresses remembered per session */
-#define ANC_ICE_CONSENT_US       30000000ull /* RFC 7675: consent lost after 30 s */
-#define ANC_ICE_RESPONSE_MAX     128
+#define ANC_ICE_UFRAG_LEN    8           /* length anc_ice_random_string() callers use for ufrags */
+#define ANC_ICE_PWD_LEN      24          /* ...and for passwords */
+#define ANC_ICE_CRED_MAX     256         /* longest ufrag or password accepted (RFC 8839) */
+#define ANC_ICE_MAX_ADDRS    4           /* validated addresses remembered per session */
+#define ANC_ICE_CONSENT_US   30000000ull /* RFC 7675: consent lost after 30 s */
+#define ANC_ICE_RESPONSE_MAX 128
 
 struct anc_ice_agent;
 
 enum anc_ice_event_type {
-    ANC_ICE_EVENT_SELECTED = 1,    /* first nomination: addr is the session's address */
-    ANC_ICE_EVENT_ADDR_CHANGED,    /* a later nomination moved the session to addr */
-    ANC_ICE_EVENT_EXPIRED,         /* consent lost; the session answers nothing more */
+    ANC_ICE_EVENT_SELECTED = 1, /* first nomination: addr is the session's address */
+    ANC_ICE_EVENT_ADDR_CHANGED, /* a later nomination moved the session to addr */
+    ANC_ICE_EVENT_EXPIRED,      /* consent lost; the session answers nothing more */
 };
 
 struct anc_ice_event {

@@ -100,7 +100,8 @@ static int parse_bye(struct walk *w)
     if (w->n < 4 + 4u * w->count)
         return -EBADMSG;
     for (unsigned i = 0; i < w->count; i++) {
-        struct anc_rtcp_item it = {.type = ANC_RTCP_ITEM_BYE, .sender_ssrc = rd32(w->p + 4 + 4 * i)};
+        struct anc_rtcp_item it = {.type = ANC_RTCP_ITEM_BYE,
+                                   .sender_ssrc = rd32(w->p + 4 + 4 * i)};
         int r = report(w, &it);
         if (r < 0)
             return r;

@@ -25,23 +25,23 @@ enum anc_rtcp_item_type {
     ANC_RTCP_ITEM_BYE,          /* one SSRC leaving */
     ANC_RTCP_ITEM_NACK,         /* one generic NACK FCI (PID + BLP), expanded */
     ANC_RTCP_ITEM_PLI,
-    ANC_RTCP_ITEM_FIR,          /* one FIR FCI entry; media_ssrc is the entry's SSRC */
+    ANC_RTCP_ITEM_FIR, /* one FIR FCI entry; media_ssrc is the entry's SSRC */
     ANC_RTCP_ITEM_REMB,
-    ANC_RTCP_ITEM_TWCC,         /* transport-wide CC feedback: recognised, contents not decoded */
+    ANC_RTCP_ITEM_TWCC, /* transport-wide CC feedback: recognised, contents not decoded */
 };
 
 struct anc_rtcp_report_block {
-    uint32_t ssrc;            /* source this block reports on */
-    uint8_t fraction_lost;    /* /256 */
-    int32_t cumulative_lost;  /* 24-bit signed */
-    uint32_t highest_seq;     /* extended highest sequence number received */
-    uint32_t jitter;          /* RTP timestamp units */
-    uint32_t lsr;             /* middle 32 bits of the last SR's NTP time */
-    uint32_t dlsr;            /* 1/65536 s */
+    uint32_t ssrc;           /* source this block reports on */
+    uint8_t fraction_lost;   /* /256 */
+    int32_t cumulative_lost; /* 24-bit signed */
+    uint32_t highest_seq;    /* extended highest sequence number received */
+    uint32_t jitter;         /* RTP timestamp units */
+    uint32_t lsr;            /* middle 32 bits of the last SR's NTP time */
+    uint32_t dlsr;           /* 1/65536 s */
 };
 
 struct anc_rtcp_sender_info {
-    uint64_t ntp;             /* NTP 32.32 */
+    uint64_t ntp; /* NTP 32.32 */
     uint32_t rtp_ts;
     uint32_t packet_count;
     uint32_t octet_count;
@@ -49,8 +49,8 @@ struct anc_rtcp_sender_info {
 
 struct anc_rtcp_item {
     enum anc_rtcp_item_type type;
-    uint32_t sender_ssrc;     /* SSRC of the packet's sender (BYE: the leaving SSRC) */
-    uint32_t media_ssrc;      /* feedback: the media source it concerns */
+    uint32_t sender_ssrc; /* SSRC of the packet's sender (BYE: the leaving SSRC) */
+    uint32_t media_ssrc;  /* feedback: the media source it concerns */
     union {
         struct anc_rtcp_sender_info sr;
         struct anc_rtcp_report_block rb;
@@ -63,7 +63,7 @@ struct anc_rtcp_item {
         } fir;
         struct {
             uint64_t bitrate_bps;
-            uint8_t n_ssrcs;  /* as sent; at most ANC_RTCP_MAX_REMB_SSRCS are stored */
+            uint8_t n_ssrcs; /* as sent; at most ANC_RTCP_MAX_REMB_SSRCS are stored */
             uint32_t ssrcs[ANC_RTCP_MAX_REMB_SSRCS];
         } remb;
     } u;

@@ -92,13 +92,14 @@ bool anc_rtp_is_rtcp(const uint8_t *buf, size_t len)
 
 uint32_t anc_rtp_clock_ts(const struct anc_rtp_clock *c, uint64_t t_us)
 {
-    /* Signed so that an instant slightly before the base still maps correctly. */
+    /* Signed so that an instant slightly before the base still maps correctly; rounded to the
+     * nearest tick so that frame times truncated to µs still step by whole frame intervals. */
     int64_t d_us = (int64_t)(t_us - c->base_us);
     int64_t ticks;
     if (d_us >= 0)
-        ticks = (int64_t)((uint64_t)d_us * c->rate / 1000000u);
+        ticks = (int64_t)(((uint64_t)d_us * c->rate + 500000u) / 1000000u);
     else
-        ticks = -(int64_t)((uint64_t)-d_us * c->rate / 1000000u);
+        ticks = -(int64_t)(((uint64_t)-d_us * c->rate + 500000u) / 1000000u);
     return c->base_ts + (uint32_t)ticks;
 }
 

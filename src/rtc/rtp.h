@@ -13,18 +13,18 @@
 
 struct anc_rtp_header {
     bool marker;
-    bool padding;           /* parse only: padding was present (payload_len excludes it) */
-    bool extension;         /* parse only: a header extension was present and skipped */
-    uint8_t payload_type;   /* 0..127 */
-    uint8_t csrc_count;     /* 0..15 */
+    bool padding;         /* parse only: padding was present (payload_len excludes it) */
+    bool extension;       /* parse only: a header extension was present and skipped */
+    uint8_t payload_type; /* 0..127 */
+    uint8_t csrc_count;   /* 0..15 */
     uint16_t seq;
     uint32_t timestamp;
     uint32_t ssrc;
     uint32_t csrc[15];
-    uint16_t ext_profile;   /* parse only: the extension's "defined by profile" field */
-    size_t ext_len;         /* parse only: extension data bytes (after its 4-byte header) */
-    size_t header_len;      /* parse only: offset of the payload */
-    size_t payload_len;     /* parse only: payload bytes, padding removed */
+    uint16_t ext_profile; /* parse only: the extension's "defined by profile" field */
+    size_t ext_len;       /* parse only: extension data bytes (after its 4-byte header) */
+    size_t header_len;    /* parse only: offset of the payload */
+    size_t payload_len;   /* parse only: payload bytes, padding removed */
 };
 
 /* Writes the fixed header plus CSRCs (no extension, no padding) into buf. Returns the number of
@@ -68,7 +68,8 @@ void anc_rtp_history_free(struct anc_rtp_history *h);
 /* Copies a full RTP packet (its sequence number is read from it) into the history, replacing
  * whatever its slot held. sent_us is stored for the caller's age checks. Returns 0, -EBADMSG for
  * a packet that is not RTP, or -EMSGSIZE above ANC_RTP_MAX_PACKET. */
-int anc_rtp_history_put(struct anc_rtp_history *h, const uint8_t *pkt, size_t len, uint64_t sent_us);
+int anc_rtp_history_put(struct anc_rtp_history *h, const uint8_t *pkt, size_t len,
+                        uint64_t sent_us);
 
 /* Looks up packet `seq`. Returns 0 with *pkt and *len pointing into the history (valid until the next
  * put) and *sent_us (may be NULL) set, or -ENOENT if it was never stored or was overwritten. */

@@ -29,6 +29,8 @@
 #define ANC_SCTP_DEFAULT_MAX_MESSAGE_SIZE (256 * 1024)
 #define ANC_SCTP_MAX_STREAMS              1024
 #define ANC_SCTP_TICK_US                  10000
+/* Largest SCTP packet we emit: a DTLS record carrying one stays well under an Ethernet MTU. */
+#define ANC_SCTP_MAX_PACKET 1200
 
 struct anc_sctp;
 
@@ -50,16 +52,16 @@ enum anc_sctp_event_type {
 
 struct anc_sctp_event {
     enum anc_sctp_event_type type;
-    uint16_t channel;     /* stream id: CHANNEL_OPEN, MESSAGE, CHANNEL_CLOSED */
+    uint16_t channel; /* stream id: CHANNEL_OPEN, MESSAGE, CHANNEL_CLOSED */
     /* CHANNEL_OPEN */
     bool remote;
     uint8_t channel_type; /* ANC_DCEP_CHANNEL_* */
     uint32_t reliability;
-    const char *label;    /* NUL-terminated, owned by the anc_sctp (see below) */
+    const char *label; /* NUL-terminated, owned by the anc_sctp (see below) */
     const char *protocol;
     /* MESSAGE */
     bool is_binary;
-    const uint8_t *data;  /* owned by the anc_sctp (see below); NULL when len is 0 */
+    const uint8_t *data; /* owned by the anc_sctp (see below); NULL when len is 0 */
     size_t len;
 };
 /* label, protocol and data stay valid until the next anc_sctp_poll_event() or anc_sctp_free()
@@ -118,8 +120,8 @@ void anc_sctp_tick(uint64_t now_us);
  * max_lifetime_ms are -1 when unset (at most one may be set). Messages may be sent as soon
  * as the association is up; until the ACK arrives they go ordered (RFC 8832 §6).
  * label and protocol are copied. -ENOSPC when no stream id is free. */
-int anc_sctp_open_channel(struct anc_sctp *s, const char *label, const char *protocol,
-                          bool ordered, int max_retransmits, int max_lifetime_ms, uint16_t *id);
+int anc_sctp_open_channel(struct anc_sctp *s, const char *label, const char *protocol, bool ordered,
+                          int max_retransmits, int max_lifetime_ms, uint16_t *id);
 
 /* Sends one message (copied). 0-length messages use the empty PPIDs. -EMSGSIZE above
  * max_message_size, -ENOTCONN before CONNECTED, -ENOENT for an unknown or closing channel,

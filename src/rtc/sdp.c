@@ -84,8 +84,7 @@ static void fmtp_param(struct anc_sdp_codec *c, struct anc__span key, struct anc
         c->level_asymmetry_allowed = u == 1;
     else if (anc__span_ieq(key, "apt") && anc__span_uint(val, 127, &u))
         c->apt = (int16_t)u;
-    else if (anc__span_ieq(key, "profile-level-id") && val.n == 6 &&
-             anc__span_hex(val, &u)) {
+    else if (anc__span_ieq(key, "profile-level-id") && val.n == 6 && anc__span_hex(val, &u)) {
         c->has_profile_level_id = true;
         c->profile_level_id = (uint32_t)u;
     }
@@ -166,8 +165,8 @@ static bool ice_chars(struct anc__span s)
 {
     for (size_t i = 0; i < s.n; i++) {
         char ch = s.p[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '+' || ch == '/';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
         if (!ok)
             return false;
     }
@@ -462,8 +461,7 @@ static int parse_lines(struct parser *ps, const char *sdp, size_t len)
     return 0;
 }
 
-int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *err,
-                  size_t errlen)
+int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *err, size_t errlen)
 {
     struct parser ps = {.o = out, .err = err, .errlen = errlen};
     if (err && errlen > 0)

@@ -41,7 +41,7 @@
 enum anc_sdp_setup {
     ANC_SDP_SETUP_NONE = 0, /* absent */
     ANC_SDP_SETUP_ACTPASS,
-    ANC_SDP_SETUP_ACTIVE, /* DTLS client */
+    ANC_SDP_SETUP_ACTIVE,  /* DTLS client */
     ANC_SDP_SETUP_PASSIVE, /* DTLS server */
     ANC_SDP_SETUP_HOLDCONN,
 };
@@ -62,11 +62,11 @@ enum anc_sdp_kind {
 };
 
 /* a=rtcp-fb values we understand, as bits of anc_sdp_codec.fb. */
-#define ANC_SDP_FB_NACK   0x01u /* nack */
-#define ANC_SDP_FB_PLI    0x02u /* nack pli */
-#define ANC_SDP_FB_FIR    0x04u /* ccm fir */
-#define ANC_SDP_FB_REMB   0x08u /* goog-remb */
-#define ANC_SDP_FB_TWCC   0x10u /* transport-cc */
+#define ANC_SDP_FB_NACK 0x01u /* nack */
+#define ANC_SDP_FB_PLI  0x02u /* nack pli */
+#define ANC_SDP_FB_FIR  0x04u /* ccm fir */
+#define ANC_SDP_FB_REMB 0x08u /* goog-remb */
+#define ANC_SDP_FB_TWCC 0x10u /* transport-cc */
 
 /* One payload type of an RTP m-section: its rtpmap, the fmtp parameters we care about, and its
  * rtcp-fb (including those given for "*"). */
@@ -74,13 +74,13 @@ struct anc_sdp_codec {
     uint8_t pt;
     char name[ANC_SDP_MAX_TOKEN + 1]; /* encoding name as offered; "" without a=rtpmap */
     uint32_t clock_rate;
-    uint16_t channels;             /* 0 when not given */
-    uint8_t packetization_mode;    /* H.264; absent means 0 (RFC 6184) */
+    uint16_t channels;          /* 0 when not given */
+    uint8_t packetization_mode; /* H.264; absent means 0 (RFC 6184) */
     bool has_profile_level_id;
-    uint32_t profile_level_id;     /* 24 bits, e.g. 0x42e01f */
+    uint32_t profile_level_id; /* 24 bits, e.g. 0x42e01f */
     bool level_asymmetry_allowed;
-    int16_t apt;                   /* rtx: associated payload type, -1 if none */
-    uint8_t fb;                    /* ANC_SDP_FB_* */
+    int16_t apt; /* rtx: associated payload type, -1 if none */
+    uint8_t fb;  /* ANC_SDP_FB_* */
 };
 
 struct anc_sdp_extmap {
@@ -108,13 +108,13 @@ struct anc_sdp_media {
     uint16_t port;
     char proto[ANC_SDP_MAX_TOKEN + 1];
     char fmts[ANC_SDP_MAX_FMT_TEXT + 1]; /* format list as offered (echoed when rejecting) */
-    char mid[ANC_SDP_MAX_MID + 1];        /* "" when absent */
-    enum anc_sdp_dir dir;  /* effective: media level, else session level, else sendrecv */
+    char mid[ANC_SDP_MAX_MID + 1];       /* "" when absent */
+    enum anc_sdp_dir dir; /* effective: media level, else session level, else sendrecv */
     bool rtcp_mux;
     bool rtcp_rsize;
     bool bundle_only;
-    bool rejected;         /* port 0 without a=bundle-only */
-    bool accepted;         /* set by validation: this section is in our answer */
+    bool rejected; /* port 0, unless a=bundle-only and in the BUNDLE group */
+    bool accepted; /* set by validation: this section is in our answer */
     /* effective: each field from media level, else from session level */
     struct anc_sdp_transport transport;
     size_t n_codecs; /* RTP sections: one per payload type of the m= line, in its order */
@@ -131,26 +131,26 @@ struct anc_sdp_media {
 
 struct anc_sdp_offer {
     /* As offered. */
-    struct anc_sdp_transport session;    /* session-level ICE/DTLS attributes */
+    struct anc_sdp_transport session; /* session-level ICE/DTLS attributes */
     enum anc_sdp_dir session_dir;
-    bool has_bundle;                     /* a=group:BUNDLE present (only the first is kept) */
+    bool has_bundle; /* a=group:BUNDLE present (only the first is kept) */
     size_t n_bundle;
     char bundle[ANC_SDP_MAX_BUNDLE][ANC_SDP_MAX_MID + 1];
     size_t n_media;
     struct anc_sdp_media media[ANC_SDP_MAX_MEDIA];
 
     /* Filled by validation, i.e. only after anc_sdp_parse() returned 0. */
-    int video_index;                  /* media[] index of the video section we send on */
-    int data_index;                   /* media[] index of the data channel section, or -1 */
-    struct anc_sdp_transport remote;  /* the browser's ICE credentials, fingerprint, role */
-    enum anc_sdp_setup local_setup;   /* the role we take: PASSIVE (browser is DTLS client)
+    int video_index;                 /* media[] index of the video section we send on */
+    int data_index;                  /* media[] index of the data channel section, or -1 */
+    struct anc_sdp_transport remote; /* the browser's ICE credentials, fingerprint, role */
+    enum anc_sdp_setup local_setup;  /* the role we take: PASSIVE (browser is DTLS client)
                                          unless the browser offered passive */
-    int h264_pt;                      /* chosen H.264 payload type */
-    int h264_rtx_pt;                  /* its rtx payload type, -1 if none */
-    uint32_t h264_profile_level_id;   /* as offered for h264_pt */
-    bool has_datachannel;
-    uint16_t sctp_port;               /* the browser's (default 5000) */
-    uint64_t max_message_size;        /* the browser's (default 65536; 0 = no limit) */
+    int h264_pt;                     /* chosen H.264 payload type */
+    int h264_rtx_pt;                 /* its rtx payload type, -1 if none */
+    uint32_t h264_profile_level_id;  /* as offered for h264_pt */
+    bool has_datachannel;            /* a data channel section we accept (bundled with video) */
+    uint16_t sctp_port;              /* the browser's (default 5000) */
+    uint64_t max_message_size;       /* the browser's (default 65536; 0 = no limit) */
 };
 
 /* Our side of the answer. Strings are borrowed for the call only and must not contain
@@ -166,18 +166,18 @@ struct anc_sdp_answer_params {
     const char *fingerprint_sha256; /* "AB:CD:..." */
     enum anc_sdp_setup setup;       /* NONE: offer->local_setup; else must fit the offer */
     const struct anc_sdp_candidate *candidates;
-    size_t n_candidates;            /* at most ANC_SDP_MAX_CANDIDATES */
+    size_t n_candidates; /* at most ANC_SDP_MAX_CANDIDATES */
     uint32_t video_ssrc;
     const char *cname;
     const char *msid_stream;
     const char *msid_track;
-    uint64_t session_id;            /* o= line; keep below 2^63 */
+    uint64_t session_id; /* o= line; keep below 2^63 */
     uint64_t session_version;
-    uint64_t max_message_size;      /* ours; 0 means 262144 */
-    uint16_t sctp_port;             /* ours; 0 means 5000 */
+    uint64_t max_message_size; /* ours; 0 means 262144 */
+    uint16_t sctp_port;        /* ours; 0 means 5000 */
 };
 
-/* A zeroed offer on the heap (it is about 150 KiB: too big for most stacks); caller frees it
+/* A zeroed offer on the heap (it is about 172 KiB: too big for most stacks); caller frees it
  * with anc_sdp_offer_free(), which accepts NULL. */
 struct anc_sdp_offer *anc_sdp_offer_new(void);
 void anc_sdp_offer_free(struct anc_sdp_offer *offer);
@@ -185,8 +185,7 @@ void anc_sdp_offer_free(struct anc_sdp_offer *offer);
 /* Parses sdp[0..len) (no NUL needed; \r\n or \n line endings) into *out and validates that we can
  * answer it. *out is overwritten even on failure, when its contents are unspecified. On failure
  * err (when errlen > 0) holds a NUL-terminated reason. */
-int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *err,
-                  size_t errlen);
+int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *err, size_t errlen);
 
 /* Writes the answer to a successfully parsed offer into buf (NUL-terminated, \r\n line endings).
  * Returns its length without the NUL, -EMSGSIZE if cap is too small (ANC_SDP_ANSWER_MAX always

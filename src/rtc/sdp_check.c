@@ -182,8 +182,8 @@ static int check_transport(const struct anc_sdp_transport *t, char *err, size_t 
         if (strcmp(t->fingerprint.alg, fp_algs[i].name) == 0)
             break;
     if (i == sizeof(fp_algs) / sizeof(fp_algs[0]))
-        return anc__sdp_fail(err, errlen, 0, -EPROTO, "offer's a=fingerprint uses unknown hash '%s'",
-                             t->fingerprint.alg);
+        return anc__sdp_fail(err, errlen, 0, -EPROTO,
+                             "offer's a=fingerprint uses unknown hash '%s'", t->fingerprint.alg);
     if (strlen(t->fingerprint.value) != fp_algs[i].len * 3 - 1)
         return anc__sdp_fail(err, errlen, 0, -EPROTO, "offer's %s a=fingerprint has a wrong length",
                              t->fingerprint.alg);
@@ -206,9 +206,9 @@ static int pick_video(struct anc_sdp_offer *o, char *err, size_t errlen)
     }
     const struct anc_sdp_media *v = anc_sdp_video(o);
     if (!v)
-        return anc__sdp_fail(err, errlen, 0, -EPROTO, seen_rejected
-                                                          ? "offer's video m-section is disabled (port 0)"
-                                                          : "no video m-section");
+        return anc__sdp_fail(err, errlen, 0, -EPROTO,
+                             seen_rejected ? "offer's video m-section is disabled (port 0)"
+                                           : "no video m-section");
     if (strcmp(v->proto, "UDP/TLS/RTP/SAVPF") != 0)
         return anc__sdp_fail(err, errlen, 0, -EPROTO,
                              "video m-section uses proto %s, not UDP/TLS/RTP/SAVPF", v->proto);
@@ -217,7 +217,8 @@ static int pick_video(struct anc_sdp_offer *o, char *err, size_t errlen)
                              "video m-section is %s; a viewer must offer recvonly or sendrecv",
                              anc_sdp_dir_name(v->dir));
     if (!v->rtcp_mux)
-        return anc__sdp_fail(err, errlen, 0, -EPROTO, "offer lacks a=rtcp-mux on the video section");
+        return anc__sdp_fail(err, errlen, 0, -EPROTO,
+                             "offer lacks a=rtcp-mux on the video section");
     return 0;
 }
 

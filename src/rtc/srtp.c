@@ -10,8 +10,8 @@
 
 _Static_assert(ANC_SRTP_MAX_TRAILER >= SRTP_MAX_TRAILER_LEN + 4, "trailer room");
 
-#define RX_WINDOW 1024
-#define TX_WINDOW 4096
+#define RX_WINDOW       1024
+#define TX_WINDOW       4096
 #define SRTCP_INDEX_LEN 4
 
 struct anc_srtp {

@@ -27,8 +27,8 @@ enum anc_srtp_profile {
  * master is key followed by salt (the layout libsrtp takes). */
 struct anc_srtp_keys {
     enum anc_srtp_profile profile;
-    size_t key_len;  /* 16 for both profiles */
-    size_t salt_len; /* 14 for AES-CM, 12 for GCM */
+    size_t key_len;                                 /* 16 for both profiles */
+    size_t salt_len;                                /* 14 for AES-CM, 12 for GCM */
     uint8_t client_master[ANC_SRTP_MAX_MASTER_LEN]; /* client_write_key || client_write_salt */
     uint8_t server_master[ANC_SRTP_MAX_MASTER_LEN]; /* server_write_key || server_write_salt */
 };

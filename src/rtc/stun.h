@@ -51,8 +51,8 @@ struct anc_stun_attr {
  * attributes returned by the accessors) is valid only while that buffer is. */
 struct anc_stun_msg {
     const uint8_t *buf;
-    size_t len;          /* header + body */
-    uint16_t method;     /* 12 bits */
+    size_t len;      /* header + body */
+    uint16_t method; /* 12 bits */
     enum anc_stun_class cls;
     const uint8_t *txid; /* ANC_STUN_TXID_LEN bytes */
     size_t attrs_end;    /* attributes at or past this offset are ignored (they follow MI) */
@@ -126,7 +126,7 @@ struct anc_stun_check {
     const uint8_t *key;   /* the receiver's password */
     size_t key_len;
     uint32_t priority;
-    bool controlling;     /* ICE-CONTROLLING (else ICE-CONTROLLED) */
+    bool controlling; /* ICE-CONTROLLING (else ICE-CONTROLLED) */
     uint64_t tiebreaker;
     bool use_candidate;
 };

@@ -6,14 +6,13 @@
 
 /* OPEN, reliable ordered, priority 256, label "input", protocol "". */
 static const uint8_t open_input[] = {
-    0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00,
-    'i',  'n',  'p',  'u',  't',
+    0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 'i', 'n', 'p', 'u', 't',
 };
 
 /* OPEN, partial reliable rexmit unordered, maxRetransmits 0, label "cursor", protocol "v1". */
 static const uint8_t open_cursor[] = {
-    0x03, 0x81, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x02,
-    'c',  'u',  'r',  's',  'o',  'r',  'v',  '1',
+    0x03, 0x81, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
+    0x00, 0x02, 'c',  'u',  'r',  's',  'o',  'r',  'v',  '1',
 };
 
 static const uint8_t ack[] = {0x02};
@@ -46,8 +45,10 @@ TEST(parse_open_unordered_rexmit)
 TEST(build_open_matches_literal)
 {
     uint8_t buf[64];
-    struct anc_dcep_open o = {.channel_type = ANC_DCEP_CHANNEL_RELIABLE, .priority = 256,
-                              .label = (const uint8_t *)"input", .label_len = 5};
+    struct anc_dcep_open o = {.channel_type = ANC_DCEP_CHANNEL_RELIABLE,
+                              .priority = 256,
+                              .label = (const uint8_t *)"input",
+                              .label_len = 5};
     CHECK_EQ(anc_dcep_open_size(&o), sizeof(open_input));
     CHECK_EQ(anc_dcep_build_open(&o, buf, sizeof(buf)), sizeof(open_input));
     CHECK(memcmp(buf, open_input, sizeof(open_input)) == 0);

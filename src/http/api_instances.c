@@ -1,0 +1,273 @@
+#include "http/api_instances.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "http/server.h"
+#include "instance/manager.h"
+#include "instance/session.h"
+
+static int error(struct anc_http_response *res, int status, const char *message)
+{
+    anc_http_response_error(res, status, anc_http_error_code(status), message);
+    return 0;
+}
+
+/* During shutdown the instance and session layers go away before the HTTP server does. */
+static bool ready(struct anc_app *app, struct anc_http_response *res)
+{
+    if (app->instances && app->sessions)
+        return true;
+    error(res, 503, "the daemon is shutting down");
+    return false;
+}
+
+static struct anc_instance *lookup(struct anc_app *app, struct anc_http_request *req,
+                                   struct anc_http_response *res)
+{
+    if (!ready(app, res))
+        return NULL;
+    const char *id = anc_http_request_param(req, "id");
+    struct anc_instance *inst = id ? anc_manager_find(app->instances, id) : NULL;
+    if (!inst) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "no instance with id \"%.40s\"", id ? id : "");
+        error(res, 404, msg);
+    }
+    return inst;
+}
+
+static int reply_instance(struct anc_app *app, struct anc_http_response *res, int status,
+                          const struct anc_instance *inst)
+{
+    json_t *o = anc_manager_instance_json(app->instances, inst);
+    if (!o)
+        return -ENOMEM;
+    anc_http_response_json(res, status, o);
+    json_decref(o);
+    return 0;
+}
+
+static int list_instances(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    if (!ready(app, res))
+        return 0;
+    (void)req;
+    json_t *arr = json_array();
+    for (struct anc_instance *i = anc_manager_first(app->instances); i && arr; i = i->next)
+        json_array_append_new(arr, anc_manager_instance_json(app->instances, i));
+    json_t *o = json_pack("{s:o}", "instances", arr);
+    if (!o)
+        return -ENOMEM;
+    anc_http_response_json(res, 200, o);
+    json_decref(o);
+    return 0;
+}
+
+static json_t *parse_body(struct anc_http_request *req, struct anc_http_response *res)
+{
+    const char *type = anc_http_request_header(req, "Content-Type");
+    if (type && strncasecmp(type, "application/json", 16) != 0) {
+        error(res, 415, "expected Content-Type: application/json");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, &jerr);
+    if (!body) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "body is not JSON: line %d column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        error(res, 400, msg);
+    }
+    return body;
+}
+
+static int create_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    if (!ready(app, res))
+        return 0;
+    json_t *body = parse_body(req, res);
+    if (!body)
+        return 0;
+    char err[300] = "";
+    struct anc_instance *inst;
+    int r = anc_manager_create(app->instances, body, &inst, err, sizeof(err));
+    json_decref(body);
+    if (r == -EINVAL)
+        return error(res, 400, err);
+    if (r == -EEXIST)
+        return error(res, 409, err);
+    if (r < 0)
+        return error(res, 500, strerror(-r));
+    char loc[96];
+    snprintf(loc, sizeof(loc), "/api/v1/instances/%s", inst->id);
+    anc_http_response_header(res, "Location", loc);
+    return reply_instance(app, res, 201, inst);
+}
+
+static int get_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_instance *inst = lookup(user, req, res);
+    return inst ? reply_instance(user, res, 200, inst) : 0;
+}
+
+static int delete_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    struct anc_instance *inst = lookup(app, req, res);
+    if (!inst)
+        return 0;
+    int r = anc_manager_delete(app->instances, inst);
+    if (r < 0)
+        return error(res, 500, strerror(-r));
+    json_t *o = json_pack("{s:b}", "deleted", 1);
+    anc_http_response_json(res, 200, o);
+    json_decref(o);
+    return 0;
+}
+
+static int act(struct anc_http_request *req, struct anc_http_response *res, void *user,
+               int (*fn)(struct anc_manager *, struct anc_instance *, char *, size_t))
+{
+    struct anc_app *app = user;
+    struct anc_instance *inst = lookup(app, req, res);
+    if (!inst)
+        return 0;
+    char err[300] = "";
+    int r = fn(app->instances, inst, err, sizeof(err));
+    if (r == -EALREADY)
+        return error(res, 409, err);
+    if (r < 0)
+        return error(res, 500, err);
+    return reply_instance(app, res, 200, inst);
+}
+
+static int start_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    return act(req, res, user, anc_manager_start);
+}
+
+static int stop_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    return act(req, res, user, anc_manager_stop);
+}
+
+static int restart(struct anc_manager *m, struct anc_instance *inst, char *err, size_t len)
+{
+    if (inst->state == ANC_STATE_RUNNING) {
+        int r = anc_manager_stop(m, inst, err, len);
+        if (r < 0)
+            return r;
+    }
+    return anc_manager_start(m, inst, err, len);
+}
+
+static int restart_instance(struct anc_http_request *req, struct anc_http_response *res,
+                            void *user)
+{
+    return act(req, res, user, restart);
+}
+
+static int whep_offer(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    struct anc_instance *inst = lookup(app, req, res);
+    if (!inst)
+        return 0;
+    const char *type = anc_http_request_header(req, "Content-Type");
+    if (!type || strncasecmp(type, "application/sdp", 15) != 0)
+        return error(res, 415, "a WHEP offer must be sent as Content-Type: application/sdp");
+    if (inst->state != ANC_STATE_RUNNING || !inst->stream) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "instance is %s; start it first",
+                 anc_instance_state_name(inst->state));
+        return error(res, 409, msg);
+    }
+    struct anc_whep_result wr;
+    if (anc_sessions_create(app->sessions, inst, (const char *)req->body, req->body_len, &wr) < 0)
+        return error(res, wr.status, wr.error);
+    char loc[96];
+    snprintf(loc, sizeof(loc), "/api/v1/sessions/%s", wr.sid);
+    anc_http_response_header(res, "Location", loc);
+    for (int i = 0; i < app->cfg.n_ice_servers; i++) {
+        char link[300];
+        snprintf(link, sizeof(link), "<%s>; rel=\"ice-server\"", app->cfg.ice_servers[i]);
+        anc_http_response_header(res, "Link", link);
+    }
+    return anc_http_response_take(res, 201, "application/sdp", wr.answer, strlen(wr.answer));
+}
+
+static int delete_session(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    if (!ready(app, res))
+        return 0;
+    const char *sid = anc_http_request_param(req, "sid");
+    if (!sid || anc_sessions_delete(app->sessions, sid) < 0)
+        return error(res, 404, "no such session");
+    json_t *o = json_pack("{s:b}", "deleted", 1);
+    anc_http_response_json(res, 200, o);
+    json_decref(o);
+    return 0;
+}
+
+static int get_session(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    if (!ready(app, res))
+        return 0;
+    const char *sid = anc_http_request_param(req, "sid");
+    json_t *o = sid ? anc_sessions_get_json(app->sessions, sid) : NULL;
+    if (!o)
+        return error(res, 404, "no such session");
+    anc_http_response_json(res, 200, o);
+    json_decref(o);
+    return 0;
+}
+
+static int list_sessions(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    if (!ready(app, res))
+        return 0;
+    (void)req;
+    json_t *o = json_pack("{s:o}", "sessions", anc_sessions_list_json(app->sessions));
+    if (!o)
+        return -ENOMEM;
+    anc_http_response_json(res, 200, o);
+    json_decref(o);
+    return 0;
+}
+
+int anc_api_instances_register(struct anc_app *app)
+{
+    static const struct {
+        const char *method, *pattern;
+        anc_http_handler_fn fn;
+    } routes[] = {
+        {"GET", "/api/v1/instances", list_instances},
+        {"POST", "/api/v1/instances", create_instance},
+        {"GET", "/api/v1/instances/{id}", get_instance},
+        {"DELETE", "/api/v1/instances/{id}", delete_instance},
+        {"POST", "/api/v1/instances/{id}/start", start_instance},
+        {"POST", "/api/v1/instances/{id}/stop", stop_instance},
+        {"POST", "/api/v1/instances/{id}/restart", restart_instance},
+        {"POST", "/api/v1/instances/{id}/whep", whep_offer},
+        {"GET", "/api/v1/sessions", list_sessions},
+        {"GET", "/api/v1/sessions/{sid}", get_session},
+        {"DELETE", "/api/v1/sessions/{sid}", delete_session},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        int r = anc_http_route_add(app->http, routes[i].method, routes[i].pattern, routes[i].fn,
+                                   app, 0);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

@@ -1,0 +1,138 @@
+#include "http/rest.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/token.h"
+#include "http/static.h"
+
+bool anc_http_auth_ok(const char *expected, const char *authorization)
+{
+    if (!expected || !authorization || strncasecmp(authorization, "Bearer", 6) != 0)
+        return false;
+    const char *t = authorization + 6;
+    if (*t != ' ' && *t != '\t')
+        return false;
+    t += strspn(t, " \t");
+    size_t len = strlen(t);
+    while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+        len--;
+    return anc_token_equal(expected, t, len);
+}
+
+static int unauthorized(struct anc_http_response *res)
+{
+    int r = anc_http_response_header(res, "WWW-Authenticate", "Bearer realm=\"ancloud\"");
+    return r < 0
+               ? r
+               : anc_http_response_error(res, 401, "unauthorized", "missing or wrong bearer token");
+}
+
+static int not_allowed(struct anc_http_response *res, const char *allow)
+{
+    int r = anc_http_response_header(res, "Allow", allow);
+    return r < 0 ? r : anc_http_response_error(res, 405, NULL, NULL);
+}
+
+static bool under_api(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
+static int call_handler(const struct anc_http_route *rt, struct anc_http_request *req,
+                        struct anc_http_response *res)
+{
+    int r = rt->fn(req, res, rt->user);
+    if (r == ANC_HTTP_DEFERRED)
+        return r;
+    if (r < 0 || res->status == 0) {
+        if (res->status == 0 || res->status < 400) {
+            anc_http_response_destroy(res);
+            return anc_http_response_error(res, 500, NULL, NULL);
+        }
+    }
+    return 0;
+}
+
+static int dispatch(const struct anc_http_site *site, struct anc_http_request *req,
+                    struct anc_http_response *res)
+{
+    struct anc_http_match m;
+    int status = anc_http_router_match(site->router, req->method, req->path, &m);
+    if (status < 0)
+        return status;
+    bool public_route = status == 200 && (m.route->flags & ANC_HTTP_ROUTE_PUBLIC);
+    bool needs_auth = status == 200 ? !public_route : (m.path_known || under_api(req->path));
+    if (needs_auth &&
+        !anc_http_auth_ok(site->token, anc_http_request_header(req, "Authorization"))) {
+        anc_http_match_destroy(&m);
+        return unauthorized(res);
+    }
+    if (status == 405)
+        return not_allowed(res, m.allow);
+    if (status == 404 && under_api(req->path))
+        return anc_http_response_error(res, 404, NULL, "no such API route");
+    if (status == 404) {
+        if (strcmp(req->method, "GET") != 0 && !req->head)
+            return not_allowed(res, "GET, HEAD");
+        return anc_http_static_serve(site->web_dir, req, res);
+    }
+    anc_http_match_move_params(&m, req);
+    return call_handler(m.route, req, res);
+}
+
+int anc_http_dispatch(const struct anc_http_site *site, struct anc_http_request *req,
+                      struct anc_http_response *res)
+{
+    int r = dispatch(site, req, res);
+    if (r < 0) {
+        /* Out of memory: a minimal answer still fits the existing buffers' absence. */
+        anc_http_response_destroy(res);
+        res->status = 500;
+        res->close = true;
+        return 0;
+    }
+    return r;
+}
+
+static int api_health(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    const struct anc_http_site *site = user;
+    uint64_t up = req->now_ms > site->started_ms ? (req->now_ms - site->started_ms) / 1000 : 0;
+    /* Kernel capabilities (binder, ashmem, PSI) join this object when the container module
+     * lands. */
+    json_t *j = json_pack("{s:s,s:s,s:I}", "status", "ok", "version", ANC_VERSION, "uptime_s",
+                          (json_int_t)up);
+    if (!j)
+        return -ENOMEM;
+    int r = anc_http_response_json(res, 200, j);
+    json_decref(j);
+    return r;
+}
+
+static int api_metrics(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    const struct anc_http_site *site = user;
+    uint64_t up = req->now_ms > site->started_ms ? req->now_ms - site->started_ms : 0;
+    anc_metric_set(site->uptime, (double)(up / 1000));
+    char *text;
+    size_t len;
+    int r = anc_metrics_render(site->metrics, &text, &len);
+    if (r < 0)
+        return r;
+    return anc_http_response_take(res, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+int anc_http_rest_register(struct anc_http_site *site)
+{
+    site->uptime = anc_metrics_gauge(site->metrics, "ancloud_uptime_seconds", NULL,
+                                     "Seconds since the daemon started.");
+    int r = anc_http_router_add(site->router, "GET", "/api/v1/health", api_health, site,
+                                ANC_HTTP_ROUTE_PUBLIC);
+    if (r == 0)
+        r = anc_http_router_add(site->router, "GET", "/metrics", api_metrics, site, 0);
+    return r;
+}

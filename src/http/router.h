@@ -1,0 +1,63 @@
+/* The request router: method + path pattern → handler, with {name} path parameters.
+ *
+ * Patterns are absolute paths whose segments are literals or a whole-segment parameter:
+ * "/api/v1/instances/{id}/start". A parameter matches one non-empty segment; its value reaches
+ * the handler percent-decoded (anc_http_request_param). Literal segments win over parameters
+ * when both match ("/x/new" before "/x/{id}"). HEAD is answered by a GET route when no HEAD
+ * route exists. Pure code; the server calls anc_http_router_match for every request. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/request.h"
+#include "http/response.h"
+
+/* A handler returns 0 with *res filled, ANC_HTTP_DEFERRED when it will answer later through
+ * anc_http_respond (request.h: it then owns req; *res is ignored), or a negative errno, which the
+ * server answers with 500 (or whatever status *res already has). */
+#define ANC_HTTP_DEFERRED 1
+
+typedef int (*anc_http_handler_fn)(struct anc_http_request *req, struct anc_http_response *res,
+                                   void *user);
+
+/* Route flags. */
+#define ANC_HTTP_ROUTE_PUBLIC 0x1u /* no Authorization needed (health, WHEP preflight, ...) */
+
+struct anc_http_route {
+    char *method;
+    char *pattern;
+    char **segs; /* pattern split at '/'; "{name}" segments are parameters */
+    size_t n_segs;
+    anc_http_handler_fn fn;
+    void *user;
+    unsigned flags;
+};
+
+struct anc_http_router;
+
+struct anc_http_router *anc_http_router_new(void);
+/* Frees the router and its routes; accepts NULL. */
+void anc_http_router_free(struct anc_http_router *r);
+
+/* Adds a route. method is upper-case ("GET"); pattern as above. Returns 0, -EEXIST when the same
+ * method and pattern exist, -EINVAL for a bad pattern, -ENOMEM. */
+int anc_http_router_add(struct anc_http_router *r, const char *method, const char *pattern,
+                        anc_http_handler_fn fn, void *user, unsigned flags);
+
+struct anc_http_match {
+    const struct anc_http_route *route;                /* set when status is 200 */
+    struct anc_http_param params[ANC_HTTP_MAX_PARAMS]; /* values owned by the match */
+    size_t n_params;
+    char allow[128]; /* for 405: "GET, HEAD, POST" */
+    bool path_known; /* some route has this path (200 or 405) */
+};
+
+/* Matches a request. Returns 200 (m->route and params set), 404 (no route has this path) or 405
+ * (the path exists for other methods; m->allow lists them). -ENOMEM on allocation failure. The
+ * caller releases the params with anc_http_match_destroy or moves them into the request. */
+int anc_http_router_match(const struct anc_http_router *r, const char *method, const char *path,
+                          struct anc_http_match *m);
+void anc_http_match_destroy(struct anc_http_match *m);
+/* Moves the match's parameters into req (req->params); the match keeps none. */
+void anc_http_match_move_params(struct anc_http_match *m, struct anc_http_request *req);

@@ -1,0 +1,317 @@
+#include "instance/manager.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "http/server.h"
+#include "instance/session.h"
+#include "instance/store.h"
+#include "media/encpool.h"
+#include "media/pattern.h"
+#include "media/stream.h"
+
+struct anc_manager {
+    struct anc_app *app;
+    struct anc_store store;
+    struct anc_instance *list;
+    size_t count;
+    struct anc_encpool pool;
+    struct anc_metric *m_instances, *m_running, *m_frames;
+    void (*done)(void *arg);
+    void *done_arg;
+};
+
+static bool draw_pattern(void *data, uint8_t *argb, int stride, uint64_t frame, uint64_t time_ms)
+{
+    const struct anc_instance *inst = data;
+    anc_pattern_draw(argb, inst->width, inst->height, stride, frame, time_ms);
+    return true;
+}
+
+static void update_metrics(struct anc_manager *m)
+{
+    size_t running = 0;
+    for (struct anc_instance *i = m->list; i; i = i->next)
+        running += i->state == ANC_STATE_RUNNING;
+    anc_metric_set(m->m_instances, (double)m->count);
+    anc_metric_set(m->m_running, (double)running);
+}
+
+/* Persists a state before acting on it. */
+static int transition(struct anc_manager *m, struct anc_instance *inst,
+                      enum anc_instance_state to, const char *error)
+{
+    enum anc_instance_state from = inst->state;
+    inst->state = to;
+    snprintf(inst->error, sizeof(inst->error), "%s", error ? error : "");
+    int r = anc_store_save(&m->store, inst);
+    if (r < 0) {
+        inst->state = from;
+        anc_error("instance %s: cannot persist state %s: %s", inst->id,
+                  anc_instance_state_name(to), strerror(-r));
+        return r;
+    }
+    update_metrics(m);
+    return 0;
+}
+
+static int start_stream(struct anc_manager *m, struct anc_instance *inst)
+{
+    const struct anc_config *c = &m->app->cfg;
+    struct anc_stream_params p = {
+        .width = inst->width, .height = inst->height, .fps = inst->fps,
+        .bitrate_kbps = inst->bitrate_kbps ? inst->bitrate_kbps : c->bitrate_kbps,
+        .min_bitrate_kbps = c->min_bitrate_kbps, .max_bitrate_kbps = c->max_bitrate_kbps,
+        .preset = c->preset,
+    };
+    return anc_stream_new(m->app->loop, &m->pool, &p, (struct anc_stream_source){draw_pattern, inst},
+                          &inst->stream);
+}
+
+int anc_manager_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
+{
+    if (inst->state != ANC_STATE_STOPPED && inst->state != ANC_STATE_ERROR) {
+        snprintf(err, errlen, "instance is %s", anc_instance_state_name(inst->state));
+        return -EALREADY;
+    }
+    int r = transition(m, inst, ANC_STATE_STARTING, NULL);
+    if (r < 0)
+        goto fail;
+    r = start_stream(m, inst);
+    if (r < 0) {
+        char why[200];
+        snprintf(why, sizeof(why), "cannot start the encoder: %s", strerror(-r));
+        transition(m, inst, ANC_STATE_ERROR, why);
+        goto fail;
+    }
+    r = transition(m, inst, ANC_STATE_RUNNING, NULL);
+    if (r < 0)
+        goto fail;
+    anc_info("instance %s (%s) running", inst->id, inst->name);
+    return 0;
+fail:
+    snprintf(err, errlen, "cannot start: %s", strerror(-r));
+    return r;
+}
+
+static void stop_now(struct anc_manager *m, struct anc_instance *inst)
+{
+    anc_sessions_end_instance(m->app->sessions, inst);
+    anc_stream_close(inst->stream);
+    inst->stream = NULL;
+}
+
+int anc_manager_stop(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
+{
+    if (inst->state != ANC_STATE_RUNNING && inst->state != ANC_STATE_ERROR) {
+        snprintf(err, errlen, "instance is %s", anc_instance_state_name(inst->state));
+        return -EALREADY;
+    }
+    int r = transition(m, inst, ANC_STATE_STOPPING, NULL);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot persist: %s", strerror(-r));
+        return r;
+    }
+    stop_now(m, inst);
+    transition(m, inst, ANC_STATE_STOPPED, NULL);
+    anc_info("instance %s (%s) stopped", inst->id, inst->name);
+    return 0;
+}
+
+int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance **out, char *err,
+                       size_t errlen)
+{
+    struct anc_instance *inst = calloc(1, sizeof(*inst));
+    if (!inst)
+        return -ENOMEM;
+    int r = anc_instance_from_request(inst, req, m->app->cfg.fps, err, errlen);
+    for (struct anc_instance *i = m->list; r == 0 && i; i = i->next) {
+        if (strcmp(i->name, inst->name) == 0) {
+            snprintf(err, errlen, "name: an instance named \"%s\" exists (%s)", i->name, i->id);
+            r = -EEXIST;
+        }
+    }
+    if (r == 0)
+        r = anc_store_save(&m->store, inst);
+    if (r < 0) {
+        free(inst);
+        return r;
+    }
+    inst->next = m->list;
+    m->list = inst;
+    m->count++;
+    update_metrics(m);
+    anc_info("instance %s (%s, %s %dx%d@%d) created", inst->id, inst->name,
+             anc_instance_kind_name(inst->kind), inst->width, inst->height, inst->fps);
+    *out = inst;
+    return 0;
+}
+
+int anc_manager_delete(struct anc_manager *m, struct anc_instance *inst)
+{
+    if (inst->stream)
+        stop_now(m, inst);
+    int r = anc_store_remove(&m->store, inst->id);
+    if (r < 0)
+        return r;
+    for (struct anc_instance **pp = &m->list; *pp; pp = &(*pp)->next) {
+        if (*pp == inst) {
+            *pp = inst->next;
+            break;
+        }
+    }
+    m->count--;
+    anc_info("instance %s (%s) deleted", inst->id, inst->name);
+    free(inst);
+    update_metrics(m);
+    return 0;
+}
+
+struct anc_instance *anc_manager_find(struct anc_manager *m, const char *id)
+{
+    for (struct anc_instance *i = m->list; i; i = i->next)
+        if (strcmp(i->id, id) == 0)
+            return i;
+    return NULL;
+}
+
+struct anc_instance *anc_manager_first(struct anc_manager *m)
+{
+    return m->list;
+}
+
+size_t anc_manager_count(const struct anc_manager *m)
+{
+    return m->count;
+}
+
+json_t *anc_manager_instance_json(struct anc_manager *m, const struct anc_instance *inst)
+{
+    (void)m;
+    json_t *o = anc_instance_to_json(inst);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "viewers", json_integer(inst->viewers));
+    if (inst->stream) {
+        struct anc_stream_stats st;
+        anc_stream_get_stats(inst->stream, &st);
+        json_object_set_new(o, "stream",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "frames_captured",
+                                      (json_int_t)st.frames_captured, "frames_encoded",
+                                      (json_int_t)st.frames_encoded, "frames_replaced",
+                                      (json_int_t)st.frames_replaced, "keyframes",
+                                      (json_int_t)st.keyframes, "bytes_encoded",
+                                      (json_int_t)st.bytes_encoded, "last_encode_ms",
+                                      st.last_encode_ms, "bitrate_kbps", st.bitrate_kbps));
+    }
+    return o;
+}
+
+static void on_found(void *arg, const struct anc_instance *rec)
+{
+    struct anc_manager *m = arg;
+    struct anc_instance *inst = malloc(sizeof(*inst));
+    if (!inst)
+        return;
+    *inst = *rec;
+    inst->stream = NULL;
+    inst->viewers = 0;
+    inst->next = m->list;
+    m->list = inst;
+    m->count++;
+}
+
+static void on_bad(void *arg, const char *path, const char *reason)
+{
+    (void)arg;
+    anc_error("instance record %s is corrupt (%s); moved aside to %s.corrupt", path, reason, path);
+}
+
+/* After a restart: what was running runs again; what was mid-transition settles. */
+static void resume(struct anc_manager *m)
+{
+    char err[256];
+    for (struct anc_instance *i = m->list; i; i = i->next) {
+        enum anc_instance_state was = i->state;
+        if (was == ANC_STATE_STOPPING)
+            transition(m, i, ANC_STATE_STOPPED, NULL);
+        if (was != ANC_STATE_RUNNING && was != ANC_STATE_STARTING)
+            continue;
+        i->state = ANC_STATE_STOPPED;
+        if (anc_manager_start(m, i, err, sizeof(err)) < 0)
+            anc_error("instance %s: %s", i->id, err);
+    }
+}
+
+static void register_metrics(struct anc_manager *m)
+{
+    struct anc_metrics *reg = anc_http_server_metrics(m->app->http);
+    m->m_instances = anc_metrics_gauge(reg, "ancloud_instances", NULL, "instances on this host");
+    m->m_running = anc_metrics_gauge(reg, "ancloud_instances_running", NULL,
+                                     "instances in state running");
+}
+
+int anc_manager_new(struct anc_app *app, struct anc_manager **out)
+{
+    struct anc_manager *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->app = app;
+    int r = anc_store_open(&m->store, app->cfg.state_dir);
+    if (r < 0) {
+        anc_error("cannot open the instance store in %s: %s", app->cfg.state_dir, strerror(-r));
+        free(m);
+        return r;
+    }
+    r = anc_encpool_init(&m->pool, app->loop, app->cfg.encoder_threads);
+    if (r < 0) {
+        anc_error("cannot start the encoder pool: %s", strerror(-r));
+        free(m);
+        return r;
+    }
+    register_metrics(m);
+    r = anc_store_load(&m->store, on_found, on_bad, m);
+    if (r < 0)
+        anc_error("cannot read %s: %s", m->store.dir, strerror(-r));
+    anc_info("%zu instance record(s) loaded; encoder pool of %d thread(s)", m->count,
+             anc_encpool_threads(&m->pool));
+    *out = m;
+    resume(m);
+    update_metrics(m);
+    return 0;
+}
+
+static void on_pool_closed(struct anc_encpool *pool)
+{
+    struct anc_manager *m = (struct anc_manager *)((char *)pool - offsetof(struct anc_manager, pool));
+    void (*done)(void *) = m->done;
+    void *arg = m->done_arg;
+    while (m->list) {
+        struct anc_instance *next = m->list->next;
+        free(m->list);
+        m->list = next;
+    }
+    free(m);
+    if (done)
+        done(arg);
+}
+
+void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg)
+{
+    if (!m) {
+        done(arg);
+        return;
+    }
+    m->done = done;
+    m->done_arg = arg;
+    for (struct anc_instance *i = m->list; i; i = i->next) {
+        anc_stream_close(i->stream);
+        i->stream = NULL;
+    }
+    anc_encpool_close(&m->pool, on_pool_closed);
+}

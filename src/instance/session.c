@@ -1,0 +1,305 @@
+#include "instance/session.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "base/log.h"
+#include "instance/instance.h"
+#include "instance/session_internal.h"
+#include "media/stream.h"
+#include "rtc/cert.h"
+#include "rtc/dtls.h"
+#include "rtc/ice.h"
+#include "rtc/sdp.h"
+
+static void random_hex(char *out, size_t n_chars)
+{
+    unsigned char raw[32];
+    RAND_bytes(raw, (int)(n_chars / 2));
+    for (size_t i = 0; i < n_chars / 2; i++)
+        sprintf(out + 2 * i, "%02x", raw[i]);
+}
+
+static struct anc_session *find(struct anc_sessions *s, const char *sid)
+{
+    for (struct anc_session *x = s->list; x; x = x->next)
+        if (strcmp(x->sid, sid) == 0)
+            return x;
+    return NULL;
+}
+
+static void on_frame(struct anc_stream_viewer *v, const struct anc_encoder_output *au,
+                     uint64_t capture_us)
+{
+    struct anc_session *x = (struct anc_session *)((char *)v - offsetof(struct anc_session, viewer));
+    struct anc_sessions *s = x->owner;
+    struct anc_peer *peer = anc_rtc_host_peer(s->host, x);
+    if (!peer)
+        return;
+    uint64_t now = anc_rtc_now_us(s->udp);
+    if (anc_peer_send_video(peer, now, au->data, au->len, capture_us) > 0 && !x->first_frame_us)
+        x->first_frame_us = now;
+    anc_rtc_udp_flush(s->udp);
+}
+
+static void end_session(struct anc_sessions *s, struct anc_session *x, const char *why)
+{
+    for (struct anc_session **pp = &s->list; *pp; pp = &(*pp)->next) {
+        if (*pp == x) {
+            *pp = x->next;
+            break;
+        }
+    }
+    if (x->viewing && x->inst->stream)
+        anc_stream_remove_viewer(x->inst->stream, &x->viewer);
+    if (x->inst->viewers > 0)
+        x->inst->viewers--;
+    anc_rtc_host_remove(s->host, anc_rtc_now_us(s->udp), x);
+    s->count--;
+    anc_metric_set(s->m_sessions, (double)s->count);
+    anc_info("session %s of instance %s ended: %s", x->sid, x->inst->id, why);
+    free(x);
+}
+
+static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
+{
+    if (strcmp(ev->label ? ev->label : "", "input") != 0)
+        return;
+    x->in_msgs++;
+    x->in_bytes += ev->len;
+    /* FNV-1a over every message in arrival order, with the length as a separator: a client can
+     * compute the same value over what it sent to prove completeness and order. */
+    uint64_t h = x->in_hash;
+    for (size_t i = 0; i < ev->len; i++)
+        h = (h ^ ev->data[i]) * 0x100000001b3ull;
+    h = (h ^ (uint64_t)(ev->len & 0xffff)) * 0x100000001b3ull;
+    x->in_hash = h;
+    anc_metric_inc(x->owner->m_input);
+    if (ev->len >= 2 && ev->data[0] == 5 && ev->data[1] == 1 && x->inst->stream)
+        anc_stream_request_keyframe(x->inst->stream);
+}
+
+static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
+                          const struct anc_peer_event *ev)
+{
+    switch (ev->type) {
+    case ANC_PEER_EV_CONNECTED:
+        x->connected_us = anc_rtc_now_us(s->udp);
+        if (x->inst->stream && !x->viewing) {
+            anc_stream_add_viewer(x->inst->stream, &x->viewer);
+            x->viewing = true;
+        }
+        anc_info("session %s connected", x->sid);
+        break;
+    case ANC_PEER_EV_KEYFRAME:
+        if (x->inst->stream)
+            anc_stream_request_keyframe(x->inst->stream);
+        break;
+    case ANC_PEER_EV_BITRATE:
+        if (x->inst->stream)
+            anc_stream_set_bitrate_estimate(x->inst->stream, ev->bitrate_bps);
+        break;
+    case ANC_PEER_EV_MESSAGE:
+        on_message(x, ev);
+        break;
+    case ANC_PEER_EV_FAILED:
+        end_session(s, x, ev->error == -EKEYREJECTED ? "DTLS fingerprint mismatch"
+                                                     : "DTLS handshake failed");
+        break;
+    case ANC_PEER_EV_CLOSED:
+        end_session(s, x, "closed by the viewer");
+        break;
+    case ANC_PEER_EV_DATACHANNEL_UP:
+    case ANC_PEER_EV_CHANNEL_OPEN:
+        break;
+    }
+}
+
+void anc__sessions_on_host_event(void *arg, const struct anc_rtc_host_event *ev)
+{
+    struct anc_sessions *s = arg;
+    struct anc_session *x = ev->user;
+    if (ev->expired)
+        end_session(s, x, "ICE consent expired");
+    else
+        on_peer_event(s, x, &ev->peer);
+}
+
+/* Builds the peer and the answer; on success the session is registered with the host. */
+static int setup_session(struct anc_sessions *s, struct anc_session *x,
+                         const struct anc_sdp_offer *offer, struct anc_whep_result *res)
+{
+    char ufrag[ANC_ICE_UFRAG_LEN + 1], pwd[ANC_ICE_PWD_LEN + 1], cname[17], track[17];
+    uint32_t ssrc;
+    uint64_t now = anc_rtc_now_us(s->udp);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t wall_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+
+    anc_ice_random_string(ufrag, ANC_ICE_UFRAG_LEN);
+    anc_ice_random_string(pwd, ANC_ICE_PWD_LEN);
+    random_hex(cname, 16);
+    random_hex(track, 16);
+    RAND_bytes((unsigned char *)&ssrc, sizeof(ssrc));
+    struct anc_peer_config pc = {
+        .dtls_ctx = s->dtls,
+        .dtls_server = offer->local_setup == ANC_SDP_SETUP_PASSIVE,
+        .remote_fp_alg = offer->remote.fingerprint.alg,
+        .remote_fp = offer->remote.fingerprint.value,
+        .h264_pt = (uint8_t)offer->h264_pt,
+        .video_ssrc = ssrc,
+        .cname = cname,
+        .datachannel = offer->has_datachannel,
+        .sctp_remote_port = offer->sctp_port,
+        .max_message_size = (size_t)s->app->cfg.max_message_kib * 1024,
+        .wall_offset_us = wall_us - (int64_t)now,
+    };
+    struct anc_peer *peer;
+    int r = anc_peer_new(&pc, now, &peer);
+    if (r < 0) {
+        res->status = r == -EINVAL ? 400 : 500;
+        snprintf(res->error, sizeof(res->error), "cannot set up the peer: %s", strerror(-r));
+        return r;
+    }
+    struct anc_sdp_candidate cands[MAX_CANDIDATES];
+    for (int i = 0; i < s->n_candidates; i++)
+        cands[i] = (struct anc_sdp_candidate){s->candidates[i],
+                                              (uint16_t)anc_rtc_udp_port(s->udp)};
+    struct anc_sdp_answer_params ap = {
+        .ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint_sha256 = anc_cert_fingerprint(s->cert),
+        .candidates = cands, .n_candidates = (size_t)s->n_candidates, .video_ssrc = ssrc,
+        .cname = cname, .msid_stream = x->inst->id, .msid_track = track,
+        .session_id = (uint64_t)wall_us & 0x7fffffffffffffffull, .session_version = 1,
+        .max_message_size = pc.max_message_size,
+    };
+    res->answer = malloc(ANC_SDP_ANSWER_MAX);
+    r = res->answer ? anc_sdp_build_answer(offer, &ap, res->answer, ANC_SDP_ANSWER_MAX) : -ENOMEM;
+    if (r >= 0)
+        r = anc_rtc_host_add(s->host, now, ufrag, pwd, offer->remote.ice_ufrag,
+                             offer->remote.ice_pwd, peer, x);
+    else
+        anc_peer_free(peer);
+    if (r < 0) {
+        free(res->answer);
+        res->answer = NULL;
+        res->status = r == -ENOSPC ? 503 : 500;
+        snprintf(res->error, sizeof(res->error), "cannot answer: %s", strerror(-r));
+        return r;
+    }
+    x->created_us = now;
+    return 0;
+}
+
+int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const char *offer_text,
+                        size_t len, struct anc_whep_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (s->count >= (size_t)s->app->cfg.max_sessions) {
+        res->status = 503;
+        snprintf(res->error, sizeof(res->error), "%zu viewer sessions already ([rtc] max_sessions)",
+                 s->count);
+        return -ENOSPC;
+    }
+    struct anc_sdp_offer *offer = anc_sdp_offer_new();
+    struct anc_session *x = calloc(1, sizeof(*x));
+    int r = offer && x ? 0 : -ENOMEM;
+    if (r == 0) {
+        r = anc_sdp_parse(offer_text, len, offer, res->error, sizeof(res->error));
+        res->status = 400;
+    }
+    if (r == 0) {
+        x->owner = s;
+        x->inst = inst;
+        x->viewer.on_frame = on_frame;
+        x->created_at = (int64_t)time(NULL);
+        random_hex(x->sid, ANC_SESSION_ID_LEN);
+        r = setup_session(s, x, offer, res);
+    }
+    anc_sdp_offer_free(offer);
+    if (r < 0) {
+        free(x);
+        if (!res->status)
+            res->status = 500;
+        return r;
+    }
+    memcpy(res->sid, x->sid, sizeof(res->sid));
+    x->next = s->list;
+    s->list = x;
+    s->count++;
+    inst->viewers++;
+    anc_metric_set(s->m_sessions, (double)s->count);
+    anc_metric_inc(s->m_sessions_total);
+    anc_info("session %s for instance %s created", x->sid, inst->id);
+    anc_rtc_udp_flush(s->udp);
+    return 0;
+}
+
+int anc_sessions_delete(struct anc_sessions *s, const char *sid)
+{
+    struct anc_session *x = find(s, sid);
+    if (!x)
+        return -ENOENT;
+    end_session(s, x, "deleted through the API");
+    anc_rtc_udp_flush(s->udp);
+    return 0;
+}
+
+void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst)
+{
+    for (struct anc_session *x = s->list, *next; x; x = next) {
+        next = x->next;
+        if (x->inst == inst)
+            end_session(s, x, "the instance stopped");
+    }
+    anc_rtc_udp_flush(s->udp);
+}
+
+static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
+{
+    struct anc_peer_stats ps = {0};
+    struct anc_peer *peer = anc_rtc_host_peer(s->host, x);
+    if (peer)
+        anc_peer_get_stats(peer, &ps);
+    char hash[17];
+    snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x->in_hash);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s}}",
+        "id", x->sid, "instance", x->inst->id, "state", x->connected_us ? "connected" : "connecting",
+        "created_at", (json_int_t)x->created_at, "video", "frames", (json_int_t)ps.frames_sent,
+        "packets", (json_int_t)ps.rtp_packets, "bytes", (json_int_t)ps.rtp_bytes, "retransmits",
+        (json_int_t)ps.retransmits, "nacks", (json_int_t)ps.nacks, "plis", (json_int_t)ps.plis,
+        "firs", (json_int_t)ps.firs, "remb_bps", (json_int_t)ps.last_remb_bps, "input", "messages",
+        (json_int_t)x->in_msgs, "bytes", (json_int_t)x->in_bytes, "hash", hash);
+    if (o && x->connected_us)
+        json_object_set_new(o, "connect_ms", json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));
+    return o;
+}
+
+json_t *anc_sessions_get_json(struct anc_sessions *s, const char *sid)
+{
+    struct anc_session *x = find(s, sid);
+    return x ? session_json(s, x) : NULL;
+}
+
+json_t *anc_sessions_list_json(struct anc_sessions *s)
+{
+    json_t *a = json_array();
+    for (struct anc_session *x = s->list; x && a; x = x->next)
+        json_array_append_new(a, session_json(s, x));
+    return a;
+}
+
+size_t anc_sessions_count(const struct anc_sessions *s)
+{
+    return s->count;
+}
+
+int anc_sessions_udp_port(const struct anc_sessions *s)
+{
+    return anc_rtc_udp_port(s->udp);
+}

@@ -1,0 +1,225 @@
+#include "media/stream.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The one job of a stream: it carries the encoder, the source and the frame buffer to a worker
+ * and back. A second (pending) job only waits, so sharing those between the two is safe. */
+struct stream_job {
+    struct anc_encjob base;
+    struct anc_stream *stream;
+    uint64_t frame, time_ms, capture_us;
+    bool force_keyframe;
+    int new_bitrate_kbps; /* 0: unchanged */
+    /* Results, written by the worker. */
+    int status;           /* 1 encoded, 0 nothing, < 0 error */
+    bool unchanged;
+    double encode_ms;
+};
+
+struct anc_stream {
+    uv_loop_t *loop;
+    struct anc_encpool *pool;
+    struct anc_encslot slot;
+    uv_timer_t timer;
+    struct anc_stream_params params;
+    struct anc_stream_source source;
+    struct anc_encoder *enc;
+    struct anc_encoder_output out; /* filled by the running job, read in its completion */
+    uint8_t *argb;
+    int stride;
+    struct anc_stream_viewer *viewers;
+    struct anc_stream_stats stats;
+    uint64_t frame;
+    bool want_keyframe;
+    int target_kbps, applied_kbps;
+    bool closing, timer_closed, cancelling;
+};
+
+static uint64_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void job_work(struct anc_encjob *base)
+{
+    struct stream_job *j = (struct stream_job *)base;
+    struct anc_stream *s = j->stream;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    if (j->new_bitrate_kbps)
+        anc_encoder_set_bitrate(s->enc, j->new_bitrate_kbps);
+    bool changed = s->source.draw(s->source.src_data, s->argb, s->stride, j->frame, j->time_ms);
+    if (!changed && !j->force_keyframe) {
+        j->unchanged = true;
+        j->status = 0;
+        return;
+    }
+    j->status = anc_encoder_encode_argb(s->enc, s->argb, s->stride, (int64_t)j->frame,
+                                        j->force_keyframe, &s->out);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    j->encode_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
+static void stream_free(struct anc_stream *s)
+{
+    anc_encoder_free(s->enc);
+    anc_encoder_output_destroy(&s->out);
+    free(s->argb);
+    free(s);
+}
+
+static void job_done(struct anc_encjob *base, int status)
+{
+    struct stream_job *j = (struct stream_job *)base;
+    struct anc_stream *s = j->stream;
+    if (status == 0 && j->unchanged) {
+        s->stats.frames_skipped_unchanged++;
+    } else if (status == 0 && j->status > 0) {
+        s->stats.frames_encoded++;
+        s->stats.bytes_encoded += s->out.len;
+        s->stats.last_encode_ms = j->encode_ms;
+        if (s->out.keyframe)
+            s->stats.keyframes++;
+        for (struct anc_stream_viewer *v = s->viewers; v;) {
+            struct anc_stream_viewer *next = v->next; /* a viewer may leave from its callback */
+            v->on_frame(v, &s->out, j->capture_us);
+            v = next;
+        }
+    } else if (status == -ECANCELED) {
+        s->stats.frames_replaced++;
+        if (j->force_keyframe)
+            s->want_keyframe = true; /* the request must survive the replaced frame */
+    }
+    free(j);
+    if (s->closing && s->timer_closed && !s->cancelling && anc_encslot_idle(&s->slot))
+        stream_free(s);
+}
+
+static const struct anc_encjob_ops job_ops = {job_work, job_done};
+
+static void on_tick(uv_timer_t *t)
+{
+    struct anc_stream *s = t->data;
+    struct stream_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    j->base.ops = &job_ops;
+    j->stream = s;
+    j->frame = s->frame++;
+    j->capture_us = clock_us(CLOCK_MONOTONIC);
+    j->time_ms = clock_us(CLOCK_REALTIME) / 1000;
+    j->force_keyframe = s->want_keyframe;
+    s->want_keyframe = false;
+    if (s->target_kbps != s->applied_kbps) {
+        j->new_bitrate_kbps = s->target_kbps;
+        s->applied_kbps = s->target_kbps;
+    }
+    s->stats.frames_captured++;
+    anc_encpool_submit(s->pool, &s->slot, &j->base);
+}
+
+int anc_stream_new(uv_loop_t *loop, struct anc_encpool *pool, const struct anc_stream_params *p,
+                   struct anc_stream_source source, struct anc_stream **out)
+{
+    struct anc_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->loop = loop;
+    s->pool = pool;
+    s->params = *p;
+    s->source = source;
+    s->stride = p->width * 4;
+    s->target_kbps = s->applied_kbps = p->bitrate_kbps;
+    s->stats.bitrate_kbps = p->bitrate_kbps;
+    s->argb = malloc((size_t)s->stride * (size_t)p->height);
+    struct anc_encoder_params ep = {.width = p->width, .height = p->height, .fps = p->fps,
+                                    .bitrate_kbps = p->bitrate_kbps, .preset = p->preset};
+    int r = s->argb ? anc_encoder_new(&ep, &s->enc) : -ENOMEM;
+    if (r < 0) {
+        stream_free(s);
+        return r;
+    }
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    *out = s;
+    return 0;
+}
+
+void anc_stream_add_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
+{
+    v->next = s->viewers;
+    s->viewers = v;
+    s->stats.viewers++;
+    s->want_keyframe = true;
+    if (s->stats.viewers == 1) {
+        uint64_t period = 1000u / (unsigned)s->params.fps;
+        uv_timer_start(&s->timer, on_tick, 0, period ? period : 1);
+    }
+}
+
+void anc_stream_remove_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
+{
+    for (struct anc_stream_viewer **pp = &s->viewers; *pp; pp = &(*pp)->next) {
+        if (*pp == v) {
+            *pp = v->next;
+            s->stats.viewers--;
+            break;
+        }
+    }
+    if (s->stats.viewers == 0)
+        uv_timer_stop(&s->timer);
+}
+
+void anc_stream_request_keyframe(struct anc_stream *s)
+{
+    s->want_keyframe = true;
+}
+
+void anc_stream_set_bitrate_estimate(struct anc_stream *s, uint64_t bps)
+{
+    long kbps = (long)(bps / 1000u);
+    if (kbps < s->params.min_bitrate_kbps)
+        kbps = s->params.min_bitrate_kbps;
+    if (kbps > s->params.max_bitrate_kbps)
+        kbps = s->params.max_bitrate_kbps;
+    /* Small changes are not worth an encoder reconfiguration. */
+    long diff = kbps - s->target_kbps;
+    if (diff < 0)
+        diff = -diff;
+    if (diff * 20 < s->target_kbps)
+        return;
+    s->target_kbps = (int)kbps;
+    s->stats.bitrate_kbps = (int)kbps;
+}
+
+void anc_stream_get_stats(const struct anc_stream *s, struct anc_stream_stats *out)
+{
+    *out = s->stats;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct anc_stream *s = h->data;
+    s->timer_closed = true;
+    /* A running job frees the stream from its completion; otherwise it is freed here. */
+    s->cancelling = true;
+    bool idle = anc_encslot_cancel(s->pool, &s->slot);
+    s->cancelling = false;
+    if (idle)
+        stream_free(s);
+}
+
+void anc_stream_close(struct anc_stream *s)
+{
+    if (!s)
+        return;
+    s->closing = true;
+    s->viewers = NULL;
+    s->slot.closing = true;
+    uv_close((uv_handle_t *)&s->timer, on_timer_closed);
+}

@@ -1,0 +1,143 @@
+/* The peer's media half: H.264 over RTP with a NACK history, RTCP SR out, RTCP feedback in. */
+#include "rtc/peer_internal.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+int anc__peer_media_init(struct anc_peer *p, uint64_t now_us)
+{
+    uint16_t seq;
+    uint32_t ts;
+    if (RAND_bytes((unsigned char *)&seq, sizeof(seq)) != 1 ||
+        RAND_bytes((unsigned char *)&ts, sizeof(ts)) != 1)
+        return -EIO;
+    /* Keep the first sequence numbers far from wrapping, as many stacks do. */
+    seq &= 0x7fff;
+    int r = anc_h264_packetizer_init(&p->pack, p->cfg.video_ssrc, p->cfg.h264_pt, seq, 0);
+    if (r < 0)
+        return r;
+    p->clock = (struct anc_rtp_clock){.base_ts = ts, .base_us = now_us, .rate = ANC_RTP_VIDEO_CLOCK};
+    return anc_rtp_history_new(HISTORY_PKTS, &p->history);
+}
+
+void anc__peer_media_destroy(struct anc_peer *p)
+{
+    anc_rtp_history_free(p->history);
+    p->history = NULL;
+}
+
+/* Protects a plaintext RTP packet and queues it. */
+static int send_rtp(struct anc_peer *p, const uint8_t *pkt, size_t len)
+{
+    uint8_t buf[ANC_PEER_MAX_DATAGRAM];
+    size_t n = len;
+    if (len + ANC_SRTP_MAX_TRAILER > sizeof(buf))
+        return -EMSGSIZE;
+    memcpy(buf, pkt, len);
+    int r = anc_srtp_protect_rtp(p->srtp, buf, &n, sizeof(buf));
+    if (r < 0) {
+        p->stats.srtp_errors++;
+        return r;
+    }
+    anc__peer_queue_tx(p, buf, n);
+    return 0;
+}
+
+struct pack_ctx {
+    struct anc_peer *p;
+    uint64_t now_us;
+};
+
+static int on_packet(void *opaque, const uint8_t *pkt, size_t len)
+{
+    struct pack_ctx *c = opaque;
+    struct anc_peer *p = c->p;
+    anc_rtp_history_put(p->history, pkt, len, c->now_us);
+    p->stats.rtp_packets++;
+    p->stats.rtp_bytes += len;
+    p->sr_packets++;
+    p->sr_octets += (uint32_t)(len - ANC_RTP_HEADER_LEN);
+    send_rtp(p, pkt, len);
+    return 0;
+}
+
+int anc_peer_send_video(struct anc_peer *p, uint64_t now_us, const uint8_t *au, size_t len,
+                        uint64_t capture_us)
+{
+    if (!p->dtls_up || !p->srtp || !p->have_remote)
+        return 0;
+    struct pack_ctx c = {p, now_us};
+    uint32_t ts = anc_rtp_clock_ts(&p->clock, capture_us);
+    int r = anc_h264_packetize(&p->pack, au, len, ts, on_packet, &c);
+    if (r > 0)
+        p->stats.frames_sent++;
+    return r;
+}
+
+void anc__peer_send_sr(struct anc_peer *p, uint64_t now_us)
+{
+    struct anc_rtcp_sender_info si;
+    uint8_t buf[ANC_PEER_MAX_DATAGRAM];
+    uint64_t wall_us = (uint64_t)((int64_t)now_us + p->cfg.wall_offset_us);
+    anc_rtcp_sender_info_at(&si, &p->clock, now_us, wall_us, p->sr_packets, p->sr_octets);
+    int n = anc_rtcp_build_sr_sdes(buf, sizeof(buf) - ANC_SRTP_MAX_TRAILER, p->cfg.video_ssrc, &si,
+                                   p->cfg.cname);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n;
+    if (anc_srtp_protect_rtcp(p->srtp, buf, &len, sizeof(buf)) < 0) {
+        p->stats.srtp_errors++;
+        return;
+    }
+    anc__peer_queue_tx(p, buf, len);
+}
+
+static void retransmit(struct anc_peer *p, uint16_t seq)
+{
+    const uint8_t *pkt;
+    size_t len;
+    if (anc_rtp_history_get(p->history, seq, &pkt, &len, NULL) < 0)
+        return;
+    if (send_rtp(p, pkt, len) == 0)
+        p->stats.retransmits++;
+}
+
+static int on_rtcp_item(void *opaque, const struct anc_rtcp_item *it)
+{
+    struct anc_peer *p = opaque;
+    struct anc_peer_event *ev;
+    switch (it->type) {
+    case ANC_RTCP_ITEM_NACK:
+        p->stats.nacks++;
+        for (unsigned i = 0; i < it->u.nack.n_seqs; i++)
+            retransmit(p, it->u.nack.seqs[i]);
+        break;
+    case ANC_RTCP_ITEM_PLI:
+    case ANC_RTCP_ITEM_FIR:
+        if (it->type == ANC_RTCP_ITEM_PLI)
+            p->stats.plis++;
+        else
+            p->stats.firs++;
+        anc__peer_push_event(p, ANC_PEER_EV_KEYFRAME);
+        break;
+    case ANC_RTCP_ITEM_REMB:
+        p->stats.rembs++;
+        p->stats.last_remb_bps = it->u.remb.bitrate_bps;
+        ev = anc__peer_push_event(p, ANC_PEER_EV_BITRATE);
+        if (ev)
+            ev->bitrate_bps = it->u.remb.bitrate_bps;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+void anc__peer_handle_rtcp(struct anc_peer *p, uint64_t now_us, uint8_t *buf, size_t len)
+{
+    (void)now_us;
+    p->stats.rtcp_in++;
+    if (anc_rtcp_parse(buf, len, on_rtcp_item, p) < 0)
+        p->stats.rtcp_bad++;
+}

@@ -1,0 +1,216 @@
+// Shared harness of the end-to-end tests and the Chromium benchmarks: a private network
+// namespace with only loopback, the real daemon on ephemeral ports, and Debian's Chromium driven
+// by playwright-core. Nothing here sends a packet outside the namespace.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+// Exit code for "cannot run here": 77 (skip) normally, a failure in CI (a skip is a defect there).
+export function skip(reason) {
+  const ci = process.env.CI === 'true';
+  console.error(`${ci ? 'SKIP is a failure in CI' : 'SKIP'}: ${reason}`);
+  process.exit(ci ? 1 : 77);
+}
+
+export function fail(message) {
+  console.error(`FAIL: ${message}`);
+  process.exit(1);
+}
+
+export function check(cond, message) {
+  if (!cond) fail(message);
+  console.error(`ok - ${message}`);
+}
+
+// Re-runs the calling script inside a fresh network namespace that has only `lo`, then removes
+// the namespace. Returns true in the parent (which must then stop), false inside the namespace.
+export function enterNetns(scriptUrl) {
+  if (process.env.ANC_IN_NETNS) return false;
+  if (process.getuid() !== 0) skip('needs root (ip netns)');
+  if (!fs.existsSync(CHROMIUM)) skip(`needs ${CHROMIUM} (Debian package chromium)`);
+  const name = `anc-e2e-${process.pid}`;
+  const ip = (...args) => spawnSync('ip', args, { stdio: 'inherit' });
+  if (ip('netns', 'add', name).status !== 0) skip('cannot create a network namespace');
+  let status = 1;
+  try {
+    ip('-n', name, 'link', 'set', 'lo', 'up');
+    const r = spawnSync('ip', ['netns', 'exec', name, process.execPath,
+      new URL(scriptUrl).pathname, ...process.argv.slice(2)], {
+      stdio: 'inherit', env: { ...process.env, ANC_IN_NETNS: name },
+    });
+    status = r.status ?? 1;
+  } finally {
+    ip('netns', 'del', name);
+  }
+  process.exit(status);
+}
+
+// Starts ancloudd on ephemeral ports with a private state directory.
+export async function startDaemon(extraConf = '') {
+  const bin = process.env.ANCLOUDD;
+  if (!bin || !fs.existsSync(bin)) fail('ANCLOUDD does not name the built daemon');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anc-e2e-'));
+  const conf = path.join(dir, 'ancloud.conf');
+  fs.writeFileSync(conf, `[server]\nlisten = 127.0.0.1:0\n` +
+    `web_dir = ${path.join(process.env.ANC_SOURCE_ROOT || '.', 'web')}\n` +
+    `[paths]\nstate_dir = ${dir}/state\nrun_dir = ${dir}/run\nimage_dir = ${dir}/images\n` +
+    `[rtc]\nudp_port = 0\n${extraConf}`);
+  const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; if (process.env.ANC_VERBOSE) process.stderr.write(d); });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`daemon did not start:\n${log}`)), 15000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/open (http:\/\/[^/\s]+)\/#token=([0-9a-f]+)/);
+      if (m) { clearTimeout(t); resolve({ base: m[1], token: m[2] }); }
+    });
+    proc.on('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${log}`)));
+  });
+  const daemon = {
+    proc, dir, base: url.base, token: url.token, log: () => log,
+    async api(method, p, body, type = 'application/json') {
+      const headers = { Authorization: `Bearer ${url.token}` };
+      if (body !== undefined) headers['Content-Type'] = type;
+      const res = await fetch(url.base + p, {
+        method, headers, body: body === undefined ? undefined
+          : (typeof body === 'string' ? body : JSON.stringify(body)),
+      });
+      const text = await res.text();
+      let json = null;
+      try { json = JSON.parse(text); } catch { /* not JSON */ }
+      return { status: res.status, headers: res.headers, text, json };
+    },
+    async metric(name) {
+      const r = await this.api('GET', '/metrics');
+      const m = r.text.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'));
+      return m ? Number(m[1]) : NaN;
+    },
+    // Open fds other than TCP sockets (HTTP keep-alive connections of the test's own clients
+    // come and go; everything a viewer session owns is counted).
+    fdCount() {
+      const tcp = new Set();
+      for (const f of ['tcp', 'tcp6']) {
+        for (const line of fs.readFileSync(`/proc/${proc.pid}/net/${f}`, 'utf8').split('\n').slice(1)) {
+          const cols = line.trim().split(/\s+/);
+          if (cols.length > 9) tcp.add(cols[9]);
+        }
+      }
+      return fs.readdirSync(`/proc/${proc.pid}/fd`).filter((fd) => {
+        let l = '';
+        try { l = fs.readlinkSync(`/proc/${proc.pid}/fd/${fd}`); } catch { return false; }
+        const m = l.match(/^socket:\[(\d+)\]$/);
+        return !(m && tcp.has(m[1]));
+      }).length;
+    },
+    fdList() {
+      return fs.readdirSync(`/proc/${proc.pid}/fd`).map((fd) => {
+        try { return `${fd}:${fs.readlinkSync(`/proc/${proc.pid}/fd/${fd}`)}`; } catch { return fd; }
+      }).join(' ');
+    },
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      const done = new Promise((r) => proc.on('exit', (code) => r(code)));
+      proc.kill('SIGTERM');
+      const code = await done;
+      fs.rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+  return daemon;
+}
+
+export async function createPattern(daemon, { name = 'tc', width = 720, height = 1280, fps = 30 } = {}) {
+  const r = await daemon.api('POST', '/api/v1/instances', { name, kind: 'pattern', width, height, fps });
+  if (r.status !== 201) fail(`create instance: ${r.status} ${r.text}`);
+  const s = await daemon.api('POST', `/api/v1/instances/${r.json.id}/start`);
+  if (s.status !== 200) fail(`start instance: ${s.status} ${s.text}`);
+  return r.json.id;
+}
+
+export async function launchChromium() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--allow-loopback-in-peer-connection'],
+  });
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  return { browser, context };
+}
+
+// In-page WHEP viewer used by tests and benchmarks: window.whep(...) connects, window.viewer
+// exposes the peer connection, the input channel and timings.
+export const VIEWER_JS = `
+window.whep = async function (endpoint, token, { alterFingerprint = false } = {}) {
+  const t0 = performance.now();
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  const dc = pc.createDataChannel('input');
+  dc.binaryType = 'arraybuffer';
+  const video = document.createElement('video');
+  video.muted = true; video.autoplay = true; video.playsInline = true;
+  document.body.appendChild(video);
+  const v = { pc, dc, video, t0, firstFrameMs: null, sid: null };
+  pc.ontrack = (ev) => {
+    video.srcObject = new MediaStream([ev.track]);
+    video.requestVideoFrameCallback(() => { v.firstFrameMs = performance.now() - t0; });
+  };
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  let sdp = pc.localDescription.sdp;
+  if (alterFingerprint) {
+    sdp = sdp.replace(/a=fingerprint:sha-256 ([0-9A-F]{2})/g,
+      (m, b) => 'a=fingerprint:sha-256 ' + (b === '00' ? '01' : '00'));
+  }
+  const res = await fetch(endpoint, {
+    method: 'POST', body: sdp,
+    headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer ' + token },
+  });
+  if (res.status !== 201) throw new Error('WHEP POST ' + res.status + ': ' + await res.text());
+  v.location = res.headers.get('Location');
+  v.sid = v.location.split('/').pop();
+  await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  (window.viewers = window.viewers || []).push(v);
+  return window.viewers.length - 1;
+};
+window.videoStats = async function (i) {
+  const stats = await window.viewers[i].pc.getStats();
+  let out = null;
+  stats.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') {
+      out = { framesDecoded: s.framesDecoded || 0, frameWidth: s.frameWidth || 0,
+        frameHeight: s.frameHeight || 0, packetsLost: s.packetsLost || 0,
+        nackCount: s.nackCount || 0, pliCount: s.pliCount || 0 };
+    }
+  });
+  return out;
+};
+`;
+
+export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+// FNV-1a 64 over messages in order, each followed by its length: the daemon computes the same.
+export function inputHash(messages) {
+  let h = 0n;
+  const P = 0x100000001b3n, M = (1n << 64n) - 1n;
+  for (const m of messages) {
+    for (const b of m) h = ((h ^ BigInt(b)) * P) & M;
+    h = ((h ^ BigInt(m.length & 0xffff)) * P) & M;
+  }
+  return h.toString(16).padStart(16, '0');
+}

@@ -1,0 +1,98 @@
+#include <stdlib.h>
+
+#include "media/pattern.h"
+#include "media/stream.h"
+#include "test.h"
+
+static int draws;
+static bool changing = true;
+
+static bool draw(void *data, uint8_t *argb, int stride, uint64_t frame, uint64_t time_ms)
+{
+    (void)data;
+    draws++;
+    if (!changing && draws > 1)
+        return false;
+    anc_pattern_draw(argb, 64, 48, stride, frame, time_ms);
+    return true;
+}
+
+struct counting_viewer {
+    struct anc_stream_viewer base;
+    int frames, keyframes;
+    bool first_was_key;
+};
+
+static void on_frame(struct anc_stream_viewer *v, const struct anc_encoder_output *au,
+                     uint64_t capture_us)
+{
+    struct counting_viewer *cv = (struct counting_viewer *)v;
+    CHECK(au->len > 0);
+    CHECK(capture_us > 0);
+    if (cv->frames == 0)
+        cv->first_was_key = au->keyframe;
+    cv->frames++;
+    cv->keyframes += au->keyframe;
+}
+
+static struct anc_stream *stream;
+static struct anc_encpool pool;
+static struct counting_viewer v1 = {.base.on_frame = on_frame}, v2 = {.base.on_frame = on_frame};
+static bool pool_closed;
+
+static void on_pool_closed(struct anc_encpool *p)
+{
+    (void)p;
+    pool_closed = true;
+}
+
+static void on_stop(uv_timer_t *t)
+{
+    anc_stream_remove_viewer(stream, &v1.base);
+    anc_stream_remove_viewer(stream, &v2.base);
+    anc_stream_close(stream);
+    anc_encpool_close(&pool, on_pool_closed);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void run_for(uint64_t ms)
+{
+    uv_loop_t loop;
+    uv_timer_t stop;
+    struct anc_stream_params p = {.width = 64, .height = 48, .fps = 50, .bitrate_kbps = 300,
+                                  .min_bitrate_kbps = 100, .max_bitrate_kbps = 1000};
+    uv_loop_init(&loop);
+    CHECK_EQ(anc_encpool_init(&pool, &loop, 2), 0);
+    CHECK_EQ(anc_stream_new(&loop, &pool, &p, (struct anc_stream_source){draw, NULL}, &stream), 0);
+    anc_stream_add_viewer(stream, &v1.base);
+    anc_stream_add_viewer(stream, &v2.base);
+    uv_timer_init(&loop, &stop);
+    uv_timer_start(&stop, on_stop, ms, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(pool_closed);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
+
+/* One encode feeds every viewer; the first frame a viewer gets is a keyframe. */
+TEST(one_encoder_feeds_every_viewer)
+{
+    run_for(400);
+    CHECK(v1.frames >= 10);
+    CHECK_EQ(v1.frames, v2.frames);
+    CHECK(v1.first_was_key);
+    CHECK(v2.first_was_key);
+}
+
+/* A source that reports no change produces no frames after the first keyframe. */
+TEST(unchanged_source_sends_nothing)
+{
+    changing = false;
+    draws = 0;
+    v1 = (struct counting_viewer){.base.on_frame = on_frame};
+    v2 = (struct counting_viewer){.base.on_frame = on_frame};
+    pool_closed = false;
+    run_for(300);
+    CHECK(draws >= 5);
+    CHECK_EQ(v1.frames, 1);
+    CHECK_EQ(v1.keyframes, 1);
+}
