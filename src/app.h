@@ -14,8 +14,8 @@ struct anc_sessions;
 struct anc_app {
     uv_loop_t *loop;
     struct anc_config cfg;
-    const char *config_path;  /* NULL: embedded defaults only */
-    uint64_t started_ms;      /* uv_now() at start, for uptime */
+    const char *config_path; /* NULL: embedded defaults only */
+    uint64_t started_ms;     /* uv_now() at start, for uptime */
     struct anc_http_server *http;
     struct anc_sessions *sessions; /* viewer sessions, RTC host, the UDP port */
     struct anc_manager *instances;

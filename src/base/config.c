@@ -21,31 +21,38 @@ struct key {
     const char *section;
     const char *name;
     enum key_type type;
-    size_t offset;   /* into struct anc_config */
-    size_t size;     /* of a string field (or of one list item) */
+    size_t offset;    /* into struct anc_config */
+    size_t size;      /* of a string field (or of one list item) */
     size_t count_off; /* list fields: offset of the item count */
-    long min, max;   /* T_INT bounds */
-    const char *def; /* default, as written in the file */
-    bool live;       /* applied by SIGHUP without a restart */
+    long min, max;    /* T_INT bounds */
+    const char *def;  /* default, as written in the file */
+    bool live;        /* applied by SIGHUP without a restart */
     const char *doc;
 };
 
 #define STR(sec, key, field, def, live, doc)                                                       \
-    {sec, key, T_STR, offsetof(struct anc_config, field), sizeof(((struct anc_config *)0)->field), \
-     0, 0, 0, def, live, doc}
+    {                                                                                              \
+        sec, key, T_STR, offsetof(struct anc_config, field),                                       \
+            sizeof(((struct anc_config *)0)->field), 0, 0, 0, def, live, doc                       \
+    }
 #define INT(sec, key, field, lo, hi, def, live, doc)                                               \
-    {sec, key, T_INT, offsetof(struct anc_config, field), 0, 0, lo, hi, def, live, doc}
+    {                                                                                              \
+        sec, key, T_INT, offsetof(struct anc_config, field), 0, 0, lo, hi, def, live, doc          \
+    }
 #define LIST(sec, key, type, field, count, doc)                                                    \
-    {sec, key, type, offsetof(struct anc_config, field),                                           \
-     sizeof(((struct anc_config *)0)->field[0]), offsetof(struct anc_config, count), 0, 0, "",     \
-     false, doc}
+    {                                                                                              \
+        sec, key, type, offsetof(struct anc_config, field),                                        \
+            sizeof(((struct anc_config *)0)->field[0]), offsetof(struct anc_config, count), 0, 0,  \
+            "", false, doc                                                                         \
+    }
 
 static const struct key keys[] = {
     {"server", "listen", T_HOSTPORT, offsetof(struct anc_config, listen),
      sizeof(((struct anc_config *)0)->listen), 0, 0, 0, "127.0.0.1:8080", false,
      "address:port the HTTP server listens on (IPv6 as [::1]:8080; port 0 = ephemeral)"},
     STR("server", "token", token, "", false,
-        "API bearer token; empty = generate one, keep it 0600 in state_dir/token, print it at start"),
+        "API bearer token; empty = generate one, keep it 0600 in state_dir/token, print it at "
+        "start"),
     STR("server", "web_dir", web_dir, ANC_DEFAULT_WEB_DIR, false, "static files of the web client"),
     INT("server", "max_connections", max_connections, 1, 100000, "1024", true,
         "HTTP connections at once; one more is answered 503 and closed"),
@@ -68,8 +75,8 @@ static const struct key keys[] = {
          "STUN/TURN URL handed to clients (WHEP Link header); repeatable"),
     INT("rtc", "max_sessions", max_sessions, 1, 10000, "64", true,
         "viewer sessions at once; one more is answered 503"),
-    INT("rtc", "max_message_kib", max_message_kib, 1, 1024, "256",
-        false, "data-channel max-message-size in KiB"),
+    INT("rtc", "max_message_kib", max_message_kib, 1, 1024, "256", false,
+        "data-channel max-message-size in KiB"),
     INT("stream", "fps", fps, 1, 120, "30", false, "capture rate when an instance sets none"),
     INT("stream", "encoder_threads", encoder_threads, 0, 256, "0", false,
         "encoder pool threads; 0 = one per core"),
@@ -86,8 +93,8 @@ static const struct key keys[] = {
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
-                                      "medium"};
+static const char *const presets[] = {"ultrafast", "superfast", "veryfast",
+                                      "faster",    "fast",      "medium"};
 
 static const struct key *find_key(const char *section, const char *name)
 {
@@ -339,8 +346,9 @@ static int finish(struct parse_state *ps, int ret)
     if (ps->err_line)
         return -EINVAL;
     if (ps->c->min_bitrate_kbps > ps->c->max_bitrate_kbps) {
-        snprintf(ps->err, ps->errlen, "%s: stream.min_bitrate_kbps (%d) exceeds max_bitrate_kbps (%d)",
-                 ps->name, ps->c->min_bitrate_kbps, ps->c->max_bitrate_kbps);
+        snprintf(ps->err, ps->errlen,
+                 "%s: stream.min_bitrate_kbps (%d) exceeds max_bitrate_kbps (%d)", ps->name,
+                 ps->c->min_bitrate_kbps, ps->c->max_bitrate_kbps);
         return -EINVAL;
     }
     return 0;

@@ -11,28 +11,28 @@
 
 struct anc_config {
     /* [server] */
-    char listen[128];          /* host:port of the HTTP server */
-    char token[256];           /* API bearer token; empty: generated and kept in state_dir */
-    char web_dir[PATH_MAX];    /* static files of the web client */
-    int max_connections;       /* HTTP connections at once; beyond: 503 */
-    int max_body_kib;          /* request body limit; beyond: 413 */
+    char listen[128];       /* host:port of the HTTP server */
+    char token[256];        /* API bearer token; empty: generated and kept in state_dir */
+    char web_dir[PATH_MAX]; /* static files of the web client */
+    int max_connections;    /* HTTP connections at once; beyond: 503 */
+    int max_body_kib;       /* request body limit; beyond: 413 */
     /* [paths] */
-    char state_dir[PATH_MAX];  /* records, certificate, token */
-    char run_dir[PATH_MAX];    /* per-instance runtime files */
-    char image_dir[PATH_MAX];  /* squashfs guest images */
+    char state_dir[PATH_MAX]; /* records, certificate, token */
+    char run_dir[PATH_MAX];   /* per-instance runtime files */
+    char image_dir[PATH_MAX]; /* squashfs guest images */
     /* [log] */
-    int log_level;             /* enum anc_log_level */
+    int log_level; /* enum anc_log_level */
     /* [rtc] */
-    int udp_port;              /* the one UDP port for every WebRTC session; 0: ephemeral */
+    int udp_port; /* the one UDP port for every WebRTC session; 0: ephemeral */
     char public_ip[ANC_CONFIG_MAX_LIST][64];
     int n_public_ip;
     char ice_servers[ANC_CONFIG_MAX_LIST][256];
     int n_ice_servers;
     int max_sessions;
-    int max_message_kib;       /* data-channel max-message-size */
+    int max_message_kib; /* data-channel max-message-size */
     /* [stream] */
     int fps;
-    int encoder_threads;       /* 0: one per core */
+    int encoder_threads; /* 0: one per core */
     char preset[32];
     int bitrate_kbps;
     int min_bitrate_kbps;

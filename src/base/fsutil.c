@@ -77,7 +77,7 @@ int anc_write_file_atomic(const char *path, const void *data, size_t len, mode_t
     }
     return fsync_dir_of(path);
 
-fail_fd: {
+fail_fd : {
     int r = -errno;
     if (fd >= 0)
         close(fd);

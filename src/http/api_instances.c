@@ -168,8 +168,7 @@ static int restart(struct anc_manager *m, struct anc_instance *inst, char *err, 
     return anc_manager_start(m, inst, err, len);
 }
 
-static int restart_instance(struct anc_http_request *req, struct anc_http_response *res,
-                            void *user)
+static int restart_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     return act(req, res, user, restart);
 }

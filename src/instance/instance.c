@@ -75,7 +75,8 @@ static int check_fields(json_t *req, const char *const *allowed, char *err, size
 {
     const char *key;
     json_t *v;
-    json_object_foreach(req, key, v) {
+    json_object_foreach(req, key, v)
+    {
         bool ok = false;
         for (const char *const *a = allowed; *a; a++)
             ok = ok || strcmp(key, *a) == 0;
@@ -88,8 +89,8 @@ static int check_fields(json_t *req, const char *const *allowed, char *err, size
 int anc_instance_from_request(struct anc_instance *out, json_t *req, int default_fps, char *err,
                               size_t errlen)
 {
-    static const char *const allowed[] = {"name", "kind", "width", "height", "fps", "bitrate_kbps",
-                                          NULL};
+    static const char *const allowed[] = {"name", "kind",         "width", "height",
+                                          "fps",  "bitrate_kbps", NULL};
     memset(out, 0, sizeof(*out));
     if (!json_is_object(req))
         FAIL("body: must be a JSON object");
@@ -121,11 +122,11 @@ int anc_instance_from_request(struct anc_instance *out, json_t *req, int default
 
 json_t *anc_instance_to_json(const struct anc_instance *inst)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:I}", "id", inst->id, "name",
-                          inst->name, "kind", anc_instance_kind_name(inst->kind), "width",
-                          inst->width, "height", inst->height, "fps", inst->fps, "state",
-                          anc_instance_state_name(inst->state), "created_at",
-                          (json_int_t)inst->created_at);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:I}", "id", inst->id, "name", inst->name,
+                  "kind", anc_instance_kind_name(inst->kind), "width", inst->width, "height",
+                  inst->height, "fps", inst->fps, "state", anc_instance_state_name(inst->state),
+                  "created_at", (json_int_t)inst->created_at);
     if (!o)
         return NULL;
     if (inst->bitrate_kbps)

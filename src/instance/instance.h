@@ -29,7 +29,7 @@ struct anc_instance {
     int width, height, fps;
     int bitrate_kbps; /* 0: [stream] bitrate_kbps */
     enum anc_instance_state state;
-    char error[256]; /* reason, when state is error */
+    char error[256];    /* reason, when state is error */
     int64_t created_at; /* unix seconds */
 
     /* Runtime only (not persisted). */

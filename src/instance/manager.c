@@ -43,8 +43,8 @@ static void update_metrics(struct anc_manager *m)
 }
 
 /* Persists a state before acting on it. */
-static int transition(struct anc_manager *m, struct anc_instance *inst,
-                      enum anc_instance_state to, const char *error)
+static int transition(struct anc_manager *m, struct anc_instance *inst, enum anc_instance_state to,
+                      const char *error)
 {
     enum anc_instance_state from = inst->state;
     inst->state = to;
@@ -52,8 +52,8 @@ static int transition(struct anc_manager *m, struct anc_instance *inst,
     int r = anc_store_save(&m->store, inst);
     if (r < 0) {
         inst->state = from;
-        anc_error("instance %s: cannot persist state %s: %s", inst->id,
-                  anc_instance_state_name(to), strerror(-r));
+        anc_error("instance %s: cannot persist state %s: %s", inst->id, anc_instance_state_name(to),
+                  strerror(-r));
         return r;
     }
     update_metrics(m);
@@ -64,13 +64,16 @@ static int start_stream(struct anc_manager *m, struct anc_instance *inst)
 {
     const struct anc_config *c = &m->app->cfg;
     struct anc_stream_params p = {
-        .width = inst->width, .height = inst->height, .fps = inst->fps,
+        .width = inst->width,
+        .height = inst->height,
+        .fps = inst->fps,
         .bitrate_kbps = inst->bitrate_kbps ? inst->bitrate_kbps : c->bitrate_kbps,
-        .min_bitrate_kbps = c->min_bitrate_kbps, .max_bitrate_kbps = c->max_bitrate_kbps,
+        .min_bitrate_kbps = c->min_bitrate_kbps,
+        .max_bitrate_kbps = c->max_bitrate_kbps,
         .preset = c->preset,
     };
-    return anc_stream_new(m->app->loop, &m->pool, &p, (struct anc_stream_source){draw_pattern, inst},
-                          &inst->stream);
+    return anc_stream_new(m->app->loop, &m->pool, &p,
+                          (struct anc_stream_source){draw_pattern, NULL, inst}, &inst->stream);
 }
 
 int anc_manager_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
@@ -252,8 +255,8 @@ static void register_metrics(struct anc_manager *m)
 {
     struct anc_metrics *reg = anc_http_server_metrics(m->app->http);
     m->m_instances = anc_metrics_gauge(reg, "ancloud_instances", NULL, "instances on this host");
-    m->m_running = anc_metrics_gauge(reg, "ancloud_instances_running", NULL,
-                                     "instances in state running");
+    m->m_running =
+        anc_metrics_gauge(reg, "ancloud_instances_running", NULL, "instances in state running");
 }
 
 int anc_manager_new(struct anc_app *app, struct anc_manager **out)
@@ -288,7 +291,8 @@ int anc_manager_new(struct anc_app *app, struct anc_manager **out)
 
 static void on_pool_closed(struct anc_encpool *pool)
 {
-    struct anc_manager *m = (struct anc_manager *)((char *)pool - offsetof(struct anc_manager, pool));
+    struct anc_manager *m =
+        (struct anc_manager *)((char *)pool - offsetof(struct anc_manager, pool));
     void (*done)(void *) = m->done;
     void *arg = m->done_arg;
     while (m->list) {

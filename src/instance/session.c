@@ -36,7 +36,8 @@ static struct anc_session *find(struct anc_sessions *s, const char *sid)
 static void on_frame(struct anc_stream_viewer *v, const struct anc_encoder_output *au,
                      uint64_t capture_us)
 {
-    struct anc_session *x = (struct anc_session *)((char *)v - offsetof(struct anc_session, viewer));
+    struct anc_session *x =
+        (struct anc_session *)((char *)v - offsetof(struct anc_session, viewer));
     struct anc_sessions *s = x->owner;
     struct anc_peer *peer = anc_rtc_host_peer(s->host, x);
     if (!peer)
@@ -108,8 +109,9 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
         on_message(x, ev);
         break;
     case ANC_PEER_EV_FAILED:
-        end_session(s, x, ev->error == -EKEYREJECTED ? "DTLS fingerprint mismatch"
-                                                     : "DTLS handshake failed");
+        end_session(s, x,
+                    ev->error == -EKEYREJECTED ? "DTLS fingerprint mismatch"
+                                               : "DTLS handshake failed");
         break;
     case ANC_PEER_EV_CLOSED:
         end_session(s, x, "closed by the viewer");
@@ -168,13 +170,19 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
     }
     struct anc_sdp_candidate cands[MAX_CANDIDATES];
     for (int i = 0; i < s->n_candidates; i++)
-        cands[i] = (struct anc_sdp_candidate){s->candidates[i],
-                                              (uint16_t)anc_rtc_udp_port(s->udp)};
+        cands[i] = (struct anc_sdp_candidate){s->candidates[i], (uint16_t)anc_rtc_udp_port(s->udp)};
     struct anc_sdp_answer_params ap = {
-        .ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint_sha256 = anc_cert_fingerprint(s->cert),
-        .candidates = cands, .n_candidates = (size_t)s->n_candidates, .video_ssrc = ssrc,
-        .cname = cname, .msid_stream = x->inst->id, .msid_track = track,
-        .session_id = (uint64_t)wall_us & 0x7fffffffffffffffull, .session_version = 1,
+        .ice_ufrag = ufrag,
+        .ice_pwd = pwd,
+        .fingerprint_sha256 = anc_cert_fingerprint(s->cert),
+        .candidates = cands,
+        .n_candidates = (size_t)s->n_candidates,
+        .video_ssrc = ssrc,
+        .cname = cname,
+        .msid_stream = x->inst->id,
+        .msid_track = track,
+        .session_id = (uint64_t)wall_us & 0x7fffffffffffffffull,
+        .session_version = 1,
         .max_message_size = pc.max_message_size,
     };
     res->answer = malloc(ANC_SDP_ANSWER_MAX);
@@ -268,15 +276,16 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
     char hash[17];
     snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x->in_hash);
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s}}",
-        "id", x->sid, "instance", x->inst->id, "state", x->connected_us ? "connected" : "connecting",
+        "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s}}", "id",
+        x->sid, "instance", x->inst->id, "state", x->connected_us ? "connected" : "connecting",
         "created_at", (json_int_t)x->created_at, "video", "frames", (json_int_t)ps.frames_sent,
         "packets", (json_int_t)ps.rtp_packets, "bytes", (json_int_t)ps.rtp_bytes, "retransmits",
         (json_int_t)ps.retransmits, "nacks", (json_int_t)ps.nacks, "plis", (json_int_t)ps.plis,
         "firs", (json_int_t)ps.firs, "remb_bps", (json_int_t)ps.last_remb_bps, "input", "messages",
         (json_int_t)x->in_msgs, "bytes", (json_int_t)x->in_bytes, "hash", hash);
     if (o && x->connected_us)
-        json_object_set_new(o, "connect_ms", json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));
+        json_object_set_new(o, "connect_ms",
+                            json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));
     return o;
 }
 

@@ -11,7 +11,6 @@
 #include "rtc/cert.h"
 #include "rtc/dtls.h"
 
-
 /* Splits cfg.listen into its host part. */
 static void listen_host(const char *listen, char *out, size_t cap)
 {
@@ -64,8 +63,8 @@ static void pick_candidates(struct anc_sessions *s, const char *host)
 static void register_metrics(struct anc_sessions *s)
 {
     struct anc_metrics *m = anc_http_server_metrics(s->app->http);
-    s->m_sessions = anc_metrics_gauge(m, "ancloud_rtc_sessions", NULL,
-                                      "WebRTC viewer sessions that exist now");
+    s->m_sessions =
+        anc_metrics_gauge(m, "ancloud_rtc_sessions", NULL, "WebRTC viewer sessions that exist now");
     s->m_sessions_total = anc_metrics_counter(m, "ancloud_rtc_sessions_total", NULL,
                                               "WebRTC viewer sessions created");
     s->m_input = anc_metrics_counter(m, "ancloud_input_messages_total", NULL,
@@ -91,8 +90,8 @@ int anc_sessions_new(struct anc_app *app, struct anc_sessions **out)
     pick_candidates(s, host);
     /* With configured public addresses the port must be reachable on every interface. */
     const char *bind_ip = app->cfg.n_public_ip ? (strchr(host, ':') ? "::" : "0.0.0.0") : host;
-    r = anc_rtc_udp_start(app->loop, bind_ip, app->cfg.udp_port, s->host, anc__sessions_on_host_event, s,
-                          &s->udp);
+    r = anc_rtc_udp_start(app->loop, bind_ip, app->cfg.udp_port, s->host,
+                          anc__sessions_on_host_event, s, &s->udp);
     if (r < 0) {
         anc_error("cannot bind UDP %s:%d for WebRTC: %s", bind_ip, app->cfg.udp_port,
                   uv_strerror(r));

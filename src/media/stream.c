@@ -14,7 +14,7 @@ struct stream_job {
     bool force_keyframe;
     int new_bitrate_kbps; /* 0: unchanged */
     /* Results, written by the worker. */
-    int status;           /* 1 encoded, 0 nothing, < 0 error */
+    int status; /* 1 encoded, 0 nothing, < 0 error */
     bool unchanged;
     double encode_ms;
 };
@@ -105,6 +105,10 @@ static const struct anc_encjob_ops job_ops = {job_work, job_done};
 static void on_tick(uv_timer_t *t)
 {
     struct anc_stream *s = t->data;
+    if (s->source.changed && !s->want_keyframe && !s->source.changed(s->source.src_data)) {
+        s->stats.ticks_idle++;
+        return;
+    }
     struct stream_job *j = calloc(1, sizeof(*j));
     if (!j)
         return;
@@ -137,8 +141,11 @@ int anc_stream_new(uv_loop_t *loop, struct anc_encpool *pool, const struct anc_s
     s->target_kbps = s->applied_kbps = p->bitrate_kbps;
     s->stats.bitrate_kbps = p->bitrate_kbps;
     s->argb = malloc((size_t)s->stride * (size_t)p->height);
-    struct anc_encoder_params ep = {.width = p->width, .height = p->height, .fps = p->fps,
-                                    .bitrate_kbps = p->bitrate_kbps, .preset = p->preset};
+    struct anc_encoder_params ep = {.width = p->width,
+                                    .height = p->height,
+                                    .fps = p->fps,
+                                    .bitrate_kbps = p->bitrate_kbps,
+                                    .preset = p->preset};
     int r = s->argb ? anc_encoder_new(&ep, &s->enc) : -ENOMEM;
     if (r < 0) {
         stream_free(s);

@@ -15,10 +15,13 @@
 
 struct anc_stream;
 
-/* What produces pictures. draw() runs on a worker thread and may only use src_data and the frame
- * buffer; it returns false when the picture did not change since the last call (nothing to send). */
+/* What produces pictures. changed() runs on the loop thread at each capture tick and gates the
+ * tick: false means the screen is known unchanged and no job is made at all (NULL: always
+ * capture). draw() runs on a worker thread and may only use src_data and the frame buffer; it
+ * returns false when the picture did not change since the last call (nothing to send). */
 struct anc_stream_source {
     bool (*draw)(void *src_data, uint8_t *argb, int stride, uint64_t frame, uint64_t time_ms);
+    bool (*changed)(void *src_data);
     void *src_data;
 };
 
@@ -37,6 +40,7 @@ struct anc_stream_params {
 
 struct anc_stream_stats {
     uint64_t frames_captured, frames_encoded, frames_skipped_unchanged, frames_replaced;
+    uint64_t ticks_idle; /* ticks that made no job: changed() said nothing changed */
     uint64_t bytes_encoded, keyframes;
     double last_encode_ms;
     int bitrate_kbps;

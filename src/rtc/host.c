@@ -81,8 +81,8 @@ int anc_rtc_host_add(struct anc_rtc_host *h, uint64_t now_us, const char *local_
         anc_peer_free(peer);
         return e ? -EINVAL : -ENOSPC;
     }
-    int r = anc_ice_session_add(h->ice, now_us, local_ufrag, local_pwd, remote_ufrag, remote_pwd,
-                                e);
+    int r =
+        anc_ice_session_add(h->ice, now_us, local_ufrag, local_pwd, remote_ufrag, remote_pwd, e);
     if (r < 0) {
         anc_peer_free(peer);
         return r;

@@ -24,13 +24,13 @@ struct anc_peer_config {
     bool dtls_server;              /* our answer said a=setup:passive */
     const char *remote_fp_alg;     /* offer's a=fingerprint, e.g. "sha-256" */
     const char *remote_fp;
-    uint8_t h264_pt;               /* the browser's payload type for H.264 pm=1 */
+    uint8_t h264_pt; /* the browser's payload type for H.264 pm=1 */
     uint32_t video_ssrc;
     const char *cname;
-    bool datachannel;              /* the offer has an m=application section */
-    uint16_t sctp_remote_port;     /* 0: 5000 */
-    size_t max_message_size;       /* 0: 256 KiB */
-    int64_t wall_offset_us;        /* Unix time minus the monotonic clock, for RTCP SR NTP times */
+    bool datachannel;          /* the offer has an m=application section */
+    uint16_t sctp_remote_port; /* 0: 5000 */
+    size_t max_message_size;   /* 0: 256 KiB */
+    int64_t wall_offset_us;    /* Unix time minus the monotonic clock, for RTCP SR NTP times */
 };
 
 enum anc_peer_event_type {
@@ -49,7 +49,7 @@ struct anc_peer_event {
     int error;
     uint64_t bitrate_bps;
     uint16_t channel;
-    const char *label;   /* valid until the next poll_event */
+    const char *label; /* valid until the next poll_event */
     bool is_binary;
     const uint8_t *data; /* valid until the next poll_event */
     size_t len;

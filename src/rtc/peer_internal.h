@@ -21,8 +21,8 @@ struct tx_slot {
 
 struct ev_slot {
     struct anc_peer_event ev;
-    uint8_t *data;  /* owned copy of a message */
-    char *label;    /* owned copy */
+    uint8_t *data; /* owned copy of a message */
+    char *label;   /* owned copy */
 };
 
 struct anc_peer {

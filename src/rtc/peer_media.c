@@ -17,7 +17,8 @@ int anc__peer_media_init(struct anc_peer *p, uint64_t now_us)
     int r = anc_h264_packetizer_init(&p->pack, p->cfg.video_ssrc, p->cfg.h264_pt, seq, 0);
     if (r < 0)
         return r;
-    p->clock = (struct anc_rtp_clock){.base_ts = ts, .base_us = now_us, .rate = ANC_RTP_VIDEO_CLOCK};
+    p->clock =
+        (struct anc_rtp_clock){.base_ts = ts, .base_us = now_us, .rate = ANC_RTP_VIDEO_CLOCK};
     return anc_rtp_history_new(HISTORY_PKTS, &p->history);
 }
 

@@ -13,7 +13,7 @@ struct anc_rtc_udp {
     anc_rtc_udp_event_fn on_event;
     void *arg;
     int port;
-    int in_flush;  /* nesting guard: events may flush again */
+    int in_flush; /* nesting guard: events may flush again */
     bool again;
     int open_handles;
     void (*done)(void *arg);

@@ -74,7 +74,8 @@ TEST(bad_lines)
 {
     expect_error("[nope]\n", 1, "unknown section [nope]");
     expect_error("[server]\n\n[bogus]\nx = 1\n", 3, "unknown section [bogus]");
-    expect_error("[server]\nlisten = 127.0.0.1:8080\nfrobnicate = 1\n", 3, "unknown key \"frobnicate\"");
+    expect_error("[server]\nlisten = 127.0.0.1:8080\nfrobnicate = 1\n", 3,
+                 "unknown key \"frobnicate\"");
     expect_error("listen = 1.2.3.4:5\n", 1, "unknown section []");
     expect_error("[server]\nmax_connections = many\n", 2, "server.max_connections: not an integer");
     expect_error("[server]\nmax_connections = 0\n", 2, "out of range");

@@ -112,8 +112,8 @@ TEST(latest_frame_wins_under_overload)
     CHECK_EQ(atomic_load(&max_running_per_slot), 1);
     for (int s = 0; s < N_SLOTS; s++) {
         CHECK_EQ(done_ok[s] + done_cancel[s], N_JOBS);
-        CHECK(done_cancel[s] > 0);              /* overload really happened */
-        CHECK_EQ(last_done_seq[s], N_JOBS);    /* the newest frame was encoded */
+        CHECK(done_cancel[s] > 0);          /* overload really happened */
+        CHECK_EQ(last_done_seq[s], N_JOBS); /* the newest frame was encoded */
         CHECK_EQ(slots[s].replaced, (uint64_t)done_cancel[s]);
     }
 }

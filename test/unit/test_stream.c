@@ -59,11 +59,16 @@ static void run_for(uint64_t ms)
 {
     uv_loop_t loop;
     uv_timer_t stop;
-    struct anc_stream_params p = {.width = 64, .height = 48, .fps = 50, .bitrate_kbps = 300,
-                                  .min_bitrate_kbps = 100, .max_bitrate_kbps = 1000};
+    struct anc_stream_params p = {.width = 64,
+                                  .height = 48,
+                                  .fps = 50,
+                                  .bitrate_kbps = 300,
+                                  .min_bitrate_kbps = 100,
+                                  .max_bitrate_kbps = 1000};
     uv_loop_init(&loop);
     CHECK_EQ(anc_encpool_init(&pool, &loop, 2), 0);
-    CHECK_EQ(anc_stream_new(&loop, &pool, &p, (struct anc_stream_source){draw, NULL}, &stream), 0);
+    CHECK_EQ(
+        anc_stream_new(&loop, &pool, &p, (struct anc_stream_source){draw, NULL, NULL}, &stream), 0);
     anc_stream_add_viewer(stream, &v1.base);
     anc_stream_add_viewer(stream, &v2.base);
     uv_timer_init(&loop, &stop);
