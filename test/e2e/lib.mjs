@@ -50,10 +50,11 @@ export function enterNetns(scriptUrl) {
 }
 
 // Starts ancloudd on ephemeral ports with a private state directory.
-export async function startDaemon(extraConf = '') {
+// Pass the dir of a stopped daemon ({ keep: true }) to start again on the same state.
+export async function startDaemon(extraConf = '', { dir } = {}) {
   const bin = process.env.ANCLOUDD;
   if (!bin || !fs.existsSync(bin)) fail('ANCLOUDD does not name the built daemon');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anc-e2e-'));
+  dir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'anc-e2e-'));
   const conf = path.join(dir, 'ancloud.conf');
   fs.writeFileSync(conf, `[server]\nlisten = 127.0.0.1:0\n` +
     `web_dir = ${path.join(process.env.ANC_SOURCE_ROOT || '.', 'web')}\n` +
@@ -113,12 +114,15 @@ export async function startDaemon(extraConf = '') {
         try { return `${fd}:${fs.readlinkSync(`/proc/${proc.pid}/fd/${fd}`)}`; } catch { return fd; }
       }).join(' ');
     },
-    async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
-      const done = new Promise((r) => proc.on('exit', (code) => r(code)));
-      proc.kill('SIGTERM');
-      const code = await done;
-      fs.rmSync(dir, { recursive: true, force: true });
+    // SIGTERM (or another signal); resolves to the exit code, or the signal name if killed.
+    async stop({ keep = false, signal = 'SIGTERM' } = {}) {
+      let code = proc.exitCode ?? proc.signalCode;
+      if (code === null) {
+        const done = new Promise((r) => proc.on('exit', (c, sig) => r(c ?? sig)));
+        proc.kill(signal);
+        code = await done;
+      }
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };
@@ -160,7 +164,7 @@ window.whep = async function (endpoint, token, { alterFingerprint = false } = {}
   const v = { pc, dc, video, t0, firstFrameMs: null, sid: null };
   pc.ontrack = (ev) => {
     video.srcObject = new MediaStream([ev.track]);
-    video.requestVideoFrameCallback(() => { v.firstFrameMs = performance.now() - t0; });
+    video.requestVideoFrameCallback(() => { v.firstFrameMs = performance.now() - v.t0; });
   };
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
@@ -169,6 +173,7 @@ window.whep = async function (endpoint, token, { alterFingerprint = false } = {}
     sdp = sdp.replace(/a=fingerprint:sha-256 ([0-9A-F]{2})/g,
       (m, b) => 'a=fingerprint:sha-256 ' + (b === '00' ? '01' : '00'));
   }
+  v.t0 = performance.now(); // first-frame time counts from the WHEP POST
   const res = await fetch(endpoint, {
     method: 'POST', body: sdp,
     headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer ' + token },

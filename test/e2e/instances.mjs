@@ -1,0 +1,70 @@
+// The instance REST API over real TCP: validation, lifecycle and state conflicts, and records
+// that survive a clean restart and a SIGKILL (atomic writes), with a corrupt record moved aside.
+import fs from 'node:fs';
+import { startDaemon, check, fail } from './lib.mjs';
+
+let d = await startDaemon();
+try {
+  await run();
+} catch (e) {
+  console.error(d.log());
+  fail(e.stack || String(e));
+}
+process.exit(0);
+
+async function expectStatus(method, p, body, status, what, type) {
+  const r = await d.api(method, p, body, type);
+  check(r.status === status, `${what} → ${status} (got ${r.status} ${r.text.slice(0, 120)})`);
+  return r;
+}
+
+async function run() {
+  const I = '/api/v1/instances';
+  let r = await expectStatus('POST', I, { name: 'tc', kind: 'pattern', width: 720, height: 1280, fps: 30 }, 201, 'create');
+  const tc = r.json.id;
+  check(/^[0-9a-f]{12}$/.test(tc) && r.json.state === 'stopped', `new instance ${tc} is stopped`);
+  check(r.headers.get('location') === `${I}/${tc}`, 'Location names the instance');
+  r = await expectStatus('POST', I, { name: 'bad', kind: 'pattern', width: 721 }, 400, 'odd width');
+  check(r.json.error.message === "width: must be an even integer from 16 to 4096", `error names the field: ${r.json.error.message}`);
+  await expectStatus('POST', I, { name: 'x', kind: 'vm' }, 400, 'unknown kind');
+  await expectStatus('POST', I, '{"name":', 400, 'malformed JSON');
+  await expectStatus('POST', I, { name: 'x', kind: 'pattern' }, 415, 'wrong content type', 'text/plain');
+  await expectStatus('POST', I, { name: 'tc', kind: 'pattern' }, 409, 'duplicate name');
+  r = await expectStatus('POST', I, { name: 'second', kind: 'pattern', width: 320, height: 240, fps: 15 }, 201, 'create a second');
+  const second = r.json.id;
+  await expectStatus('GET', `${I}/000000000000`, undefined, 404, 'unknown instance');
+  await expectStatus('POST', `${I}/${tc}/stop`, undefined, 409, 'stop a stopped instance');
+  r = await expectStatus('POST', `${I}/${tc}/start`, undefined, 200, 'start');
+  check(r.json.state === 'running', 'instance is running');
+  await expectStatus('POST', `${I}/${tc}/start`, undefined, 409, 'start a running instance');
+  r = await expectStatus('POST', `${I}/${tc}/restart`, undefined, 200, 'restart');
+  check(r.json.state === 'running', 'running after restart');
+  r = await expectStatus('GET', I, undefined, 200, 'list');
+  check(r.json.instances.length === 2, 'two instances listed');
+  check(await d.metric('ancloud_instances_running') === 1, 'metrics: one running');
+
+  // A clean restart keeps both records and resumes the running one.
+  check(await d.stop({ keep: true }) === 0, 'SIGTERM exits 0');
+  d = await startDaemon('', { dir: d.dir });
+  r = await expectStatus('GET', `${I}/${tc}`, undefined, 200, 'after restart: tc');
+  check(r.json.state === 'running', 'tc is running again after a restart');
+  r = await expectStatus('GET', `${I}/${second}`, undefined, 200, 'after restart: second');
+  check(r.json.state === 'stopped' && r.json.fps === 15, 'second kept its state and fields');
+
+  // SIGKILL loses nothing; a corrupt record is moved aside and the others still load.
+  await expectStatus('POST', `${I}/${second}/start`, undefined, 200, 'start second');
+  check(await d.stop({ keep: true, signal: 'SIGKILL' }) === 'SIGKILL', 'daemon killed with SIGKILL');
+  const rec = `${d.dir}/state/instances`;
+  fs.writeFileSync(`${rec}/0123456789ab.json`, '{"id": "0123456789ab", "name": ');
+  d = await startDaemon('', { dir: d.dir });
+  r = await expectStatus('GET', I, undefined, 200, 'list after SIGKILL');
+  check(r.json.instances.length === 2 && r.json.instances.every((i) => i.state === 'running'),
+    'both instances are back and running');
+  check(fs.existsSync(`${rec}/0123456789ab.json.corrupt`), 'corrupt record moved aside');
+  check(/0123456789ab\.json is corrupt/.test(d.log()), 'corrupt record reported in the log');
+
+  await expectStatus('DELETE', `${I}/${second}`, undefined, 200, 'delete a running instance');
+  check(!fs.existsSync(`${rec}/${second}.json`), 'its record is gone');
+  await expectStatus('GET', `${I}/${second}`, undefined, 404, 'deleted instance');
+  check(await d.stop() === 0, 'SIGTERM exits 0');
+}
