@@ -66,7 +66,8 @@ static int get_int(json_t *obj, const char *key, long lo, long hi, bool even, in
         return 0;
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi ||
         (even && json_integer_value(v) % 2))
-        FAIL("%s: must be %s from %ld to %ld", key, even ? "an even integer" : "an integer", lo, hi);
+        FAIL("%s: must be %s from %ld to %ld", key, even ? "an even integer" : "an integer", lo,
+             hi);
     *out = (int)json_integer_value(v);
     return 0;
 }
