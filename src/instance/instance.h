@@ -21,6 +21,7 @@ enum anc_instance_state {
 };
 
 struct anc_stream;
+struct anc_input_msg;
 
 struct anc_instance {
     char id[ANC_INSTANCE_ID_LEN + 1];
@@ -34,6 +35,10 @@ struct anc_instance {
 
     /* Runtime only (not persisted). */
     struct anc_stream *stream;
+    /* Where decoded input goes (XTest for X11 guests); NULL: input is validated and counted only.
+     * Returns ANC_INPUT_APPLIED, ANC_INPUT_KEYFRAME or a negative errno. */
+    int (*input)(struct anc_instance *inst, const struct anc_input_msg *m);
+    void *input_ctx;
     int viewers;
     struct anc_instance *next;
 };

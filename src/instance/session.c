@@ -16,6 +16,7 @@
 #include "rtc/dtls.h"
 #include "rtc/ice.h"
 #include "rtc/sdp.h"
+#include "input/proto.h"
 
 static void random_hex(char *out, size_t n_chars)
 {
@@ -81,8 +82,23 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
     h = (h ^ (uint64_t)(ev->len & 0xffff)) * 0x100000001b3ull;
     x->in_hash = h;
     anc_metric_inc(x->owner->m_input);
-    if (ev->len >= 2 && ev->data[0] == 5 && ev->data[1] == 1 && x->inst->stream)
+
+    struct anc_input_msg m;
+    int r = anc_input_decode(ev->data, ev->len, &m);
+    if (r < 0) {
+        x->in_bad++;
+        anc_metric_inc(x->owner->m_input_bad);
+        anc_debug("session %s: input message dropped: %s", x->sid, strerror(-r));
+        return;
+    }
+    if (m.type == ANC_INPUT_CONTROL && m.control.op == ANC_INPUT_CTL_KEYFRAME)
+        r = ANC_INPUT_KEYFRAME;
+    else if (x->inst->input)
+        r = x->inst->input(x->inst, &m);
+    if (r == ANC_INPUT_KEYFRAME && x->inst->stream)
         anc_stream_request_keyframe(x->inst->stream);
+    else if (r < 0)
+        x->in_unsupported++;
 }
 
 static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
@@ -276,13 +292,15 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
     char hash[17];
     snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x->in_hash);
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s}}", "id",
+        "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s, s:I, "
+        "s:I}}", "id",
         x->sid, "instance", x->inst->id, "state", x->connected_us ? "connected" : "connecting",
         "created_at", (json_int_t)x->created_at, "video", "frames", (json_int_t)ps.frames_sent,
         "packets", (json_int_t)ps.rtp_packets, "bytes", (json_int_t)ps.rtp_bytes, "retransmits",
         (json_int_t)ps.retransmits, "nacks", (json_int_t)ps.nacks, "plis", (json_int_t)ps.plis,
         "firs", (json_int_t)ps.firs, "remb_bps", (json_int_t)ps.last_remb_bps, "input", "messages",
-        (json_int_t)x->in_msgs, "bytes", (json_int_t)x->in_bytes, "hash", hash);
+        (json_int_t)x->in_msgs, "bytes", (json_int_t)x->in_bytes, "hash", hash, "dropped",
+        (json_int_t)x->in_bad, "unsupported", (json_int_t)x->in_unsupported);
     if (o && x->connected_us)
         json_object_set_new(o, "connect_ms",
                             json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));

@@ -20,6 +20,8 @@ struct anc_session {
     uint64_t created_us, connected_us, first_frame_us;
     int64_t created_at; /* unix seconds */
     uint64_t in_msgs, in_bytes, in_hash;
+    uint64_t in_bad;         /* malformed: dropped */
+    uint64_t in_unsupported; /* valid, but the instance cannot apply it */
     struct anc_session *next;
 };
 
@@ -33,7 +35,7 @@ struct anc_sessions {
     size_t count;
     char candidates[MAX_CANDIDATES][64];
     int n_candidates;
-    struct anc_metric *m_sessions, *m_sessions_total, *m_input;
+    struct anc_metric *m_sessions, *m_sessions_total, *m_input, *m_input_bad;
     void (*done)(void *arg);
     void *done_arg;
 };

@@ -69,6 +69,8 @@ static void register_metrics(struct anc_sessions *s)
                                               "WebRTC viewer sessions created");
     s->m_input = anc_metrics_counter(m, "ancloud_input_messages_total", NULL,
                                      "messages received on input data channels");
+    s->m_input_bad = anc_metrics_counter(m, "ancloud_input_dropped_total", NULL,
+                                         "malformed input messages dropped");
 }
 
 int anc_sessions_new(struct anc_app *app, struct anc_sessions **out)

@@ -51,31 +51,43 @@ async function run(page, id, fdsBefore) {
   const first = await page.evaluate((i) => window.viewers[i].firstFrameMs, vi);
   check(first !== null, `first frame shown ${Math.round(first)} ms after the WHEP POST`);
 
-  // 1,000 input messages (protocol v1 touch moves) on the `input` channel, in order.
+  // 1,000 valid input messages (protocol v1 touch down/move) on the `input` channel, then five
+  // malformed ones: the daemon receives all in order, drops the malformed and keeps serving.
   const messages = await page.evaluate(async (i) => {
     const dc = window.viewers[i].dc;
     if (dc.readyState !== 'open') await new Promise((r) => { dc.onopen = r; });
     const sent = [];
+    const send = (m) => { dc.send(m); sent.push(Array.from(m)); };
     for (let n = 0; n < 1000; n++) {
-      const m = new Uint8Array(10);
+      const m = new Uint8Array(9);
       const dv = new DataView(m.buffer);
       dv.setUint8(0, 1); dv.setUint8(1, n === 0 ? 0 : 1); dv.setUint8(2, 0);
       dv.setUint16(3, (n * 65) & 0xffff, true); dv.setUint16(5, (65535 - n * 7) & 0xffff, true);
-      dv.setUint16(7, n, true); m[9] = n & 0xff;
-      dc.send(m);
-      sent.push(Array.from(m));
+      dv.setUint16(7, n, true);
+      send(m);
     }
+    send(new Uint8Array([1, 0, 0]));                    // short touch
+    send(new Uint8Array([1, 9, 0, 0, 0, 0, 0, 0, 0]));   // bad action
+    send(new Uint8Array([99, 1, 2, 3]));                 // unknown type
+    send(new Uint8Array([3, 0xff, 0xfe]));               // text that is not UTF-8
+    send(new Uint8Array(0));                             // empty
     return sent;
   }, vi);
   const sid = await page.evaluate((i) => window.viewers[i].sid, vi);
   const want = inputHash(messages);
   const got = await waitFor(async () => {
     const r = await daemon.api('GET', `/api/v1/sessions/${sid}`);
-    return r.json && r.json.input.messages >= 1000 ? r.json.input : null;
-  }, { what: "1,000 input messages at the daemon", timeoutMs: 5000 }).catch(async (e) => { console.error(JSON.stringify((await daemon.api("GET", `/api/v1/sessions/${sid}`)).json)); throw e; });
-  check(got.messages === 1000 && got.hash === want,
-    `daemon received 1,000 messages complete and in order (hash ${got.hash})`);
-  check(await daemon.metric('ancloud_input_messages_total') === 1000, 'metrics count 1,000 input messages');
+    return r.json && r.json.input.messages >= 1005 ? r.json.input : null;
+  }, { what: '1,005 input messages at the daemon' });
+  check(got.messages === 1005 && got.hash === want,
+    `daemon received 1,000 valid + 5 malformed messages complete and in order (hash ${got.hash})`);
+  check(got.dropped === 5, `the 5 malformed messages were counted and dropped (got ${got.dropped})`);
+  check(await daemon.metric('ancloud_input_messages_total') === 1005, 'metrics count 1,005 input messages');
+  check(await daemon.metric('ancloud_input_dropped_total') === 5, 'metrics count 5 dropped');
+  const still = await page.evaluate((i) => window.videoStats(i), vi);
+  await new Promise((r) => setTimeout(r, 500));
+  check((await page.evaluate((i) => window.videoStats(i), vi)).framesDecoded > still.framesDecoded,
+    'video keeps flowing after malformed input');
 
   // DELETE frees the session.
   const del = await daemon.api('DELETE', `/api/v1/sessions/${sid}`);

@@ -1,0 +1,250 @@
+/* Input protocol v1 codec. Every read is bounded by len; nothing allocates. */
+#include "input/proto.h"
+
+#include <errno.h>
+#include <string.h>
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p + 2, (uint16_t)(v >> 16));
+}
+
+int anc_input_utf8_next(const uint8_t *s, size_t len, uint32_t *cp)
+{
+    static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+    uint8_t b = s[0];
+    size_t n;
+    uint32_t v;
+
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    if (b >= 0xc2 && b <= 0xdf) {
+        n = 2;
+        v = b & 0x1f;
+    } else if (b >= 0xe0 && b <= 0xef) {
+        n = 3;
+        v = b & 0x0f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        n = 4;
+        v = b & 0x07;
+    } else {
+        return -EBADMSG; /* continuation byte, C0/C1 (always overlong), or F5..FF */
+    }
+    if (len < n)
+        return -EBADMSG;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return -EBADMSG;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min_for_len[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return -EBADMSG;
+    *cp = v;
+    return (int)n;
+}
+
+int anc_input_utf8_validate(const uint8_t *s, size_t len)
+{
+    uint32_t cp;
+
+    for (size_t off = 0; off < len;) {
+        int n = anc_input_utf8_next(s + off, len - off, &cp);
+        if (n < 0)
+            return n;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+static int check_touch(const struct anc_input_touch *t)
+{
+    if (t->action > ANC_INPUT_TOUCH_CANCEL || t->pointer_id > ANC_INPUT_POINTER_MAX)
+        return -EBADMSG;
+    return 0;
+}
+
+static int check_key(const struct anc_input_key *k)
+{
+    if (k->action > ANC_INPUT_KEY_UP || k->keycode > ANC_INPUT_KEYCODE_MAX)
+        return -EBADMSG;
+    return 0;
+}
+
+static int check_text(const struct anc_input_text *t)
+{
+    if (t->len == 0)
+        return -EBADMSG;
+    if (t->len > ANC_INPUT_TEXT_MAX)
+        return -EMSGSIZE;
+    return anc_input_utf8_validate(t->utf8, t->len);
+}
+
+static int check_control(const struct anc_input_control *c)
+{
+    if (c->op < ANC_INPUT_CTL_KEYFRAME || c->op > ANC_INPUT_CTL_APP_SWITCH)
+        return -EPROTONOSUPPORT;
+    return 0;
+}
+
+static int decode_fixed(const uint8_t *buf, size_t len, struct anc_input_msg *out)
+{
+    const uint8_t *p = buf + 1;
+
+    switch (out->type) {
+    case ANC_INPUT_TOUCH:
+        if (len != ANC_INPUT_TOUCH_SIZE)
+            return -EBADMSG;
+        out->touch.action = p[0];
+        out->touch.pointer_id = p[1];
+        out->touch.x = get16(p + 2);
+        out->touch.y = get16(p + 4);
+        out->touch.pressure = get16(p + 6);
+        return check_touch(&out->touch);
+    case ANC_INPUT_KEY:
+        if (len != ANC_INPUT_KEY_SIZE)
+            return -EBADMSG;
+        out->key.action = p[0];
+        /* p[1..2] is reserved: senders write 0, receivers ignore it. */
+        out->key.keycode = get32(p + 3);
+        out->key.modifiers = get32(p + 7);
+        return check_key(&out->key);
+    default: /* ANC_INPUT_SCROLL */
+        if (len != ANC_INPUT_SCROLL_SIZE)
+            return -EBADMSG;
+        out->scroll.dx = (int16_t)get16(p);
+        out->scroll.dy = (int16_t)get16(p + 2);
+        out->scroll.x = get16(p + 4);
+        out->scroll.y = get16(p + 6);
+        return 0;
+    }
+}
+
+int anc_input_decode(const uint8_t *buf, size_t len, struct anc_input_msg *out)
+{
+    if (len == 0)
+        return -EBADMSG;
+    memset(out, 0, sizeof(*out));
+    out->type = buf[0];
+    switch (out->type) {
+    case ANC_INPUT_TOUCH:
+    case ANC_INPUT_KEY:
+    case ANC_INPUT_SCROLL:
+        return decode_fixed(buf, len, out);
+    case ANC_INPUT_TEXT:
+        out->text.utf8 = buf + 1;
+        out->text.len = len - 1;
+        return check_text(&out->text);
+    case ANC_INPUT_CONTROL:
+        if (len < ANC_INPUT_CONTROL_MIN_SIZE)
+            return -EBADMSG;
+        out->control.op = buf[1];
+        out->control.payload = buf + 2;
+        out->control.payload_len = len - 2;
+        return check_control(&out->control);
+    default:
+        return -EPROTONOSUPPORT;
+    }
+}
+
+size_t anc_input_encoded_size(const struct anc_input_msg *m)
+{
+    switch (m->type) {
+    case ANC_INPUT_TOUCH:
+        return ANC_INPUT_TOUCH_SIZE;
+    case ANC_INPUT_KEY:
+        return ANC_INPUT_KEY_SIZE;
+    case ANC_INPUT_TEXT:
+        return 1 + m->text.len;
+    case ANC_INPUT_SCROLL:
+        return ANC_INPUT_SCROLL_SIZE;
+    case ANC_INPUT_CONTROL:
+        return 2 + m->control.payload_len;
+    default:
+        return 0;
+    }
+}
+
+static int check_msg(const struct anc_input_msg *m)
+{
+    switch (m->type) {
+    case ANC_INPUT_TOUCH:
+        return check_touch(&m->touch);
+    case ANC_INPUT_KEY:
+        return check_key(&m->key);
+    case ANC_INPUT_TEXT:
+        return check_text(&m->text);
+    case ANC_INPUT_SCROLL:
+        return 0;
+    case ANC_INPUT_CONTROL:
+        if (m->control.payload_len > 0 && !m->control.payload)
+            return -EINVAL;
+        return check_control(&m->control);
+    default:
+        return -EINVAL;
+    }
+}
+
+static void encode_body(const struct anc_input_msg *m, uint8_t *p)
+{
+    switch (m->type) {
+    case ANC_INPUT_TOUCH:
+        p[0] = m->touch.action;
+        p[1] = m->touch.pointer_id;
+        put16(p + 2, m->touch.x);
+        put16(p + 4, m->touch.y);
+        put16(p + 6, m->touch.pressure);
+        break;
+    case ANC_INPUT_KEY:
+        p[0] = m->key.action;
+        put16(p + 1, 0);
+        put32(p + 3, m->key.keycode);
+        put32(p + 7, m->key.modifiers);
+        break;
+    case ANC_INPUT_TEXT:
+        memcpy(p, m->text.utf8, m->text.len);
+        break;
+    case ANC_INPUT_SCROLL:
+        put16(p, (uint16_t)m->scroll.dx);
+        put16(p + 2, (uint16_t)m->scroll.dy);
+        put16(p + 4, m->scroll.x);
+        put16(p + 6, m->scroll.y);
+        break;
+    default: /* ANC_INPUT_CONTROL */
+        p[0] = m->control.op;
+        if (m->control.payload_len > 0)
+            memcpy(p + 1, m->control.payload, m->control.payload_len);
+        break;
+    }
+}
+
+ssize_t anc_input_encode(const struct anc_input_msg *m, uint8_t *buf, size_t cap)
+{
+    int r = check_msg(m);
+    if (r < 0)
+        return -EINVAL;
+    size_t n = anc_input_encoded_size(m);
+    if (cap < n)
+        return -ENOBUFS;
+    buf[0] = m->type;
+    encode_body(m, buf + 1);
+    return (ssize_t)n;
+}
