@@ -1,0 +1,358 @@
+/* The display module with a real Xvfb: readiness, capture of known pixels through the XWD
+ * framebuffer, the DAMAGE gate (a static screen makes no jobs), restart after a crash, and a stop
+ * that leaves no process and no file. Needs /usr/bin/Xvfb (skips without it). */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <X11/Xlib.h>
+
+#include "instance/display.h"
+#include "media/damage.h"
+#include "media/fb_capture.h"
+#include "media/stream.h"
+#include "test.h"
+
+#define W 320
+#define H 240
+
+static uv_loop_t loop;
+static char run_dir[64];
+static struct anc_display *display;
+static int ready_count, exit_count, disconnects;
+static char ready_name[16];
+static bool stopped;
+
+static void need_xvfb(void)
+{
+    if (access("/usr/bin/Xvfb", X_OK) != 0)
+        ANC_SKIP("no /usr/bin/Xvfb");
+}
+
+static void on_ready(struct anc_display *d, const char *name, void *data)
+{
+    (void)d;
+    (void)data;
+    snprintf(ready_name, sizeof(ready_name), "%s", name);
+    ready_count++;
+}
+
+static void on_exit_cb(struct anc_display *d, int64_t status, int sig, void *data)
+{
+    (void)d;
+    (void)status;
+    (void)sig;
+    (void)data;
+    exit_count++;
+}
+
+static void on_stopped(void *data)
+{
+    (void)data;
+    stopped = true;
+}
+
+static void on_disconnect(struct anc_damage *d, void *data)
+{
+    (void)d;
+    (void)data;
+    disconnects++;
+}
+
+static void noop_tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Runs the loop until *flag >= want or ms pass; returns whether it got there. */
+static bool run_until(const int *flag, int want, uint64_t ms)
+{
+    uv_timer_t tick;
+    uv_timer_init(&loop, &tick);
+    uv_timer_start(&tick, noop_tick, 5, 5);
+    uint64_t end = uv_hrtime() / 1000000u + ms;
+    while ((!flag || *flag < want) && uv_hrtime() / 1000000u < end)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&tick, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    return !flag || *flag >= want;
+}
+
+static void start_display(enum anc_display_socket_mode mode)
+{
+    need_xvfb();
+    CHECK_EQ(uv_loop_init(&loop), 0);
+    snprintf(run_dir, sizeof(run_dir), "/tmp/anc-display-XXXXXX");
+    CHECK(mkdtemp(run_dir));
+    ready_count = exit_count = disconnects = 0;
+    stopped = false;
+    struct anc_display_params p = {
+        .run_dir = run_dir, .width = W, .height = H, .socket_mode = mode};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
+    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+    CHECK(run_until(&ready_count, 1, 10000));
+    CHECK_STREQ(anc_display_name(display), ready_name);
+    CHECK(anc_display_pid(display) > 0);
+}
+
+static int dir_entries(const char *path)
+{
+    DIR *dir = opendir(path);
+    CHECK(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)))
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n;
+}
+
+/* Stops the display and checks that nothing is left: process, files, loop handles. */
+static void stop_display(void)
+{
+    int pid = anc_display_pid(display);
+    anc_display_stop(display, on_stopped, NULL);
+    display = NULL;
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(stopped);
+    if (pid > 0)
+        CHECK(kill(pid, 0) < 0 && errno == ESRCH);
+    CHECK_EQ(dir_entries(run_dir), 0);
+    CHECK_EQ(rmdir(run_dir), 0);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
+
+static void fill(Display *x, unsigned long rgb, int x0, int y0, int w, int h)
+{
+    GC gc = DefaultGC(x, DefaultScreen(x));
+    XSetForeground(x, gc, rgb);
+    XFillRectangle(x, DefaultRootWindow(x), gc, x0, y0, (unsigned)w, (unsigned)h);
+    XSync(x, False);
+}
+
+static uint32_t pixel(const uint8_t *argb, int x, int y)
+{
+    const uint8_t *p = argb + (size_t)y * W * 4 + (size_t)x * 4;
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* Runs the loop for ms, then takes the damage state. */
+static bool damage_after(struct anc_damage *d, uint64_t ms)
+{
+    run_until(NULL, 0, 0);
+    int never = 0;
+    run_until(&never, 1, ms);
+    return anc_damage_take(d);
+}
+
+static bool damage_within(struct anc_damage *d, uint64_t ms)
+{
+    for (uint64_t t = 0; t < ms; t += 10)
+        if (damage_after(d, 10))
+            return true;
+    return false;
+}
+
+TEST(capture_pixels_and_damage)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    struct stat st;
+    CHECK_EQ(lstat(anc_display_socket_path(display), &st), 0);
+    bool ns = anc_display_socket_mode(display) == ANC_DISPLAY_SOCKET_NAMESPACE;
+    fprintf(stderr, "socket %s (%s)\n", anc_display_socket_path(display),
+            ns ? "private mount namespace" : "symlink");
+    CHECK(ns ? S_ISSOCK(st.st_mode) : S_ISLNK(st.st_mode));
+    struct anc_fb *fb;
+    struct anc_damage *dmg;
+    CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &dmg), 0);
+    CHECK(anc_damage_display(dmg));
+    Display *x = XOpenDisplay(ready_name);
+    CHECK(x);
+
+    fill(x, 0xff0000, 10, 20, 30, 40);
+    fill(x, 0x00ff00, 100, 50, 20, 10);
+    fill(x, 0x123456, W - 5, H - 5, 5, 5);
+    CHECK(damage_within(dmg, 2000));
+    uint8_t *argb = malloc(W * H * 4);
+    CHECK_EQ(anc_fb_copy(fb, argb, W * 4, W, H), 0);
+    CHECK_EQ(pixel(argb, 10, 20), 0xffff0000u);
+    CHECK_EQ(pixel(argb, 39, 59), 0xffff0000u);
+    CHECK_EQ(pixel(argb, 40, 60), 0xff000000u);
+    CHECK_EQ(pixel(argb, 110, 55), 0xff00ff00u);
+    CHECK_EQ(pixel(argb, W - 1, H - 1), 0xff123456u);
+    CHECK_EQ(pixel(argb, 0, 0), 0xff000000u);
+
+    /* Quiet screen: no damage; a single pixel: damage; quiet again for 1 s: none. */
+    CHECK(!damage_after(dmg, 300) || !damage_after(dmg, 300));
+    XDrawPoint(x, DefaultRootWindow(x), DefaultGC(x, DefaultScreen(x)), 200, 200);
+    XSync(x, False);
+    CHECK(damage_within(dmg, 2000));
+    CHECK(!damage_after(dmg, 1000));
+    CHECK_EQ(anc_fb_copy(fb, argb, W * 4, W, H), 0);
+    CHECK_EQ(pixel(argb, 200, 200), 0xff123456u);
+
+    free(argb);
+    XCloseDisplay(x);
+    anc_damage_close(dmg);
+    anc_fb_close(fb);
+    CHECK_EQ(disconnects, 0);
+    stop_display();
+}
+
+struct counting_viewer {
+    struct anc_stream_viewer base;
+    int frames;
+};
+
+static void on_frame(struct anc_stream_viewer *v, const struct anc_encoder_output *au,
+                     uint64_t capture_us)
+{
+    (void)au;
+    (void)capture_us;
+    ((struct counting_viewer *)v)->frames++;
+}
+
+static bool pool_closed;
+
+static void on_pool_closed(struct anc_encpool *p)
+{
+    (void)p;
+    pool_closed = true;
+}
+
+TEST(static_screen_makes_no_jobs)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    struct anc_capture_source cs = {.width = W, .height = H};
+    CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &cs.fb), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &cs.damage), 0);
+    damage_after(cs.damage, 100); /* whatever startup drew */
+
+    struct anc_encpool pool;
+    struct anc_stream *s;
+    struct anc_stream_params sp = {.width = W,
+                                   .height = H,
+                                   .fps = 30,
+                                   .bitrate_kbps = 500,
+                                   .min_bitrate_kbps = 100,
+                                   .max_bitrate_kbps = 1000};
+    struct counting_viewer v = {.base.on_frame = on_frame};
+    CHECK_EQ(anc_encpool_init(&pool, &loop, 1), 0);
+    CHECK_EQ(anc_stream_new(&loop, &pool, &sp, anc_capture_stream_source(&cs), &s), 0);
+    anc_stream_add_viewer(s, &v.base);
+    run_until(NULL, 0, 0);
+    int never = 0;
+    run_until(&never, 1, 5000);
+    struct anc_stream_stats st;
+    anc_stream_get_stats(s, &st);
+    /* Only the new viewer's keyframe was captured; every other tick was idle. */
+    CHECK_EQ(st.frames_captured, 1);
+    CHECK_EQ(v.frames, 1);
+    CHECK(st.ticks_idle > 100);
+
+    /* A drawing opens the gate again. */
+    Display *x = XOpenDisplay(ready_name);
+    CHECK(x);
+    fill(x, 0xffffff, 0, 0, 8, 8);
+    run_until(&v.frames, 2, 3000);
+    anc_stream_get_stats(s, &st);
+    CHECK(st.frames_captured >= 2);
+    CHECK(v.frames >= 2);
+    XCloseDisplay(x);
+
+    pool_closed = false;
+    anc_stream_remove_viewer(s, &v.base);
+    anc_stream_close(s);
+    anc_encpool_close(&pool, on_pool_closed);
+    run_until(NULL, 0, 0);
+    while (!pool_closed)
+        uv_run(&loop, UV_RUN_ONCE);
+    anc_damage_close(cs.damage);
+    anc_fb_close(cs.fb); /* no job in flight: the pool is closed */
+    stop_display();
+}
+
+TEST(restart_after_kill)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    struct anc_fb *fb;
+    struct anc_damage *dmg;
+    CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &dmg), 0);
+    int pid = anc_display_pid(display);
+    CHECK_EQ(kill(pid, SIGKILL), 0);
+    CHECK(run_until(&ready_count, 2, 15000));
+    CHECK_EQ(exit_count, 1);
+    CHECK_EQ(disconnects, 1);
+    CHECK(anc_damage_take(dmg)); /* a dead connection never freezes the picture */
+    CHECK(!anc_damage_display(dmg));
+    CHECK(anc_display_pid(display) > 0 && anc_display_pid(display) != pid);
+    CHECK(kill(pid, 0) < 0 && errno == ESRCH);
+    CHECK_EQ(anc_fb_refresh(fb), 1); /* a new file from the new server */
+    anc_damage_close(dmg);
+
+    /* The new display works. */
+    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &dmg), 0);
+    Display *x = XOpenDisplay(ready_name);
+    CHECK(x);
+    fill(x, 0x0000ff, 1, 1, 2, 2);
+    CHECK(damage_within(dmg, 2000));
+    uint8_t *argb = malloc(W * H * 4);
+    CHECK_EQ(anc_fb_copy(fb, argb, W * 4, W, H), 0);
+    CHECK_EQ(pixel(argb, 2, 2), 0xff0000ffu);
+    free(argb);
+    XCloseDisplay(x);
+    anc_damage_close(dmg);
+    anc_fb_close(fb);
+    stop_display();
+}
+
+TEST(link_mode)
+{
+    start_display(ANC_DISPLAY_SOCKET_LINK);
+    const char *sock = anc_display_socket_path(display);
+    struct stat st;
+    CHECK_EQ(lstat(sock, &st), 0);
+    CHECK(S_ISLNK(st.st_mode));
+    CHECK_EQ(stat(sock, &st), 0); /* the link resolves to the live socket */
+    CHECK(S_ISSOCK(st.st_mode));
+    stop_display();
+}
+
+TEST(stop_while_starting)
+{
+    need_xvfb();
+    CHECK_EQ(uv_loop_init(&loop), 0);
+    snprintf(run_dir, sizeof(run_dir), "/tmp/anc-display-XXXXXX");
+    CHECK(mkdtemp(run_dir));
+    ready_count = 0;
+    stopped = false;
+    struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
+    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+    stop_display();
+    CHECK_EQ(ready_count, 0);
+}
+
+TEST(missing_xvfb_fails_cleanly)
+{
+    CHECK_EQ(uv_loop_init(&loop), 0);
+    snprintf(run_dir, sizeof(run_dir), "/tmp/anc-display-XXXXXX");
+    CHECK(mkdtemp(run_dir));
+    struct anc_display_params p = {.run_dir = run_dir,
+                                   .width = W,
+                                   .height = H,
+                                   .xvfb_path = "/nonexistent/Xvfb",
+                                   .socket_mode = ANC_DISPLAY_SOCKET_LINK};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready};
+    struct anc_display *d = NULL;
+    CHECK(anc_display_start(&loop, &p, &cbs, NULL, &d) < 0);
+    CHECK(!d);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(dir_entries(run_dir), 0);
+    CHECK_EQ(rmdir(run_dir), 0);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
