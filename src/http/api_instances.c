@@ -158,19 +158,41 @@ static int stop_instance(struct anc_http_request *req, struct anc_http_response 
     return act(req, res, user, anc_manager_stop);
 }
 
-static int restart(struct anc_manager *m, struct anc_instance *inst, char *err, size_t len)
-{
-    if (inst->state == ANC_STATE_RUNNING) {
-        int r = anc_manager_stop(m, inst, err, len);
-        if (r < 0)
-            return r;
-    }
-    return anc_manager_start(m, inst, err, len);
-}
-
 static int restart_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    return act(req, res, user, restart);
+    return act(req, res, user, anc_manager_restart);
+}
+
+/* GET /api/v1/instances/{id}/log[?bytes=N]: the tail of the instance log (default 64 KiB). */
+static int get_log(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    struct anc_app *app = user;
+    struct anc_instance *inst = lookup(app, req, res);
+    if (!inst)
+        return 0;
+    long want = 64 * 1024;
+    const char *q = anc_http_request_query(req, "bytes");
+    if (q) {
+        char *end;
+        want = strtol(q, &end, 10);
+        if (*end || want < 1 || want > 1024 * 1024)
+            return error(res, 400, "bytes: must be an integer from 1 to 1048576");
+    }
+    char path[4200];
+    anc_manager_log_path(app->instances, inst, path, sizeof(path));
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return anc_http_response_set(res, 200, "text/plain; charset=utf-8", "", 0);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long from = size > want ? size - want : 0;
+    fseek(f, from, SEEK_SET);
+    char *buf = malloc((size_t)(size - from) + 1);
+    size_t n = buf ? fread(buf, 1, (size_t)(size - from), f) : 0;
+    fclose(f);
+    if (!buf)
+        return -ENOMEM;
+    return anc_http_response_take(res, 200, "text/plain; charset=utf-8", buf, n);
 }
 
 static int whep_offer(struct anc_http_request *req, struct anc_http_response *res, void *user)
@@ -183,6 +205,7 @@ static int whep_offer(struct anc_http_request *req, struct anc_http_response *re
     if (!type || strncasecmp(type, "application/sdp", 15) != 0)
         return error(res, 415, "a WHEP offer must be sent as Content-Type: application/sdp");
     if (inst->state != ANC_STATE_RUNNING || !inst->stream) {
+        /* A starting instance will be running soon: say so, the client may retry. */
         char msg[96];
         snprintf(msg, sizeof(msg), "instance is %s; start it first",
                  anc_instance_state_name(inst->state));
@@ -258,6 +281,7 @@ int anc_api_instances_register(struct anc_app *app)
         {"POST", "/api/v1/instances/{id}/stop", stop_instance},
         {"POST", "/api/v1/instances/{id}/restart", restart_instance},
         {"POST", "/api/v1/instances/{id}/whep", whep_offer},
+        {"GET", "/api/v1/instances/{id}/log", get_log},
         {"GET", "/api/v1/sessions", list_sessions},
         {"GET", "/api/v1/sessions/{sid}", get_session},
         {"DELETE", "/api/v1/sessions/{sid}", delete_session},

@@ -7,7 +7,7 @@
 #include <time.h>
 
 static const char *const state_names[] = {"stopped", "starting", "running", "stopping", "error"};
-static const char *const kind_names[] = {"pattern"};
+static const char *const kind_names[] = {"pattern", "x11"};
 
 const char *anc_instance_state_name(enum anc_instance_state s)
 {
@@ -87,11 +87,38 @@ static int check_fields(json_t *req, const char *const *allowed, char *err, size
     return 0;
 }
 
+/* x11: "command" is required, an array of 1..32 strings, the first an absolute path. */
+static int get_command(json_t *req, struct anc_instance *out, char *err, size_t errlen)
+{
+    json_t *cmd = json_object_get(req, "command");
+    if (out->kind != ANC_KIND_X11) {
+        if (cmd)
+            FAIL("command: only for kind \"x11\"");
+        return 0;
+    }
+    if (!json_is_array(cmd) || json_array_size(cmd) == 0 ||
+        json_array_size(cmd) > ANC_INSTANCE_MAX_ARGS)
+        FAIL("command: required for kind \"x11\": an array of 1 to %d strings",
+             ANC_INSTANCE_MAX_ARGS);
+    size_t i;
+    json_t *arg;
+    json_array_foreach(cmd, i, arg)
+    {
+        const char *a = json_string_value(arg);
+        if (!a || strlen(a) >= ANC_INSTANCE_MAX_ARG || (i == 0 && a[0] != '/'))
+            FAIL("command: element %zu must be a string shorter than %d bytes%s", i,
+                 ANC_INSTANCE_MAX_ARG, i == 0 ? " and an absolute path" : "");
+        snprintf(out->command[i], ANC_INSTANCE_MAX_ARG, "%s", a);
+    }
+    out->n_command = (int)json_array_size(cmd);
+    return 0;
+}
+
 int anc_instance_from_request(struct anc_instance *out, json_t *req, int default_fps, char *err,
                               size_t errlen)
 {
-    static const char *const allowed[] = {"name", "kind",         "width", "height",
-                                          "fps",  "bitrate_kbps", NULL};
+    static const char *const allowed[] = {"name", "kind",         "width",   "height",
+                                          "fps",  "bitrate_kbps", "command", NULL};
     memset(out, 0, sizeof(*out));
     if (!json_is_object(req))
         FAIL("body: must be a JSON object");
@@ -106,8 +133,10 @@ int anc_instance_from_request(struct anc_instance *out, json_t *req, int default
         FAIL("kind: required (\"pattern\")");
     int k = lookup(kind_names, sizeof(kind_names) / sizeof(kind_names[0]), kind);
     if (k < 0)
-        FAIL("kind: \"%s\" is not supported (supported: \"pattern\")", kind);
+        FAIL("kind: \"%s\" is not supported (supported: \"pattern\", \"x11\")", kind);
     out->kind = (enum anc_instance_kind)k;
+    if (get_command(req, out, err, errlen) < 0)
+        return -EINVAL;
     out->width = 720;
     out->height = 1280;
     out->fps = default_fps;
@@ -132,6 +161,12 @@ json_t *anc_instance_to_json(const struct anc_instance *inst)
         return NULL;
     if (inst->bitrate_kbps)
         json_object_set_new(o, "bitrate_kbps", json_integer(inst->bitrate_kbps));
+    if (inst->n_command) {
+        json_t *cmd = json_array();
+        for (int i = 0; i < inst->n_command; i++)
+            json_array_append_new(cmd, json_string(inst->command[i]));
+        json_object_set_new(o, "command", cmd);
+    }
     if (inst->state == ANC_STATE_ERROR)
         json_object_set_new(o, "error", json_string(inst->error));
     return o;

@@ -10,7 +10,11 @@
 
 enum anc_instance_kind {
     ANC_KIND_PATTERN = 0, /* synthetic test card, no guest: checks a viewer's network and browser */
+    ANC_KIND_X11,         /* a command run on the host, on the instance's own X display */
 };
+
+#define ANC_INSTANCE_MAX_ARGS 32
+#define ANC_INSTANCE_MAX_ARG  512
 
 enum anc_instance_state {
     ANC_STATE_STOPPED = 0,
@@ -30,8 +34,10 @@ struct anc_instance {
     int width, height, fps;
     int bitrate_kbps; /* 0: [stream] bitrate_kbps */
     enum anc_instance_state state;
-    char error[256];    /* reason, when state is error */
-    int64_t created_at; /* unix seconds */
+    char error[256];                                           /* reason, when state is error */
+    int64_t created_at;                                        /* unix seconds */
+    char command[ANC_INSTANCE_MAX_ARGS][ANC_INSTANCE_MAX_ARG]; /* x11: argv */
+    int n_command;
 
     /* Runtime only (not persisted). */
     struct anc_stream *stream;
@@ -40,6 +46,8 @@ struct anc_instance {
     int (*input)(struct anc_instance *inst, const struct anc_input_msg *m);
     void *input_ctx;
     int viewers;
+    void *rt;                             /* the manager's runtime state of a started instance */
+    bool pending_delete, pending_restart; /* acted on when the runtime has stopped */
     struct anc_instance *next;
 };
 

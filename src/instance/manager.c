@@ -12,7 +12,7 @@
 #include "instance/session.h"
 #include "instance/store.h"
 #include "media/encpool.h"
-#include "media/pattern.h"
+#include "instance/runtime.h"
 #include "media/stream.h"
 
 struct anc_manager {
@@ -21,25 +21,22 @@ struct anc_manager {
     struct anc_instance *list;
     size_t count;
     struct anc_encpool pool;
-    struct anc_metric *m_instances, *m_running, *m_frames;
+    struct anc_metric *m_instances, *m_running, *m_encoders;
+    bool closing;
     void (*done)(void *arg);
     void *done_arg;
 };
 
-static bool draw_pattern(void *data, uint8_t *argb, int stride, uint64_t frame, uint64_t time_ms)
-{
-    const struct anc_instance *inst = data;
-    anc_pattern_draw(argb, inst->width, inst->height, stride, frame, time_ms);
-    return true;
-}
-
 static void update_metrics(struct anc_manager *m)
 {
-    size_t running = 0;
-    for (struct anc_instance *i = m->list; i; i = i->next)
+    size_t running = 0, encoders = 0;
+    for (struct anc_instance *i = m->list; i; i = i->next) {
         running += i->state == ANC_STATE_RUNNING;
+        encoders += i->stream != NULL;
+    }
     anc_metric_set(m->m_instances, (double)m->count);
     anc_metric_set(m->m_running, (double)running);
+    anc_metric_set(m->m_encoders, (double)encoders);
 }
 
 /* Persists a state before acting on it. */
@@ -60,70 +57,140 @@ static int transition(struct anc_manager *m, struct anc_instance *inst, enum anc
     return 0;
 }
 
-static int start_stream(struct anc_manager *m, struct anc_instance *inst)
+static void env_for(struct anc_manager *m, const struct anc_instance *inst,
+                    struct anc_runtime_env *env)
 {
     const struct anc_config *c = &m->app->cfg;
-    struct anc_stream_params p = {
-        .width = inst->width,
-        .height = inst->height,
-        .fps = inst->fps,
-        .bitrate_kbps = inst->bitrate_kbps ? inst->bitrate_kbps : c->bitrate_kbps,
-        .min_bitrate_kbps = c->min_bitrate_kbps,
-        .max_bitrate_kbps = c->max_bitrate_kbps,
-        .preset = c->preset,
-    };
-    return anc_stream_new(m->app->loop, &m->pool, &p,
-                          (struct anc_stream_source){draw_pattern, NULL, inst}, &inst->stream);
+    *env = (struct anc_runtime_env){
+        .loop = m->app->loop,
+        .pool = &m->pool,
+        .run_dir = c->run_dir,
+        .state_dir = c->state_dir,
+        .stream = {.width = inst->width,
+                   .height = inst->height,
+                   .fps = inst->fps,
+                   .bitrate_kbps = inst->bitrate_kbps ? inst->bitrate_kbps : c->bitrate_kbps,
+                   .min_bitrate_kbps = c->min_bitrate_kbps,
+                   .max_bitrate_kbps = c->max_bitrate_kbps,
+                   .preset = c->preset}};
+}
+
+static void free_instance(struct anc_manager *m, struct anc_instance *inst)
+{
+    for (struct anc_instance **pp = &m->list; *pp; pp = &(*pp)->next) {
+        if (*pp == inst) {
+            *pp = inst->next;
+            break;
+        }
+    }
+    m->count--;
+    free(inst);
+    update_metrics(m);
+}
+
+static void on_started(struct anc_instance *inst, const char *error, void *data)
+{
+    struct anc_manager *m = data;
+    if (error) {
+        anc_error("instance %s (%s) failed to start: %s", inst->id, inst->name, error);
+        transition(m, inst, ANC_STATE_ERROR, error);
+        return;
+    }
+    if (inst->state == ANC_STATE_STARTING) {
+        transition(m, inst, ANC_STATE_RUNNING, NULL);
+        anc_info("instance %s (%s) running", inst->id, inst->name);
+    }
+}
+
+static void on_died(struct anc_instance *inst, const char *reason, void *data)
+{
+    struct anc_manager *m = data;
+    anc_error("instance %s (%s): %s", inst->id, inst->name, reason);
+    anc_sessions_end_instance(m->app->sessions, inst);
+    if (!m->closing)
+        transition(m, inst, ANC_STATE_ERROR, reason);
+}
+
+static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen);
+static void maybe_closed(struct anc_manager *m);
+
+static void on_stopped(struct anc_instance *inst, void *data)
+{
+    struct anc_manager *m = data;
+    char err[256];
+    if (m->closing) {
+        maybe_closed(m);
+        return;
+    }
+    if (inst->state == ANC_STATE_STOPPING || inst->state == ANC_STATE_STARTING)
+        transition(m, inst, ANC_STATE_STOPPED, NULL);
+    anc_info("instance %s (%s) stopped", inst->id, inst->name);
+    if (inst->pending_delete) {
+        anc_store_remove(&m->store, inst->id);
+        anc_info("instance %s (%s) deleted", inst->id, inst->name);
+        free_instance(m, inst);
+        return;
+    }
+    if (inst->pending_restart) {
+        inst->pending_restart = false;
+        if (do_start(m, inst, err, sizeof(err)) < 0)
+            anc_error("instance %s: restart: %s", inst->id, err);
+    }
+}
+
+static const struct anc_runtime_callbacks runtime_cbs = {on_started, on_died, on_stopped};
+
+static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
+{
+    struct anc_runtime_env env;
+    int r = transition(m, inst, ANC_STATE_STARTING, NULL);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot persist the state: %s", strerror(-r));
+        return r;
+    }
+    env_for(m, inst, &env);
+    r = anc_runtime_start(inst, &env, &runtime_cbs, m);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot start: %s", strerror(-r));
+        transition(m, inst, ANC_STATE_ERROR, err);
+    }
+    return r;
 }
 
 int anc_manager_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
 {
-    if (inst->state != ANC_STATE_STOPPED && inst->state != ANC_STATE_ERROR) {
+    if ((inst->state != ANC_STATE_STOPPED && inst->state != ANC_STATE_ERROR) || inst->rt) {
         snprintf(err, errlen, "instance is %s", anc_instance_state_name(inst->state));
         return -EALREADY;
     }
-    int r = transition(m, inst, ANC_STATE_STARTING, NULL);
-    if (r < 0)
-        goto fail;
-    r = start_stream(m, inst);
-    if (r < 0) {
-        char why[200];
-        snprintf(why, sizeof(why), "cannot start the encoder: %s", strerror(-r));
-        transition(m, inst, ANC_STATE_ERROR, why);
-        goto fail;
-    }
-    r = transition(m, inst, ANC_STATE_RUNNING, NULL);
-    if (r < 0)
-        goto fail;
-    anc_info("instance %s (%s) running", inst->id, inst->name);
-    return 0;
-fail:
-    snprintf(err, errlen, "cannot start: %s", strerror(-r));
-    return r;
-}
-
-static void stop_now(struct anc_manager *m, struct anc_instance *inst)
-{
-    anc_sessions_end_instance(m->app->sessions, inst);
-    anc_stream_close(inst->stream);
-    inst->stream = NULL;
+    return do_start(m, inst, err, errlen);
 }
 
 int anc_manager_stop(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
 {
-    if (inst->state != ANC_STATE_RUNNING && inst->state != ANC_STATE_ERROR) {
+    if (inst->state == ANC_STATE_STOPPED || inst->state == ANC_STATE_STOPPING) {
         snprintf(err, errlen, "instance is %s", anc_instance_state_name(inst->state));
         return -EALREADY;
     }
-    int r = transition(m, inst, ANC_STATE_STOPPING, NULL);
+    int r = transition(m, inst, inst->rt ? ANC_STATE_STOPPING : ANC_STATE_STOPPED, NULL);
     if (r < 0) {
-        snprintf(err, errlen, "cannot persist: %s", strerror(-r));
+        snprintf(err, errlen, "cannot persist the state: %s", strerror(-r));
         return r;
     }
-    stop_now(m, inst);
-    transition(m, inst, ANC_STATE_STOPPED, NULL);
-    anc_info("instance %s (%s) stopped", inst->id, inst->name);
+    anc_sessions_end_instance(m->app->sessions, inst);
+    anc_runtime_stop(inst);
     return 0;
+}
+
+int anc_manager_restart(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
+{
+    if (!inst->rt)
+        return anc_manager_start(m, inst, err, errlen);
+    inst->pending_restart = true;
+    int r = anc_manager_stop(m, inst, err, errlen);
+    if (r < 0)
+        inst->pending_restart = false;
+    return r;
 }
 
 int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance **out, char *err,
@@ -157,21 +224,18 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
 
 int anc_manager_delete(struct anc_manager *m, struct anc_instance *inst)
 {
-    if (inst->stream)
-        stop_now(m, inst);
+    char err[128];
+    if (inst->rt) {
+        inst->pending_delete = true;
+        if (inst->state != ANC_STATE_STOPPING)
+            anc_manager_stop(m, inst, err, sizeof(err));
+        return 0;
+    }
     int r = anc_store_remove(&m->store, inst->id);
     if (r < 0)
         return r;
-    for (struct anc_instance **pp = &m->list; *pp; pp = &(*pp)->next) {
-        if (*pp == inst) {
-            *pp = inst->next;
-            break;
-        }
-    }
-    m->count--;
     anc_info("instance %s (%s) deleted", inst->id, inst->name);
-    free(inst);
-    update_metrics(m);
+    free_instance(m, inst);
     return 0;
 }
 
@@ -186,6 +250,14 @@ struct anc_instance *anc_manager_find(struct anc_manager *m, const char *id)
 struct anc_instance *anc_manager_first(struct anc_manager *m)
 {
     return m->list;
+}
+
+void anc_manager_log_path(struct anc_manager *m, const struct anc_instance *inst, char *out,
+                          size_t len)
+{
+    struct anc_runtime_env env;
+    env_for(m, inst, &env);
+    anc_runtime_log_path(&env, inst, out, len);
 }
 
 size_t anc_manager_count(const struct anc_manager *m)
@@ -245,8 +317,7 @@ static void resume(struct anc_manager *m)
             transition(m, i, ANC_STATE_STOPPED, NULL);
         if (was != ANC_STATE_RUNNING && was != ANC_STATE_STARTING)
             continue;
-        i->state = ANC_STATE_STOPPED;
-        if (anc_manager_start(m, i, err, sizeof(err)) < 0)
+        if (do_start(m, i, err, sizeof(err)) < 0)
             anc_error("instance %s: %s", i->id, err);
     }
 }
@@ -257,6 +328,9 @@ static void register_metrics(struct anc_manager *m)
     m->m_instances = anc_metrics_gauge(reg, "ancloud_instances", NULL, "instances on this host");
     m->m_running =
         anc_metrics_gauge(reg, "ancloud_instances_running", NULL, "instances in state running");
+    m->m_encoders =
+        anc_metrics_gauge(reg, "ancloud_encoders", NULL,
+                          "encoders (one per streaming instance, whatever its viewers)");
 }
 
 int anc_manager_new(struct anc_app *app, struct anc_manager **out)
@@ -305,6 +379,16 @@ static void on_pool_closed(struct anc_encpool *pool)
         done(arg);
 }
 
+/* At shutdown: once every runtime has stopped, the pool closes. */
+static void maybe_closed(struct anc_manager *m)
+{
+    for (struct anc_instance *i = m->list; i; i = i->next)
+        if (i->rt)
+            return;
+    anc_encpool_close(&m->pool, on_pool_closed);
+}
+
+/* Records keep their state, so the next start resumes what was running. */
 void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg)
 {
     if (!m) {
@@ -313,9 +397,14 @@ void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg
     }
     m->done = done;
     m->done_arg = arg;
+    m->closing = true;
+    bool any = false;
     for (struct anc_instance *i = m->list; i; i = i->next) {
-        anc_stream_close(i->stream);
-        i->stream = NULL;
+        if (i->rt) {
+            any = true;
+            anc_runtime_stop(i);
+        }
     }
-    anc_encpool_close(&m->pool, on_pool_closed);
+    if (!any)
+        maybe_closed(m);
 }

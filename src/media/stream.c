@@ -36,6 +36,8 @@ struct anc_stream {
     bool want_keyframe;
     int target_kbps, applied_kbps;
     bool closing, timer_closed, cancelling;
+    void (*on_freed)(void *arg);
+    void *on_freed_arg;
 };
 
 static uint64_t clock_us(clockid_t id)
@@ -67,10 +69,14 @@ static void job_work(struct anc_encjob *base)
 
 static void stream_free(struct anc_stream *s)
 {
+    void (*done)(void *) = s->on_freed;
+    void *arg = s->on_freed_arg;
     anc_encoder_free(s->enc);
     anc_encoder_output_destroy(&s->out);
     free(s->argb);
     free(s);
+    if (done)
+        done(arg);
 }
 
 static void job_done(struct anc_encjob *base, int status)
@@ -223,8 +229,18 @@ static void on_timer_closed(uv_handle_t *h)
 
 void anc_stream_close(struct anc_stream *s)
 {
-    if (!s)
+    anc_stream_close_then(s, NULL, NULL);
+}
+
+void anc_stream_close_then(struct anc_stream *s, void (*done)(void *arg), void *arg)
+{
+    if (!s) {
+        if (done)
+            done(arg);
         return;
+    }
+    s->on_freed = done;
+    s->on_freed_arg = arg;
     s->closing = true;
     s->viewers = NULL;
     s->slot.closing = true;

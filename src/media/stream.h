@@ -66,3 +66,7 @@ void anc_stream_get_stats(const struct anc_stream *s, struct anc_stream_stats *o
 /* Stops the timer and frees the stream once no encode job of it is in flight. Viewers must have
  * been removed. s may be NULL. */
 void anc_stream_close(struct anc_stream *s);
+
+/* The same, then done(arg) once the stream is freed: no worker uses its source any more, so the
+ * source's resources (a mapped framebuffer) may go. s may be NULL: done runs at once. */
+void anc_stream_close_then(struct anc_stream *s, void (*done)(void *arg), void *arg);

@@ -1,7 +1,7 @@
 // The instance REST API over real TCP: validation, lifecycle and state conflicts, and records
 // that survive a clean restart and a SIGKILL (atomic writes), with a corrupt record moved aside.
 import fs from 'node:fs';
-import { startDaemon, check, fail } from './lib.mjs';
+import { startDaemon, check, fail, waitFor } from './lib.mjs';
 
 let d = await startDaemon();
 try {
@@ -37,8 +37,10 @@ async function run() {
   r = await expectStatus('POST', `${I}/${tc}/start`, undefined, 200, 'start');
   check(r.json.state === 'running', 'instance is running');
   await expectStatus('POST', `${I}/${tc}/start`, undefined, 409, 'start a running instance');
-  r = await expectStatus('POST', `${I}/${tc}/restart`, undefined, 200, 'restart');
-  check(r.json.state === 'running', 'running after restart');
+  await expectStatus('POST', `${I}/${tc}/restart`, undefined, 200, 'restart');
+  await waitFor(async () => (await d.api('GET', `${I}/${tc}`)).json.state === 'running',
+    { what: 'running after restart' });
+  check(true, 'running after restart');
   r = await expectStatus('GET', I, undefined, 200, 'list');
   check(r.json.instances.length === 2, 'two instances listed');
   check(await d.metric('ancloud_instances_running') === 1, 'metrics: one running');
@@ -64,7 +66,8 @@ async function run() {
   check(/0123456789ab\.json is corrupt/.test(d.log()), 'corrupt record reported in the log');
 
   await expectStatus('DELETE', `${I}/${second}`, undefined, 200, 'delete a running instance');
-  check(!fs.existsSync(`${rec}/${second}.json`), 'its record is gone');
+  await waitFor(() => !fs.existsSync(`${rec}/${second}.json`), { what: 'the record to go' });
+  check(true, 'its record is gone');
   await expectStatus('GET', `${I}/${second}`, undefined, 404, 'deleted instance');
   check(await d.stop() === 0, 'SIGTERM exits 0');
 }

@@ -199,6 +199,19 @@ window.videoStats = async function (i) {
 };
 `;
 
+// Samples one pixel of a viewer's decoded video through a canvas: [r, g, b].
+export const SAMPLER_JS = `
+window.samplePixel = function (i, x, y) {
+  const v = window.viewers[i].video;
+  const c = window.sampleCanvas || (window.sampleCanvas = document.createElement('canvas'));
+  c.width = v.videoWidth; c.height = v.videoHeight;
+  const g = c.getContext('2d', { willReadFrequently: true });
+  g.drawImage(v, 0, 0);
+  const d = g.getImageData(x, y, 1, 1).data;
+  return [d[0], d[1], d[2]];
+};
+`;
+
 export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -1,5 +1,8 @@
 // Entry point: sign-in, daemon health, and (as later parts land) the dashboard and the player.
 import { api, getToken, setToken, health, ApiError } from './api.js';
+import { start as startDashboard } from './dashboard.js';
+import { Player } from './player.js';
+import { attachInput } from './input.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,10 +34,35 @@ async function checkToken() {
   }
 }
 
-async function enterDashboard() {
+let player = null;
+let detachInput = null;
+let dashboardTimer = null;
+
+async function view(inst) {
+  show('player');
+  $('player-title').textContent = `${inst.name} (${inst.width}×${inst.height})`;
+  $('player-state').textContent = 'connecting…';
+  const video = $('video');
+  player = new Player(video, (state) => { $('player-state').textContent = state; });
+  detachInput = attachInput(video, (bytes) => player.send(bytes));
+  try {
+    await player.connect(inst.id);
+  } catch (e) {
+    $('player-state').textContent = e.message;
+  }
+}
+
+async function closePlayer() {
+  if (detachInput) detachInput();
+  detachInput = null;
+  if (player) await player.close();
+  player = null;
   show('dashboard');
-  const mod = await import('./dashboard.js').catch(() => null);
-  if (mod) mod.start($('instances'), $('dashboard-error'));
+}
+
+function enterDashboard() {
+  show('dashboard');
+  if (!dashboardTimer) dashboardTimer = startDashboard($('instances'), $('dashboard-error'), view);
 }
 
 async function main() {
@@ -46,7 +74,9 @@ async function main() {
   }
   refreshHealth();
   setInterval(refreshHealth, 5000);
-  $('logout').onclick = () => { setToken(''); show('login'); };
+  $('logout').onclick = () => { closePlayer(); setToken(''); show('login'); };
+  $('player-close').onclick = closePlayer;
+  window.addEventListener('pagehide', () => { if (player) player.close(); });
   $('login-form').onsubmit = async (ev) => {
     ev.preventDefault();
     setToken($('token').value.trim());

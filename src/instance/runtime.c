@@ -1,0 +1,310 @@
+#include "instance/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "input/proto.h"
+#include "instance/screen.h"
+#include "media/pattern.h"
+
+#define KILL_AFTER_MS 5000
+#define LOG_ROTATE    (1024 * 1024)
+
+struct anc_runtime {
+    struct anc_instance *inst;
+    struct anc_runtime_env env;
+    char run_dir[PATH_MAX];
+    char log_path[PATH_MAX + 64];
+    struct anc_runtime_callbacks cbs;
+    void *data;
+    struct anc_screen *screen;
+    uv_process_t proc;
+    bool proc_alive, proc_handle;
+    uv_timer_t kill_timer;
+    bool timer_init;
+    int log_fd;
+    bool started_reported, stopping, died;
+    int closing_handles;
+};
+
+void anc_runtime_log_path(const struct anc_runtime_env *env, const struct anc_instance *inst,
+                          char *out, size_t len)
+{
+    snprintf(out, len, "%s/instances/%s.log", env->state_dir, inst->id);
+}
+
+static bool draw_pattern(void *data, uint8_t *argb, int stride, uint64_t frame, uint64_t time_ms)
+{
+    const struct anc_instance *inst = data;
+    anc_pattern_draw(argb, inst->width, inst->height, stride, frame, time_ms);
+    return true;
+}
+
+static int screen_input(struct anc_instance *inst, const struct anc_input_msg *m)
+{
+    struct anc_runtime *rt = inst->rt;
+    return rt && rt->screen ? anc_screen_input(rt->screen, m) : -ENOTCONN;
+}
+
+/* Appends a line to the instance log (daemon-side events next to the command's output). */
+static void log_line(struct anc_runtime *rt, const char *what)
+{
+    if (rt->log_fd < 0)
+        return;
+    char line[512];
+    int n = snprintf(line, sizeof(line), "ancloudd: %s\n", what);
+    if (write(rt->log_fd, line, (size_t)n) < 0)
+        anc_debug("instance %s: cannot write its log: %s", rt->inst->id, strerror(errno));
+}
+
+static int open_log(struct anc_runtime *rt)
+{
+    struct stat st;
+    if (stat(rt->log_path, &st) == 0 && st.st_size > LOG_ROTATE) {
+        char old[sizeof(rt->log_path) + 4];
+        snprintf(old, sizeof(old), "%s.1", rt->log_path);
+        rename(rt->log_path, old);
+    }
+    rt->log_fd = open(rt->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    return rt->log_fd < 0 ? -errno : 0;
+}
+
+static void finish_stop(struct anc_runtime *rt)
+{
+    struct anc_instance *inst = rt->inst;
+    if (rt->closing_handles > 0)
+        return;
+    if (rt->log_fd >= 0)
+        close(rt->log_fd);
+    inst->rt = NULL;
+    inst->stream = NULL;
+    inst->input = NULL;
+    void (*on_stopped)(struct anc_instance *, void *) = rt->cbs.on_stopped;
+    void *data = rt->data;
+    free(rt);
+    on_stopped(inst, data);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct anc_runtime *rt = h->data;
+    rt->closing_handles--;
+    finish_stop(rt);
+}
+
+static void on_screen_stopped(void *arg)
+{
+    struct anc_runtime *rt = arg;
+    rt->screen = NULL;
+    if (rt->proc_handle) {
+        rt->closing_handles++;
+        uv_close((uv_handle_t *)&rt->proc, on_handle_closed);
+    }
+    if (rt->timer_init) {
+        rt->closing_handles++;
+        uv_close((uv_handle_t *)&rt->kill_timer, on_handle_closed);
+    }
+    finish_stop(rt);
+}
+
+/* After the command is gone (or there is none): the screen goes, then the handles. */
+static void teardown(struct anc_runtime *rt)
+{
+    if (rt->proc_alive)
+        return;
+    if (rt->timer_init)
+        uv_timer_stop(&rt->kill_timer);
+    rt->inst->stream = NULL;
+    rt->inst->input = NULL;
+    anc_screen_stop(rt->screen, on_screen_stopped, rt);
+}
+
+static void report_started(struct anc_runtime *rt, const char *error)
+{
+    if (rt->started_reported)
+        return;
+    rt->started_reported = true;
+    rt->cbs.on_started(rt->inst, error, rt->data);
+}
+
+static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct anc_runtime *rt = p->data;
+    char why[200];
+    rt->proc_alive = false;
+    if (sig)
+        snprintf(why, sizeof(why), "command exited on signal %d (%s)", sig, strsignal(sig));
+    else
+        snprintf(why, sizeof(why), "command exited with status %lld", (long long)status);
+    log_line(rt, why);
+    if (!rt->stopping) {
+        rt->stopping = true;
+        rt->died = true;
+        if (!rt->started_reported)
+            report_started(rt, why);
+        else
+            rt->cbs.on_died(rt->inst, why, rt->data);
+    }
+    teardown(rt);
+}
+
+static int spawn_command(struct anc_runtime *rt)
+{
+    struct anc_instance *inst = rt->inst;
+    char *argv[ANC_INSTANCE_MAX_ARGS + 1];
+    for (int i = 0; i < inst->n_command; i++)
+        argv[i] = inst->command[i];
+    argv[inst->n_command] = NULL;
+    char display[64], path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+    snprintf(display, sizeof(display), "DISPLAY=%s", anc_screen_display(rt->screen));
+    const char *home = getenv("HOME");
+    char home_env[PATH_MAX + 8];
+    snprintf(home_env, sizeof(home_env), "HOME=%s", home ? home : "/");
+    char *env[] = {display, path, home_env, "LANG=C.UTF-8", NULL};
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE},
+        {.flags = UV_INHERIT_FD, .data.fd = rt->log_fd},
+        {.flags = UV_INHERIT_FD, .data.fd = rt->log_fd},
+    };
+    uv_process_options_t o = {.exit_cb = on_proc_exit,
+                              .file = argv[0],
+                              .args = argv,
+                              .env = env,
+                              .cwd = rt->run_dir,
+                              .stdio_count = 3,
+                              .stdio = stdio};
+    rt->proc.data = rt;
+    int r = uv_spawn(rt->env.loop, &rt->proc, &o);
+    rt->proc_handle = true; /* closed in teardown even when the spawn failed */
+    if (r < 0)
+        return r;
+    rt->proc_alive = true;
+    char line[128];
+    snprintf(line, sizeof(line), "started %s (pid %d) on display %s", argv[0], rt->proc.pid,
+             anc_screen_display(rt->screen));
+    log_line(rt, line);
+    return 0;
+}
+
+static void on_screen_ready(struct anc_screen *s, void *data)
+{
+    struct anc_runtime *rt = data;
+    if (rt->stopping)
+        return;
+    rt->inst->stream = anc_screen_stream(s);
+    rt->inst->input = screen_input;
+    int r = spawn_command(rt);
+    if (r < 0) {
+        char why[ANC_INSTANCE_MAX_ARG + 64];
+        snprintf(why, sizeof(why), "cannot run %s: %s", rt->inst->command[0], uv_strerror(r));
+        log_line(rt, why);
+        rt->stopping = true;
+        report_started(rt, why);
+        teardown(rt);
+        return;
+    }
+    report_started(rt, NULL);
+}
+
+static void on_screen_failed(struct anc_screen *s, const char *why, void *data)
+{
+    struct anc_runtime *rt = data;
+    (void)s;
+    log_line(rt, why);
+    rt->stopping = true;
+    report_started(rt, why);
+    teardown(rt);
+}
+
+static int start_x11(struct anc_runtime *rt)
+{
+    int r = anc_mkdir_p(rt->run_dir, 0700);
+    if (r == 0)
+        r = open_log(rt);
+    if (r < 0)
+        return r;
+    uv_timer_init(rt->env.loop, &rt->kill_timer);
+    rt->kill_timer.data = rt;
+    rt->timer_init = true;
+    struct anc_screen_params sp = {.loop = rt->env.loop,
+                                   .pool = rt->env.pool,
+                                   .run_dir = rt->run_dir,
+                                   .stream = rt->env.stream};
+    struct anc_screen_callbacks sc = {.on_ready = on_screen_ready, .on_failed = on_screen_failed};
+    r = anc_screen_start(&sp, &sc, rt, &rt->screen);
+    if (r < 0) {
+        uv_close((uv_handle_t *)&rt->kill_timer, NULL);
+        close(rt->log_fd);
+    }
+    return r;
+}
+
+int anc_runtime_start(struct anc_instance *inst, const struct anc_runtime_env *env,
+                      const struct anc_runtime_callbacks *cbs, void *data)
+{
+    struct anc_runtime *rt = calloc(1, sizeof(*rt));
+    if (!rt)
+        return -ENOMEM;
+    *rt = (struct anc_runtime){.inst = inst, .env = *env, .cbs = *cbs, .data = data, .log_fd = -1};
+    snprintf(rt->run_dir, sizeof(rt->run_dir), "%s/%s", env->run_dir, inst->id);
+    anc_runtime_log_path(env, inst, rt->log_path, sizeof(rt->log_path));
+    int r;
+    if (inst->kind == ANC_KIND_PATTERN) {
+        r = anc_stream_new(env->loop, env->pool, &env->stream,
+                           (struct anc_stream_source){draw_pattern, NULL, inst}, &inst->stream);
+    } else {
+        r = start_x11(rt);
+    }
+    if (r < 0) {
+        free(rt);
+        return r;
+    }
+    inst->rt = rt;
+    if (inst->kind == ANC_KIND_PATTERN)
+        report_started(rt, NULL);
+    return 0;
+}
+
+static void on_kill_timer(uv_timer_t *t)
+{
+    struct anc_runtime *rt = t->data;
+    if (rt->proc_alive) {
+        anc_warn("instance %s: command did not exit after SIGTERM; killing it", rt->inst->id);
+        uv_process_kill(&rt->proc, SIGKILL);
+    }
+}
+
+static void on_pattern_stream_freed(void *arg)
+{
+    finish_stop(arg);
+}
+
+void anc_runtime_stop(struct anc_instance *inst)
+{
+    struct anc_runtime *rt = inst->rt;
+    if (!rt || rt->stopping)
+        return;
+    rt->stopping = true;
+    if (inst->kind == ANC_KIND_PATTERN) {
+        struct anc_stream *s = inst->stream;
+        inst->stream = NULL;
+        anc_stream_close_then(s, on_pattern_stream_freed, rt);
+        return;
+    }
+    if (rt->proc_alive) {
+        log_line(rt, "stopping: SIGTERM to the command");
+        uv_process_kill(&rt->proc, SIGTERM);
+        uv_timer_start(&rt->kill_timer, on_kill_timer, KILL_AFTER_MS, 0);
+        return; /* on_proc_exit continues */
+    }
+    teardown(rt);
+}

@@ -1,0 +1,43 @@
+/* What runs while an instance runs, by kind: a stream of the test card (pattern), or a screen
+ * (Xvfb + capture + input) with a command on it (x11). Start and stop are asynchronous; the
+ * manager persists the state transitions around them. Loop thread only. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "instance/instance.h"
+#include "media/stream.h"
+
+struct anc_runtime;
+struct anc_encpool;
+
+struct anc_runtime_env {
+    uv_loop_t *loop;
+    struct anc_encpool *pool;
+    const char *run_dir;   /* [paths] run_dir; the instance gets <run_dir>/<id> */
+    const char *state_dir; /* logs: <state_dir>/instances/<id>.log */
+    struct anc_stream_params stream;
+};
+
+struct anc_runtime_callbacks {
+    /* Start finished: error NULL on success (inst->stream is set), else why it failed. */
+    void (*on_started)(struct anc_instance *inst, const char *error, void *data);
+    /* The guest ended by itself while running (reason says how). The runtime is already being
+     * torn down; on_stopped follows. */
+    void (*on_died)(struct anc_instance *inst, const char *reason, void *data);
+    /* Everything of the runtime is gone (after a stop, a failed start or a death). */
+    void (*on_stopped)(struct anc_instance *inst, void *data);
+};
+
+/* Starts inst. Returns 0 (then exactly one on_started, and on_stopped after a stop) or -errno
+ * with nothing started. */
+int anc_runtime_start(struct anc_instance *inst, const struct anc_runtime_env *env,
+                      const struct anc_runtime_callbacks *cbs, void *data);
+
+/* Stops inst's runtime (graceful, then forceful after a few seconds); on_stopped follows.
+ * A no-op when it is already stopping. */
+void anc_runtime_stop(struct anc_instance *inst);
+
+/* The instance's log file path (command output, display problems). */
+void anc_runtime_log_path(const struct anc_runtime_env *env, const struct anc_instance *inst,
+                          char *out, size_t len);

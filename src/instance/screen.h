@@ -1,0 +1,42 @@
+/* An instance's screen: its Xvfb display, the framebuffer capture with the DAMAGE gate, the
+ * stream that encodes it, and the XTest sink for input. Shared by every kind whose guest draws on
+ * an X display (x11 apps on the host, Linux guests in containers). Loop thread only. */
+#pragma once
+
+#include "media/stream.h"
+
+struct anc_screen;
+struct anc_encpool;
+struct anc_input_msg;
+
+struct anc_screen_params {
+    uv_loop_t *loop;
+    struct anc_encpool *pool;
+    const char *run_dir; /* the instance's runtime directory (exists) */
+    struct anc_stream_params stream;
+};
+
+struct anc_screen_callbacks {
+    /* The display is ready and the stream exists. Called once. */
+    void (*on_ready)(struct anc_screen *s, void *data);
+    /* The display failed to start (why says how); the screen must still be stopped. */
+    void (*on_failed)(struct anc_screen *s, const char *why, void *data);
+};
+
+/* Starts Xvfb; on_ready or on_failed follows. Returns 0 or -errno (then no callback). */
+int anc_screen_start(const struct anc_screen_params *p, const struct anc_screen_callbacks *cbs,
+                     void *data, struct anc_screen **out);
+
+/* ":N", the X socket directory (for a bind mount into a container) and the stream; valid after
+ * on_ready. */
+const char *anc_screen_display(const struct anc_screen *s);
+const char *anc_screen_socket_dir(const struct anc_screen *s);
+struct anc_stream *anc_screen_stream(const struct anc_screen *s);
+
+/* Injects one input message through XTest. Returns ANC_INPUT_APPLIED / ANC_INPUT_KEYFRAME or
+ * -errno (-ENOTCONN while the display restarts). */
+int anc_screen_input(struct anc_screen *s, const struct anc_input_msg *m);
+
+/* Closes the stream (waiting for its jobs), the X connection, the framebuffer and Xvfb; then
+ * done(arg). s may be NULL. */
+void anc_screen_stop(struct anc_screen *s, void (*done)(void *arg), void *arg);

@@ -1,0 +1,186 @@
+/* Composition of bridge, forwarding, firewall, IPAM and dnsmasq (see network.h). */
+#include "net/network.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "net/dnsmasq_uv.h"
+#include "net/firewall.h"
+#include "net/link.h"
+
+void anc_net_config_defaults(struct anc_net_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->bridge, sizeof(c->bridge), "ancloud");
+    snprintf(c->subnet, sizeof(c->subnet), "192.168.240.0/24");
+    c->dhcp = true;
+}
+
+static const char *hint(int e)
+{
+    switch (e) {
+    case EPERM:
+    case EACCES:
+        return " — ancloudd needs CAP_NET_ADMIN (run it as root)";
+    case EOPNOTSUPP:
+    case EAFNOSUPPORT:
+    case EPROTONOSUPPORT:
+        return " — is the bridge module available? (modprobe bridge)";
+    default:
+        return "";
+    }
+}
+
+static int setup_bridge(struct anc_network *n, char *err, size_t errlen)
+{
+    const char *br = n->cfg.bridge;
+    struct anc_net_link l;
+    int r = anc_net_bridge_ensure(br, &n->created_bridge);
+    if (r == -EEXIST) {
+        anc_net_link_get(br, &l);
+        snprintf(err, errlen,
+                 "network: '%s' exists and is not a bridge (kind '%s'); "
+                 "remove it or choose another [network] bridge",
+                 br, l.kind);
+        return r;
+    }
+    if (r < 0) {
+        snprintf(err, errlen, "network: cannot create bridge '%s': %s%s", br, strerror(-r),
+                 hint(-r));
+        return r;
+    }
+    if ((r = anc_net_addr_ensure(br, n->gateway, n->prefix)) < 0) {
+        snprintf(err, errlen, "network: cannot add the gateway address to '%s': %s%s", br,
+                 strerror(-r), hint(-r));
+        return r;
+    }
+    if ((r = anc_net_link_set_up(br, true)) < 0) {
+        snprintf(err, errlen, "network: cannot bring '%s' up: %s%s", br, strerror(-r), hint(-r));
+        return r;
+    }
+    if ((r = anc_net_ip_forward_enable()) < 0) {
+        snprintf(err, errlen, "network: cannot enable /proc/sys/net/ipv4/ip_forward: %s%s",
+                 strerror(-r), -r == EROFS ? " — /proc/sys is read-only here" : hint(-r));
+        return r;
+    }
+    return 0;
+}
+
+static int start_dnsmasq(struct anc_network *n, uv_loop_t *loop, char *err, size_t errlen)
+{
+    struct anc_dnsmasq_config dc = {0};
+    snprintf(dc.binary, sizeof(dc.binary), "%s", n->cfg.dnsmasq);
+    snprintf(dc.bridge, sizeof(dc.bridge), "%s", n->cfg.bridge);
+    dc.gateway = n->gateway;
+    dc.prefix = n->prefix;
+    dc.dhcp_first = n->ipam.dhcp_first;
+    dc.dhcp_last = n->ipam.dhcp_last;
+    if (snprintf(dc.dir, sizeof(dc.dir), "%s/dnsmasq", n->cfg.run_dir) >= (int)sizeof(dc.dir))
+        return -ENAMETOOLONG;
+    int r = anc_dnsmasq_start(loop, &dc, &n->dnsmasq);
+    if (r < 0)
+        snprintf(err, errlen,
+                 "network: cannot start %s: %s — is dnsmasq installed "
+                 "(Debian: dnsmasq-base)? Or set [network] dhcp = false",
+                 dc.binary[0] ? dc.binary : ANC_DNSMASQ_BIN, uv_strerror(r));
+    return r;
+}
+
+static int open_ipam(struct anc_network *n, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 16];
+    int r = anc_ipam_init(&n->ipam, n->net, n->prefix);
+    if (r < 0) {
+        snprintf(err, errlen, "network: subnet %s: the prefix must be /8../30", n->cfg.subnet);
+        return r;
+    }
+    if (!n->cfg.state_dir[0])
+        return 0;
+    snprintf(path, sizeof(path), "%s/ipam.json", n->cfg.state_dir);
+    if ((r = anc_ipam_open(&n->ipam, path)) < 0)
+        snprintf(err, errlen, "network: cannot read %s: %s", path, strerror(-r));
+    return r;
+}
+
+/* Undoes the host changes (our rules, and the bridge when asked); the memory stays. */
+static void undo(struct anc_network *n, bool delete_bridge)
+{
+    char err[512];
+    int r = anc_fw_remove(n->rules, n->n_rules, err, sizeof(err));
+    if (r < 0)
+        anc_debug("network: teardown: %s", err);
+    if (delete_bridge && (r = anc_net_link_delete(n->cfg.bridge)) < 0 && r != -ENODEV)
+        anc_debug("network: teardown: delete %s: %s", n->cfg.bridge, strerror(-r));
+}
+
+int anc_network_setup(const struct anc_net_config *c, uv_loop_t *loop, struct anc_network **out,
+                      char *err, size_t errlen)
+{
+    struct anc_network *n = calloc(1, sizeof(*n));
+    int r;
+    if (!n)
+        return -ENOMEM;
+    n->cfg = *c;
+    if ((r = anc_fw_parse_subnet(c->subnet, &n->net, &n->prefix)) < 0) {
+        snprintf(err, errlen, "network: subnet '%s' is not a.b.c.d/len with a zero host part",
+                 c->subnet);
+        goto fail;
+    }
+    n->gateway = htonl(ntohl(n->net) + 1);
+    r = anc_fw_rules_for(c->bridge, n->net, n->prefix, n->rules, ANC_FW_MAX_RULES);
+    if (r < 0) {
+        snprintf(err, errlen, "network: bridge name '%s' is not a valid interface name", c->bridge);
+        goto fail;
+    }
+    n->n_rules = (size_t)r;
+    if ((r = open_ipam(n, err, errlen)) < 0)
+        goto fail;
+    if ((r = setup_bridge(n, err, errlen)) < 0)
+        goto fail_host;
+    if ((r = anc_fw_apply(n->rules, n->n_rules, err, errlen)) < 0)
+        goto fail_host;
+    if (loop && c->dhcp && (r = start_dnsmasq(n, loop, err, errlen)) < 0)
+        goto fail_host;
+    *out = n;
+    return 0;
+fail_host:
+    if (r != -EEXIST) /* not when the name belongs to a link that is not ours */
+        undo(n, n->created_bridge);
+fail:
+    anc_ipam_destroy(&n->ipam);
+    free(n);
+    return r;
+}
+
+int anc_network_set_hosts(struct anc_network *n, const struct anc_dnsmasq_host *hosts, size_t count)
+{
+    return n->dnsmasq ? anc_dnsmasq_set_hosts(n->dnsmasq, hosts, count) : 0;
+}
+
+/* Runs once dnsmasq has exited (or at once without it): then the bridge can go. */
+static void dnsmasq_closed(void *ud)
+{
+    struct anc_network *n = ud;
+    void (*cb)(void *) = n->done_cb;
+    void *cb_ud = n->done_ud;
+    undo(n, !n->cfg.keep_on_exit);
+    anc_ipam_destroy(&n->ipam);
+    free(n);
+    if (cb)
+        cb(cb_ud);
+}
+
+void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud)
+{
+    if (!n)
+        return;
+    n->done_cb = cb;
+    n->done_ud = ud;
+    if (n->dnsmasq)
+        anc_dnsmasq_close(n->dnsmasq, dnsmasq_closed, n);
+    else
+        dnsmasq_closed(n);
+}

@@ -1,0 +1,61 @@
+/* Host networking for guests, composed: the bridge with the gateway address, IPv4 forwarding,
+ * the firewall rules, address management and dnsmasq. Setup and teardown block on netlink and
+ * libiptc round trips: call them at daemon start and exit only. */
+#pragma once
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "net/dnsmasq.h"
+#include "net/fw_rule.h"
+#include "net/ipam.h"
+
+/* [network] in ancloud.conf. */
+struct anc_net_config {
+    char bridge[IFNAMSIZ];    /* bridge = ancloud */
+    char subnet[32];          /* subnet = 192.168.240.0/24; the gateway is .1 */
+    bool dhcp;                /* dhcp = true: run dnsmasq (DHCP + DNS) on the bridge */
+    bool keep_on_exit;        /* keep_on_exit = false: teardown deletes the bridge */
+    char state_dir[PATH_MAX]; /* ipam.json lives here; empty: addresses are not persisted */
+    char run_dir[PATH_MAX];   /* dnsmasq's files go to <run_dir>/dnsmasq */
+    char dnsmasq[PATH_MAX];   /* empty: /usr/sbin/dnsmasq */
+};
+
+void anc_net_config_defaults(struct anc_net_config *c);
+
+struct anc_network {
+    struct anc_net_config cfg;
+    uint32_t net, gateway; /* network byte order */
+    int prefix;
+    bool created_bridge; /* setup made the bridge (rather than adopting one) */
+    struct anc_fw_rule rules[ANC_FW_MAX_RULES];
+    size_t n_rules;
+    struct anc_ipam ipam;        /* instances take their addresses from here */
+    struct anc_dnsmasq *dnsmasq; /* NULL: dhcp = false, or no loop given */
+    void (*done_cb)(void *ud);
+    void *done_ud;
+};
+
+/* Creates (or adopts) the bridge, gives it the gateway address, brings it up, enables
+ * ip_forward, applies the firewall rules, opens <state_dir>/ipam.json and, when loop is not NULL
+ * and c->dhcp, starts dnsmasq. Idempotent: run twice, it changes nothing the second time. On
+ * failure everything done so far is undone and err holds one sentence naming what the host lacks
+ * (CAP_NET_ADMIN, the bridge module, legacy iptables support, dnsmasq). Returns 0 or -errno. */
+int anc_network_setup(const struct anc_net_config *c, uv_loop_t *loop, struct anc_network **out,
+                      char *err, size_t errlen);
+
+/* Publishes instance names to dnsmasq (NAME and NAME.ancloud). No-op without dnsmasq. */
+int anc_network_set_hosts(struct anc_network *n, const struct anc_dnsmasq_host *hosts,
+                          size_t count);
+
+/* Stops dnsmasq; once it has exited, removes exactly our firewall rules, deletes the bridge
+ * unless keep_on_exit (an adopted bridge too: set keep_on_exit for a bridge the administrator
+ * manages), frees n and calls cb (may be NULL). Without dnsmasq all that happens before this
+ * returns; with it, the loop must run until cb (at most ~2 s: SIGTERM, then SIGKILL).
+ * Accepts NULL. Errors are logged at debug level and otherwise ignored: teardown goes on. */
+void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud);
