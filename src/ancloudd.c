@@ -12,6 +12,8 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/token.h"
+#include "container/forkstart.h"
+#include "container/lxc_ops.h"
 #include "http/api_instances.h"
 #include "http/server.h"
 #include "instance/manager.h"
@@ -200,6 +202,10 @@ int main(int argc, char **argv)
     struct anc_app app = {0};
     bool check_only = false;
     int c;
+
+    /* The short-lived, single-threaded helper that starts an LXC container (see lxc_ops.h). */
+    if (argc > 1 && strcmp(argv[1], ANC_LXC_FORKSTART_ARG) == 0)
+        return anc_lxc_forkstart_main(argc, argv);
 
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {

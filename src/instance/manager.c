@@ -276,13 +276,14 @@ json_t *anc_manager_instance_json(struct anc_manager *m, const struct anc_instan
         struct anc_stream_stats st;
         anc_stream_get_stats(inst->stream, &st);
         json_object_set_new(o, "stream",
-                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "frames_captured",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:I}", "frames_captured",
                                       (json_int_t)st.frames_captured, "frames_encoded",
                                       (json_int_t)st.frames_encoded, "frames_replaced",
                                       (json_int_t)st.frames_replaced, "keyframes",
                                       (json_int_t)st.keyframes, "bytes_encoded",
                                       (json_int_t)st.bytes_encoded, "last_encode_ms",
-                                      st.last_encode_ms, "bitrate_kbps", st.bitrate_kbps));
+                                      st.last_encode_ms, "bitrate_kbps", st.bitrate_kbps,
+                                      "ticks_idle", (json_int_t)st.ticks_idle));
     }
     return o;
 }

@@ -1,0 +1,317 @@
+/* Blocking container operations (worker threads). See lxc_ops.h. */
+#include "container/lxc_ops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
+
+#include "base/fsutil.h"
+#include "container/profile_linux.h"
+
+#define MONITOR_WAIT_MS 5000
+#define LOG_MAX         (1 << 20)
+
+extern char **environ;
+
+int anc_lxc_paths(const struct anc_container_spec *s, struct anc_lxc_paths *p)
+{
+    int r = anc_container_name(s->id, p->name, sizeof(p->name));
+    if (r < 0)
+        return r;
+    int n = snprintf(p->lxcpath, sizeof(p->lxcpath), "%s/lxc", s->state_dir);
+    n |= snprintf(p->config, sizeof(p->config), "%s/%s/config", p->lxcpath, p->name);
+    n |= snprintf(p->inst_run, sizeof(p->inst_run), "%s/%s", s->run_dir, s->id);
+    n |= snprintf(p->rootfs, sizeof(p->rootfs), "%s/rootfs", p->inst_run);
+    n |= snprintf(p->data_dir, sizeof(p->data_dir), "%s/instances/%s", s->state_dir, s->id);
+    n |= snprintf(p->log, sizeof(p->log), "%s/lxc.log", p->inst_run);
+    return n < 0 || strlen(p->log) >= PATH_MAX - 1 || strlen(p->config) >= PATH_MAX - 1
+               ? -ENAMETOOLONG
+               : 0;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* LXC's monitor ("[lxc monitor] LXCPATH NAME") cleans up cgroups and veths after init died. */
+static bool monitor_alive(const struct anc_lxc_paths *p)
+{
+    char want[PATH_MAX + 128], path[300], buf[PATH_MAX + 128];
+    struct dirent *de;
+    bool found = false;
+    snprintf(want, sizeof(want), "[lxc monitor] %s %s", p->lxcpath, p->name);
+    DIR *d = opendir("/proc");
+    if (!d)
+        return false;
+    while (!found && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n > 0) {
+            buf[n] = '\0';
+            found = strcmp(buf, want) == 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static void wait_monitor_gone(const struct anc_lxc_paths *p)
+{
+    for (int waited = 0; waited < MONITOR_WAIT_MS && monitor_alive(p); waited += 10)
+        sleep_ms(10);
+}
+
+static void teardown(struct anc_image_mounts *m, const struct anc_container_spec *s,
+                     const struct anc_lxc_paths *p)
+{
+    anc_overlay_umount(p->rootfs);
+    anc_image_mount_release(m, s->image);
+}
+
+int anc_lxc_running_sync(const char *name, const char *lxcpath, int *init_pid)
+{
+    struct lxc_container *c = lxc_container_new(name, lxcpath);
+    if (!c)
+        return -ENOMEM;
+    int r = c->is_running(c) ? 1 : 0;
+    if (r && init_pid) {
+        *init_pid = c->init_pid(c);
+        if (*init_pid <= 0)
+            r = 0;
+    }
+    lxc_container_put(c);
+    return r;
+}
+
+static void force_stop(const struct anc_lxc_paths *p, int timeout_s)
+{
+    struct lxc_container *c = lxc_container_new(p->name, p->lxcpath);
+    if (!c)
+        return;
+    if (c->is_running(c)) {
+        if (timeout_s <= 0 || !c->shutdown(c, timeout_s))
+            c->stop(c);
+        c->wait(c, "STOPPED", 10);
+    }
+    lxc_container_put(c);
+    wait_monitor_gone(p);
+}
+
+/* The text after the last " - " of the first ERROR line of the LXC log (the cause; later
+ * ones are its consequences). */
+static void last_log_error(const char *log, char *out, size_t len)
+{
+    char *text = NULL;
+    size_t n = 0;
+    out[0] = '\0';
+    if (anc_read_file(log, LOG_MAX, &text, &n) < 0)
+        return;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !out[0];
+         line = strtok_r(NULL, "\n", &save)) {
+        if (!strstr(line, " ERROR "))
+            continue;
+        char *msg = strstr(line, " - ");
+        char *next;
+        while (msg && (next = strstr(msg + 3, " - ")) != NULL)
+            msg = next;
+        snprintf(out, len, "%s", msg ? msg + 3 : line);
+    }
+    free(text);
+}
+
+void anc_lxc_exit_reason(const char *log_text, char *reason, size_t len)
+{
+    const char *p = log_text, *hit = NULL, *kind = NULL;
+    int v = 0;
+    while (p && (p = strstr(p, "Child <")) != NULL) {
+        hit = p;
+        p += 7;
+    }
+    if (hit && (kind = strstr(hit, "> ended on ")) != NULL &&
+        !memchr(hit, '\n', (size_t)(kind - hit))) {
+        const char *par = strchr(kind, '(');
+        if (par && sscanf(par, "(%d)", &v) == 1) {
+            if (strncmp(kind, "> ended on error", 16) == 0)
+                snprintf(reason, len, "exited with status %d", v);
+            else
+                snprintf(reason, len, "killed by signal %d", v);
+            return;
+        }
+    }
+    snprintf(reason, len, "exited with status 0");
+}
+
+/* Runs the start helper and waits for it; its output (pid or error) ends up in out. */
+static int run_helper(const char *exe, const struct anc_lxc_paths *p, const char *const *argv_in,
+                      char *out, size_t outlen)
+{
+    const char *def[] = {ANC_GUEST_INIT, NULL};
+    const char *const *cmd = argv_in ? argv_in : def;
+    char *argv[ANC_CONTAINER_MAX_ARGS + 8];
+    int fds[2], st, r, n = 0;
+    pid_t pid;
+
+    argv[n++] = (char *)exe;
+    argv[n++] = ANC_LXC_FORKSTART_ARG;
+    argv[n++] = (char *)p->name;
+    argv[n++] = (char *)p->lxcpath;
+    argv[n++] = (char *)p->config;
+    for (size_t i = 0; cmd[i] && n < ANC_CONTAINER_MAX_ARGS + 6; i++)
+        argv[n++] = (char *)cmd[i];
+    argv[n] = NULL;
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    r = -posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (r == 0) {
+        pid_t w;
+        while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+            ;
+        if (w < 0)
+            st = 0; /* reaped by someone else: the running check below decides */
+        /* Read after the exit: LXC's monitor may hold the pipe's write end for a while. */
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        ssize_t got = read(fds[0], out, outlen - 1);
+        out[got > 0 ? got : 0] = '\0';
+        r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
+    }
+    close(fds[0]);
+    return r;
+}
+
+static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *s,
+                   const struct anc_lxc_paths *p, char *err, size_t errlen)
+{
+    char *config = NULL, mnt[PATH_MAX], dir[PATH_MAX];
+    int r = anc_profile_linux_config(s, &config);
+    if (r < 0) {
+        snprintf(err, errlen, "container %s: invalid spec", s->id);
+        return r;
+    }
+    r = anc_image_mount_acquire(m, s->image, mnt, sizeof(mnt), err, errlen);
+    if (r < 0)
+        goto out;
+    if (snprintf(dir, sizeof(dir), "%s/%s", p->lxcpath, p->name) >= (int)sizeof(dir)) {
+        r = -ENAMETOOLONG;
+        snprintf(err, errlen, "container %s: path too long", s->id);
+        goto fail_image;
+    }
+    if ((r = anc_mkdir_p(dir, 0700)) < 0 || (r = anc_mkdir_p(p->inst_run, 0755)) < 0 ||
+        (r = anc_write_file_atomic(p->config, config, strlen(config), 0600)) < 0 ||
+        (r = anc_write_file_atomic(p->log, "", 0, 0600)) < 0) {
+        snprintf(err, errlen, "container %s: cannot write its files: %s", s->id, strerror(-r));
+        goto fail_image;
+    }
+    r = anc_overlay_mount(mnt, p->data_dir, p->rootfs);
+    if (r < 0) {
+        snprintf(err, errlen, "container %s: overlay on %s failed: %s", s->id, p->rootfs,
+                 strerror(-r));
+        goto fail_image;
+    }
+    goto out;
+fail_image:
+    anc_image_mount_release(m, s->image);
+out:
+    free(config);
+    return r;
+}
+
+int anc_lxc_start_sync(struct anc_image_mounts *m, const struct anc_container_spec *s,
+                       const char *helper_exe, int *init_pid, char *err, size_t errlen)
+{
+    struct anc_lxc_paths p;
+    char out[512], why[256];
+    int r = anc_lxc_paths(s, &p);
+    if (r < 0) {
+        snprintf(err, errlen, "container %s: invalid id or paths", s->id ? s->id : "");
+        return r;
+    }
+    if (anc_lxc_running_sync(p.name, p.lxcpath, NULL) == 1) {
+        snprintf(err, errlen, "container %s is already running", p.name);
+        return -EBUSY;
+    }
+    r = prepare(m, s, &p, err, errlen);
+    if (r < 0)
+        return r;
+    r = run_helper(helper_exe, &p, s->argv, out, sizeof(out));
+    if (r == 0 && anc_lxc_running_sync(p.name, p.lxcpath, init_pid) == 1)
+        return 0;
+    last_log_error(p.log, why, sizeof(why));
+    out[strcspn(out, "\n")] = '\0';
+    snprintf(err, errlen, "container %s failed to start: %s", p.name,
+             why[0]   ? why
+             : out[0] ? out
+                      : "its command exited at once");
+    force_stop(&p, 0);
+    teardown(m, s, &p);
+    return r < 0 ? r : -ECHILD;
+}
+
+int anc_lxc_adopt_sync(struct anc_image_mounts *m, const struct anc_container_spec *s,
+                       int *init_pid)
+{
+    struct anc_lxc_paths p;
+    char mnt[PATH_MAX], err[256];
+    int r = anc_lxc_paths(s, &p);
+    if (r < 0)
+        return r;
+    r = anc_lxc_running_sync(p.name, p.lxcpath, init_pid);
+    if (r <= 0)
+        return r < 0 ? r : -ESRCH;
+    return anc_image_mount_acquire(m, s->image, mnt, sizeof(mnt), err, sizeof(err));
+}
+
+int anc_lxc_stop_sync(struct anc_image_mounts *m, const struct anc_container_spec *s, int timeout_s)
+{
+    struct anc_lxc_paths p;
+    int r = anc_lxc_paths(s, &p);
+    if (r < 0)
+        return r;
+    force_stop(&p, timeout_s);
+    teardown(m, s, &p);
+    r = anc_lxc_running_sync(p.name, p.lxcpath, NULL);
+    return r == 1 ? -EBUSY : 0;
+}
+
+void anc_lxc_reap_sync(struct anc_image_mounts *m, const struct anc_container_spec *s, char *reason,
+                       size_t len)
+{
+    struct anc_lxc_paths p;
+    char *text = NULL;
+    size_t n = 0;
+    snprintf(reason, len, "exited");
+    if (anc_lxc_paths(s, &p) < 0)
+        return;
+    force_stop(&p, 0);
+    if (anc_read_file(p.log, LOG_MAX, &text, &n) == 0)
+        anc_lxc_exit_reason(text, reason, len);
+    free(text);
+    teardown(m, s, &p);
+}

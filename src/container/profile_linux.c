@@ -1,0 +1,184 @@
+/* Builds the LXC config text for a Linux guest. The keys follow what Anbox and LXD set for an
+ * application container: mixed proc/sys/cgroup mounts, autodev, no console, and either a user
+ * namespace or (privileged fallback, docs/containers.md) a reduced capability set. */
+#include "container/profile_linux.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+static bool id_ok(const char *id)
+{
+    if (!id || !*id || strlen(id) > 64)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+int anc_container_name(const char *id, char *buf, size_t len)
+{
+    if (!id_ok(id))
+        return -EINVAL;
+    int n = snprintf(buf, len, "ancloud-%s", id);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* A value that goes on one config line: no newline; paths in fstab-like entries: no blanks. */
+static bool line_ok(const char *s)
+{
+    return !s || !strpbrk(s, "\r\n");
+}
+
+static bool word_ok(const char *s)
+{
+    return s && *s && !strpbrk(s, " \t\r\n");
+}
+
+static bool spec_ok(const struct anc_container_spec *s)
+{
+    if (!id_ok(s->id) || !word_ok(s->run_dir) || !word_ok(s->state_dir))
+        return false;
+    if ((s->x11_dir && !word_ok(s->x11_dir)) || !line_ok(s->display))
+        return false;
+    if (s->bridge && (!word_ok(s->bridge) || (s->ipv4_cidr && !word_ok(s->ipv4_cidr)) ||
+                      (s->gateway && !word_ok(s->gateway))))
+        return false;
+    if (s->argv) {
+        if (!s->argv[0])
+            return false;
+        for (size_t i = 0; s->argv[i]; i++)
+            if (i >= ANC_CONTAINER_MAX_ARGS || !line_ok(s->argv[i]))
+                return false;
+    }
+    return s->memory_mb >= 0 && s->cpus >= 0 && s->pids_max >= 0;
+}
+
+/* liblxc splits lxc.init.cmd at blanks and knows no quoting, so a command with a blank inside an
+ * argument is left out of the file; ancloudd always hands the command to start() itself. */
+static void put_init(FILE *f, const struct anc_container_spec *s)
+{
+    const char *def[] = {ANC_GUEST_INIT, NULL};
+    const char *const *argv = s->argv ? s->argv : def;
+    for (size_t i = 0; argv[i]; i++)
+        if (strpbrk(argv[i], " \t") || !*argv[i]) {
+            fprintf(f,
+                    "# lxc.init.cmd: not expressible (blank in an argument); passed to start()\n");
+            return;
+        }
+    fputs("lxc.init.cmd =", f);
+    for (size_t i = 0; argv[i]; i++)
+        fprintf(f, " %s", argv[i]);
+    fputc('\n', f);
+}
+
+static void put_cgroup(FILE *f, const struct anc_container_spec *s)
+{
+    bool v2 = s->cgroup == ANC_CGROUP_V2;
+    const char *k = v2 ? "lxc.cgroup2" : "lxc.cgroup";
+    if (s->memory_mb > 0) {
+        if (v2)
+            fprintf(f, "%s.memory.max = %lld\n", k, (long long)s->memory_mb * 1048576);
+        else
+            fprintf(f, "%s.memory.limit_in_bytes = %lld\n", k, (long long)s->memory_mb * 1048576);
+    }
+    if (s->pids_max > 0)
+        fprintf(f, "%s.pids.max = %d\n", k, s->pids_max);
+    if (s->cpus > 0) {
+        if (v2) {
+            long w = (long)s->cpus * 100;
+            fprintf(f, "%s.cpu.weight = %ld\n", k, w > 10000 ? 10000 : w);
+        } else {
+            fprintf(f, "%s.cpu.shares = %ld\n", k, (long)s->cpus * 1024);
+        }
+    }
+}
+
+static void put_net(FILE *f, const struct anc_container_spec *s)
+{
+    if (!s->bridge) {
+        fputs("lxc.net.0.type = empty\n", f);
+        return;
+    }
+    fprintf(f,
+            "lxc.net.0.type = veth\nlxc.net.0.link = %s\nlxc.net.0.flags = up\n"
+            "lxc.net.0.name = eth0\n",
+            s->bridge);
+    if (s->ipv4_cidr)
+        fprintf(f, "lxc.net.0.ipv4.address = %s\n", s->ipv4_cidr);
+    if (s->gateway)
+        fprintf(f, "lxc.net.0.ipv4.gateway = %s\n", s->gateway);
+}
+
+static void put_security(FILE *f, const struct anc_container_spec *s)
+{
+    if (s->idmap_count > 0) {
+        fprintf(f, "lxc.idmap = u 0 %u %u\nlxc.idmap = g 0 %u %u\n", s->idmap_host_start,
+                s->idmap_count, s->idmap_host_start, s->idmap_count);
+    } else {
+        fputs("lxc.cap.drop = sys_module mac_admin mac_override sys_time sys_rawio\n", f);
+    }
+    fprintf(f, "lxc.apparmor.profile = %s\n", s->apparmor ? "generated" : "unconfined");
+}
+
+int anc_profile_linux_config(const struct anc_container_spec *s, char **out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    char name[96];
+
+    *out = NULL;
+    if (!spec_ok(s) || anc_container_name(s->id, name, sizeof(name)) < 0)
+        return -EINVAL;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return -ENOMEM;
+    fprintf(f, "# Written by ancloudd for instance %s; rewritten at every start.\n", s->id);
+    fprintf(f, "lxc.uts.name = %s\n", name);
+    fprintf(f, "lxc.rootfs.path = dir:%s/%s/rootfs\n", s->run_dir, s->id);
+    fputs("lxc.mount.auto = proc:mixed sys:ro cgroup:mixed\nlxc.autodev = 1\n", f);
+    if (s->x11_dir)
+        fprintf(f, "lxc.mount.entry = %s tmp/.X11-unix none bind,create=dir 0 0\n", s->x11_dir);
+    if (s->display)
+        fprintf(f, "lxc.environment = DISPLAY=%s\n", s->display);
+    put_init(f, s);
+    put_cgroup(f, s);
+    put_net(f, s);
+    put_security(f, s);
+    fputs("lxc.console.path = none\n", f);
+    fprintf(f, "lxc.log.file = %s/%s/lxc.log\nlxc.log.level = INFO\n", s->run_dir, s->id);
+    if (fclose(f) != 0) {
+        free(buf);
+        return -ENOMEM;
+    }
+    *out = buf;
+    return 0;
+}
+
+enum anc_cgroup_layout anc_profile_cgroup_layout(void)
+{
+    struct statfs st;
+    if (statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+        return ANC_CGROUP_V2;
+    return ANC_CGROUP_V1;
+}
+
+bool anc_profile_apparmor_enabled(void)
+{
+    char c = 0;
+    FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
+    if (!f)
+        return false;
+    if (fread(&c, 1, 1, f) != 1)
+        c = 0;
+    fclose(f);
+    return c == 'Y';
+}

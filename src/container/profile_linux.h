@@ -1,0 +1,25 @@
+/* The LXC configuration of a Linux guest (DESIGN.md §4, docs/containers.md). Pure: no I/O, any
+ * thread. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "container/spec.h"
+
+/* The guest's default init when the spec gives no command. */
+#define ANC_GUEST_INIT "/sbin/ancloud-guest"
+
+/* Writes the config text for spec into a new NUL-terminated buffer (*out, caller frees).
+ * Paths are derived from the spec as documented in spec.h. Returns 0, -EINVAL for a spec that
+ * cannot be expressed (bad id, a path or argument with a newline) or -ENOMEM. */
+int anc_profile_linux_config(const struct anc_container_spec *spec, char **out);
+
+/* "ancloud-<id>" into buf; -ENAMETOOLONG or -EINVAL (bad id). */
+int anc_container_name(const char *id, char *buf, size_t len);
+
+/* Detects the host's cgroup layout: V2 when /sys/fs/cgroup is a cgroup2 file system. */
+enum anc_cgroup_layout anc_profile_cgroup_layout(void);
+
+/* Whether the host's AppArmor is enabled (/sys/module/apparmor/parameters/enabled is Y). */
+bool anc_profile_apparmor_enabled(void);

@@ -1,0 +1,34 @@
+/* What an instance's container is made of. Plain data, copied by whoever keeps it: every pointer
+ * is borrowed for the duration of the call it is passed to. */
+#pragma once
+
+#include <stdbool.h>
+
+#define ANC_CONTAINER_MAX_ARGS 32
+
+enum anc_cgroup_layout {
+    ANC_CGROUP_V2 = 0, /* unified hierarchy: lxc.cgroup2.* keys */
+    ANC_CGROUP_V1,     /* legacy or hybrid (controllers on v1): lxc.cgroup.* keys */
+};
+
+struct anc_container_spec {
+    const char *id;          /* instance id: [A-Za-z0-9_-]+; the container is "ancloud-<id>" */
+    const char *image;       /* image name: <image_dir>/<image>.img */
+    const char *image_dir;   /* squashfs images */
+    const char *state_dir;   /* lxcpath <state_dir>/lxc, overlay <state_dir>/instances/<id>/ */
+    const char *run_dir;     /* <run_dir>/images/<image>, <run_dir>/<id>/{rootfs,lxc.log} */
+    const char *const *argv; /* NULL-terminated command; NULL: /sbin/ancloud-guest */
+    const char *display;     /* "DISPLAY" value (":N") or NULL */
+    const char *x11_dir;     /* host directory bound on /tmp/.X11-unix, or NULL */
+    int memory_mb;           /* 0: no limit */
+    int cpus;                /* relative weight in cores; 0: default */
+    int pids_max;            /* 0: no limit */
+    /* Network: bridge NULL → lxc.net.0.type = empty (loopback only). */
+    const char *bridge;
+    const char *ipv4_cidr; /* "A.B.C.D/N" or NULL (DHCP inside the guest) */
+    const char *gateway;   /* "A.B.C.D" or NULL */
+    /* User-namespace id map (host start, count); 0 count: privileged (see docs/containers.md). */
+    unsigned idmap_host_start, idmap_count;
+    enum anc_cgroup_layout cgroup;
+    bool apparmor; /* host AppArmor enabled: generated profile; else unconfined */
+};
