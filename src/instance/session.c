@@ -176,6 +176,7 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
         .sctp_remote_port = offer->sctp_port,
         .max_message_size = (size_t)s->app->cfg.max_message_kib * 1024,
         .wall_offset_us = wall_us - (int64_t)now,
+        .playout_delay_id = anc_sdp_extmap_id(anc_sdp_video(offer), ANC_SDP_URI_PLAYOUT_DELAY),
     };
     struct anc_peer *peer;
     int r = anc_peer_new(&pc, now, &peer);

@@ -31,6 +31,7 @@ struct anc_peer_config {
     uint16_t sctp_remote_port; /* 0: 5000 */
     size_t max_message_size;   /* 0: 256 KiB */
     int64_t wall_offset_us;    /* Unix time minus the monotonic clock, for RTCP SR NTP times */
+    int playout_delay_id;      /* 1..14: send playout-delay (0, 0) with this RTP extension id */
 };
 
 enum anc_peer_event_type {

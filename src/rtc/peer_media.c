@@ -50,10 +50,29 @@ struct pack_ctx {
     uint64_t now_us;
 };
 
+/* Adds the one-byte-header extension element playout-delay = (min 0, max 0) (RFC 8285), which
+ * makes the browser render each frame as soon as it is decoded. */
+static size_t add_playout_delay(const uint8_t *pkt, size_t len, int id, uint8_t *out)
+{
+    memcpy(out, pkt, ANC_RTP_HEADER_LEN);
+    out[0] |= 0x10; /* X bit */
+    static const uint8_t ext_hdr[4] = {0xbe, 0xde, 0x00, 0x01};
+    memcpy(out + ANC_RTP_HEADER_LEN, ext_hdr, 4);
+    out[ANC_RTP_HEADER_LEN + 4] = (uint8_t)(id << 4 | 2); /* 3 data bytes */
+    memset(out + ANC_RTP_HEADER_LEN + 5, 0, 3);
+    memcpy(out + ANC_RTP_HEADER_LEN + 8, pkt + ANC_RTP_HEADER_LEN, len - ANC_RTP_HEADER_LEN);
+    return len + 8;
+}
+
 static int on_packet(void *opaque, const uint8_t *pkt, size_t len)
 {
     struct pack_ctx *c = opaque;
     struct anc_peer *p = c->p;
+    uint8_t ext[ANC_RTP_MAX_PACKET + 8];
+    if (p->cfg.playout_delay_id > 0 && (pkt[0] & 0x1f) == 0x00 && len + 8 <= ANC_RTP_MAX_PACKET) {
+        len = add_playout_delay(pkt, len, p->cfg.playout_delay_id, ext);
+        pkt = ext;
+    }
     anc_rtp_history_put(p->history, pkt, len, c->now_us);
     p->stats.rtp_packets++;
     p->stats.rtp_bytes += len;

@@ -193,6 +193,13 @@ int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *
 int anc_sdp_build_answer(const struct anc_sdp_offer *offer, const struct anc_sdp_answer_params *p,
                          char *buf, size_t cap);
 
+/* The playout-delay RTP header extension: with min = max = 0 it asks the browser to render each
+ * frame at once instead of smoothing playout — what an interactive remote screen needs. */
+#define ANC_SDP_URI_PLAYOUT_DELAY "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+
+/* The id the section offered for uri (1..14, usable with one-byte header extensions), or -1. */
+int anc_sdp_extmap_id(const struct anc_sdp_media *m, const char *uri);
+
 /* Convenience accessors for a successfully parsed offer; NULL-safe. */
 const struct anc_sdp_media *anc_sdp_video(const struct anc_sdp_offer *offer);
 const struct anc_sdp_media *anc_sdp_data(const struct anc_sdp_offer *offer); /* NULL: none */

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define OUR_DEFAULT_MAX_MESSAGE_SIZE 262144
 #define OUR_DEFAULT_SCTP_PORT        5000
@@ -97,6 +98,30 @@ static void put_mid(struct writer *w, const struct anc_sdp_media *m)
         put(w, "a=mid:%s", m->mid);
 }
 
+int anc_sdp_extmap_id(const struct anc_sdp_media *m, const char *uri)
+{
+    for (size_t i = 0; m && i < m->n_extmaps; i++)
+        if (strcmp(m->extmaps[i].uri, uri) == 0 && m->extmaps[i].id >= 1 && m->extmaps[i].id <= 14)
+            return m->extmaps[i].id;
+    return -1;
+}
+
+/* We send playout-delay (0, 0) on every packet when the browser offered it (see sdp.h). */
+static void put_playout_delay(struct writer *w, const struct anc_sdp_media *m)
+{
+    int id = anc_sdp_extmap_id(m, ANC_SDP_URI_PLAYOUT_DELAY);
+    if (id < 0)
+        return;
+    for (size_t i = 0; i < m->n_extmaps; i++) {
+        if (m->extmaps[i].id != id)
+            continue;
+        if (m->extmaps[i].dir == ANC_SDP_DIR_RECVONLY)
+            put(w, "a=extmap:%d/sendonly %s", id, ANC_SDP_URI_PLAYOUT_DELAY);
+        else
+            put(w, "a=extmap:%d %s", id, ANC_SDP_URI_PLAYOUT_DELAY);
+    }
+}
+
 static void put_video(struct writer *w, const struct anc_sdp_offer *o,
                       const struct anc_sdp_media *m, const struct anc_sdp_answer_params *p,
                       enum anc_sdp_setup setup)
@@ -127,6 +152,7 @@ static void put_video(struct writer *w, const struct anc_sdp_offer *o,
         put(w, "a=rtcp-fb:%d ccm fir", pt);
     if (fb & ANC_SDP_FB_REMB)
         put(w, "a=rtcp-fb:%d goog-remb", pt);
+    put_playout_delay(w, m);
     put_candidates(w, p);
     put(w, "a=msid:%s %s", p->msid_stream, p->msid_track);
     put(w, "a=ssrc:%" PRIu32 " cname:%s", p->video_ssrc, p->cname);

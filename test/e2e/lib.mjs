@@ -204,10 +204,10 @@ export const SAMPLER_JS = `
 window.samplePixel = function (i, x, y) {
   const v = window.viewers[i].video;
   const c = window.sampleCanvas || (window.sampleCanvas = document.createElement('canvas'));
-  c.width = v.videoWidth; c.height = v.videoHeight;
+  c.width = 1; c.height = 1;
   const g = c.getContext('2d', { willReadFrequently: true });
-  g.drawImage(v, 0, 0);
-  const d = g.getImageData(x, y, 1, 1).data;
+  g.drawImage(v, x, y, 1, 1, 0, 0, 1, 1); // only the pixel asked for
+  const d = g.getImageData(0, 0, 1, 1).data;
   return [d[0], d[1], d[2]];
 };
 `;

@@ -321,6 +321,7 @@ static const char ff_plain_answer[] =
     "a=rtcp-fb:126 nack pli\r\n"
     "a=rtcp-fb:126 ccm fir\r\n"
     "a=rtcp-fb:126 goog-remb\r\n"
+    "a=extmap:6/sendonly http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n"
     "a=candidate:1 1 udp 2130706431 192.0.2.10 40000 typ host\r\n"
     "a=candidate:2 1 udp 2130706175 2001:db8::10 40000 typ host\r\n"
     "a=end-of-candidates\r\n"
@@ -364,6 +365,9 @@ TEST(chrome_answers)
     CHECK(line_at(ans, "a=rtcp-fb:108 nack pli") > m);
     CHECK(line_at(ans, "a=rtcp-fb:108 ccm fir") > m);
     CHECK(line_at(ans, "a=rtcp-fb:108 goog-remb") > m);
+    /* Chrome offers playout-delay as id 5: it is echoed so we can ask for immediate rendering. */
+    CHECK(line_at(ans, "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay") >
+          m);
     CHECK_EQ(line_at(ans, "a=rtcp-fb:108 transport-cc"), -1);
     int app = line_at(ans, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel");
     CHECK(app > m);

@@ -44,9 +44,9 @@ window.tapLatency = function (i, nx, ny) {
   const x = Math.round(nx * v.video.videoWidth), y = Math.round(ny * v.video.videoHeight);
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const check = (now) => {
+    const check = () => {
       const [r, g, b] = window.samplePixel(i, x, y);
-      if (r > 200 && g > 160 && b < 80) resolve(now - t0);
+      if (r > 200 && g > 160 && b < 80) resolve(performance.now() - t0);
       else v.video.requestVideoFrameCallback(check);
     };
     v.video.requestVideoFrameCallback(check);
@@ -91,7 +91,7 @@ try {
         lat.push(await page.evaluate(([i, x, y]) => window.tapLatency(i, x, y), [vi, nx, ny]));
         await new Promise((r) => setTimeout(r, 100));
       }
-      console.log(`tap-to-visible latency, ${taps} taps: median ${pct(lat, 0.5).toFixed(1)} ms, ` +
+      console.log(`tap-to-visible latency (${animate ? 'animated' : 'static'} screen), ${taps} taps: median ${pct(lat, 0.5).toFixed(1)} ms, ` +
         `p95 ${pct(lat, 0.95).toFixed(1)} ms, min ${Math.min(...lat).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms`);
     }
     const sid = await page.evaluate((i) => window.viewers[i].sid, vi);
@@ -105,6 +105,10 @@ try {
       `1 viewer ${r.with1.toFixed(1)} % (frames captured ${r.st.frames_captured}, encoded ` +
       `${r.st.frames_encoded}, idle ticks skipped by DAMAGE: ${r.st.ticks_idle ?? 'n/a'})`);
   }
+} catch (e) {
+  console.error(e);
+  console.error(daemon.log().split('\n').slice(-30).join('\n'));
+  process.exitCode = 1;
 } finally {
   await browser.close();
   await daemon.stop();
