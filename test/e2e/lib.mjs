@@ -61,6 +61,8 @@ export async function startDaemon(extraConf = '', { dir } = {}) {
     `[paths]\nstate_dir = ${dir}/state\nrun_dir = ${dir}/run\nimage_dir = ${dir}/images\n` +
     `[rtc]\nudp_port = 0\n${extraConf}`);
   const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test that dies halfway must not leave its daemon (and the daemon's children) running.
+  process.on('exit', () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; if (process.env.ANC_VERBOSE) process.stderr.write(d); });
   const url = await new Promise((resolve, reject) => {
