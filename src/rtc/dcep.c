@@ -1,30 +1,10 @@
 /* DCEP message codec (RFC 8832 §5). All integers are big-endian on the wire. */
 #include "rtc/dcep.h"
 
+#include "base/bytes.h"
+
 #include <errno.h>
 #include <string.h>
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
 
 bool anc_dcep_channel_type_valid(uint8_t channel_type)
 {
@@ -75,15 +55,15 @@ int anc_dcep_parse_open(const uint8_t *buf, size_t len, struct anc_dcep_open *ou
     if (!anc_dcep_channel_type_valid(buf[1]))
         return -EBADMSG;
 
-    uint16_t label_len = rd16(buf + 8);
-    uint16_t protocol_len = rd16(buf + 10);
+    uint16_t label_len = anc_rd16(buf + 8);
+    uint16_t protocol_len = anc_rd16(buf + 10);
     size_t body = len - ANC_DCEP_OPEN_HEADER_SIZE;
     if ((size_t)label_len + protocol_len != body)
         return -EBADMSG;
 
     out->channel_type = buf[1];
-    out->priority = rd16(buf + 2);
-    out->reliability = rd32(buf + 4);
+    out->priority = anc_rd16(buf + 2);
+    out->reliability = anc_rd32(buf + 4);
     out->label = buf + ANC_DCEP_OPEN_HEADER_SIZE;
     out->label_len = label_len;
     out->protocol = out->label + label_len;
@@ -116,10 +96,10 @@ ssize_t anc_dcep_build_open(const struct anc_dcep_open *o, uint8_t *buf, size_t 
         return -ENOBUFS;
     buf[0] = ANC_DCEP_MSG_OPEN;
     buf[1] = o->channel_type;
-    wr16(buf + 2, o->priority);
-    wr32(buf + 4, o->reliability);
-    wr16(buf + 8, o->label_len);
-    wr16(buf + 10, o->protocol_len);
+    anc_wr16(buf + 2, o->priority);
+    anc_wr32(buf + 4, o->reliability);
+    anc_wr16(buf + 8, o->label_len);
+    anc_wr16(buf + 10, o->protocol_len);
     if (o->label_len)
         memcpy(buf + ANC_DCEP_OPEN_HEADER_SIZE, o->label, o->label_len);
     if (o->protocol_len)

@@ -1,5 +1,7 @@
 #include "rtc/rtcp.h"
 
+#include "base/bytes.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -10,30 +12,6 @@
 #define PSFB_PLI   1
 #define PSFB_FIR   4
 #define PSFB_AFB   15
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* One RTCP packet of a compound, padding removed. The walk runs twice: first to validate
  * (emit false), then to report items. */
@@ -60,14 +38,14 @@ static int report_blocks(struct walk *w, uint32_t sender, const uint8_t *b, size
     for (size_t i = 0; i < n_blocks; i++, b += 24) {
         struct anc_rtcp_item it = {.type = ANC_RTCP_ITEM_REPORT_BLOCK, .sender_ssrc = sender};
         struct anc_rtcp_report_block *rb = &it.u.rb;
-        rb->ssrc = rd32(b);
+        rb->ssrc = anc_rd32(b);
         rb->fraction_lost = b[4];
         uint32_t lost = (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
         rb->cumulative_lost = (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
-        rb->highest_seq = rd32(b + 8);
-        rb->jitter = rd32(b + 12);
-        rb->lsr = rd32(b + 16);
-        rb->dlsr = rd32(b + 20);
+        rb->highest_seq = anc_rd32(b + 8);
+        rb->jitter = anc_rd32(b + 12);
+        rb->lsr = anc_rd32(b + 16);
+        rb->dlsr = anc_rd32(b + 20);
         int r = report(w, &it);
         if (r < 0)
             return r;
@@ -79,11 +57,11 @@ static int parse_sr(struct walk *w)
 {
     if (w->n < 28 + 24u * w->count)
         return -EBADMSG;
-    struct anc_rtcp_item it = {.type = ANC_RTCP_ITEM_SR, .sender_ssrc = rd32(w->p + 4)};
-    it.u.sr.ntp = (uint64_t)rd32(w->p + 8) << 32 | rd32(w->p + 12);
-    it.u.sr.rtp_ts = rd32(w->p + 16);
-    it.u.sr.packet_count = rd32(w->p + 20);
-    it.u.sr.octet_count = rd32(w->p + 24);
+    struct anc_rtcp_item it = {.type = ANC_RTCP_ITEM_SR, .sender_ssrc = anc_rd32(w->p + 4)};
+    it.u.sr.ntp = (uint64_t)anc_rd32(w->p + 8) << 32 | anc_rd32(w->p + 12);
+    it.u.sr.rtp_ts = anc_rd32(w->p + 16);
+    it.u.sr.packet_count = anc_rd32(w->p + 20);
+    it.u.sr.octet_count = anc_rd32(w->p + 24);
     int r = report(w, &it);
     return r < 0 ? r : report_blocks(w, it.sender_ssrc, w->p + 28, w->count);
 }
@@ -92,7 +70,7 @@ static int parse_rr(struct walk *w)
 {
     if (w->n < 8 + 24u * w->count)
         return -EBADMSG;
-    return report_blocks(w, rd32(w->p + 4), w->p + 8, w->count);
+    return report_blocks(w, anc_rd32(w->p + 4), w->p + 8, w->count);
 }
 
 static int parse_bye(struct walk *w)
@@ -101,7 +79,7 @@ static int parse_bye(struct walk *w)
         return -EBADMSG;
     for (unsigned i = 0; i < w->count; i++) {
         struct anc_rtcp_item it = {.type = ANC_RTCP_ITEM_BYE,
-                                   .sender_ssrc = rd32(w->p + 4 + 4 * i)};
+                                   .sender_ssrc = anc_rd32(w->p + 4 + 4 * i)};
         int r = report(w, &it);
         if (r < 0)
             return r;
@@ -119,7 +97,7 @@ static int parse_rtpfb(struct walk *w, struct anc_rtcp_item *it)
         return 0;
     it->type = ANC_RTCP_ITEM_NACK;
     for (size_t off = 12; off + 4 <= w->n; off += 4) {
-        uint16_t pid = rd16(w->p + off), blp = rd16(w->p + off + 2);
+        uint16_t pid = anc_rd16(w->p + off), blp = anc_rd16(w->p + off + 2);
         it->u.nack.n_seqs = 0;
         it->u.nack.seqs[it->u.nack.n_seqs++] = pid;
         for (unsigned b = 0; b < 16; b++)
@@ -140,12 +118,12 @@ static int parse_remb(struct walk *w, struct anc_rtcp_item *it)
     if (w->n < 20 + 4u * n)
         return -EBADMSG;
     unsigned exp = w->p[17] >> 2;
-    uint64_t mantissa = (uint64_t)(w->p[17] & 3) << 16 | rd16(w->p + 18);
+    uint64_t mantissa = (uint64_t)(w->p[17] & 3) << 16 | anc_rd16(w->p + 18);
     it->type = ANC_RTCP_ITEM_REMB;
     it->u.remb.bitrate_bps = mantissa > (UINT64_MAX >> exp) ? UINT64_MAX : mantissa << exp;
     it->u.remb.n_ssrcs = n;
     for (unsigned i = 0; i < n && i < ANC_RTCP_MAX_REMB_SSRCS; i++)
-        it->u.remb.ssrcs[i] = rd32(w->p + 20 + 4 * i);
+        it->u.remb.ssrcs[i] = anc_rd32(w->p + 20 + 4 * i);
     return report(w, it);
 }
 
@@ -158,7 +136,7 @@ static int parse_psfb(struct walk *w, struct anc_rtcp_item *it)
     if (w->count == PSFB_FIR) {
         it->type = ANC_RTCP_ITEM_FIR;
         for (size_t off = 12; off + 8 <= w->n; off += 8) {
-            it->media_ssrc = rd32(w->p + off);
+            it->media_ssrc = anc_rd32(w->p + off);
             it->u.fir.seq_nr = w->p[off + 4];
             int r = report(w, it);
             if (r < 0)
@@ -185,8 +163,8 @@ static int parse_one(struct walk *w, uint8_t pt)
     case ANC_RTCP_PSFB:
         if (w->n < 12)
             return -EBADMSG;
-        it.sender_ssrc = rd32(w->p + 4);
-        it.media_ssrc = rd32(w->p + 8);
+        it.sender_ssrc = anc_rd32(w->p + 4);
+        it.media_ssrc = anc_rd32(w->p + 8);
         return pt == ANC_RTCP_RTPFB ? parse_rtpfb(w, &it) : parse_psfb(w, &it);
     default:
         return 0; /* SDES, APP, XR, unknown: skipped */
@@ -201,7 +179,7 @@ static int walk_compound(const uint8_t *buf, size_t len, struct walk *w)
     while (off < len) {
         if (len - off < 4 || (buf[off] >> 6) != 2)
             return -EBADMSG;
-        size_t plen = 4 * ((size_t)rd16(buf + off + 2) + 1);
+        size_t plen = 4 * ((size_t)anc_rd16(buf + off + 2) + 1);
         if (plen > len - off)
             return -EBADMSG;
         size_t body = plen;
@@ -261,7 +239,7 @@ static void put_header(uint8_t *p, uint8_t count, uint8_t pt, size_t len_bytes)
 {
     p[0] = (uint8_t)(0x80 | count);
     p[1] = pt;
-    wr16(p + 2, (uint16_t)(len_bytes / 4 - 1));
+    anc_wr16(p + 2, (uint16_t)(len_bytes / 4 - 1));
 }
 
 int anc_rtcp_build_sr_sdes(uint8_t *buf, size_t cap, uint32_t ssrc,
@@ -277,16 +255,16 @@ int anc_rtcp_build_sr_sdes(uint8_t *buf, size_t cap, uint32_t ssrc,
     if (cap < total)
         return -EMSGSIZE;
     put_header(buf, 0, ANC_RTCP_SR, 28);
-    wr32(buf + 4, ssrc);
-    wr32(buf + 8, (uint32_t)(si->ntp >> 32));
-    wr32(buf + 12, (uint32_t)si->ntp);
-    wr32(buf + 16, si->rtp_ts);
-    wr32(buf + 20, si->packet_count);
-    wr32(buf + 24, si->octet_count);
+    anc_wr32(buf + 4, ssrc);
+    anc_wr32(buf + 8, (uint32_t)(si->ntp >> 32));
+    anc_wr32(buf + 12, (uint32_t)si->ntp);
+    anc_wr32(buf + 16, si->rtp_ts);
+    anc_wr32(buf + 20, si->packet_count);
+    anc_wr32(buf + 24, si->octet_count);
     uint8_t *s = buf + 28;
     put_header(s, 1, ANC_RTCP_SDES, 4 + chunk);
     memset(s + 4, 0, chunk);
-    wr32(s + 4, ssrc);
+    anc_wr32(s + 4, ssrc);
     s[8] = 1; /* CNAME */
     s[9] = (uint8_t)cn;
     memcpy(s + 10, cname, cn);
@@ -302,17 +280,17 @@ int anc_rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc,
     if (cap < total)
         return -EMSGSIZE;
     put_header(buf, (uint8_t)n, ANC_RTCP_RR, total);
-    wr32(buf + 4, ssrc);
+    anc_wr32(buf + 4, ssrc);
     for (size_t i = 0; i < n; i++) {
         uint8_t *b = buf + 8 + 24 * i;
         const struct anc_rtcp_report_block *rb = &blocks[i];
         uint32_t lost = (uint32_t)rb->cumulative_lost & 0xffffff;
-        wr32(b, rb->ssrc);
-        wr32(b + 4, (uint32_t)rb->fraction_lost << 24 | lost);
-        wr32(b + 8, rb->highest_seq);
-        wr32(b + 12, rb->jitter);
-        wr32(b + 16, rb->lsr);
-        wr32(b + 20, rb->dlsr);
+        anc_wr32(b, rb->ssrc);
+        anc_wr32(b + 4, (uint32_t)rb->fraction_lost << 24 | lost);
+        anc_wr32(b + 8, rb->highest_seq);
+        anc_wr32(b + 12, rb->jitter);
+        anc_wr32(b + 16, rb->lsr);
+        anc_wr32(b + 20, rb->dlsr);
     }
     return (int)total;
 }
@@ -324,8 +302,8 @@ static int build_fb(uint8_t *buf, size_t cap, uint8_t fmt, uint8_t pt, uint32_t 
     if (cap < total)
         return -EMSGSIZE;
     put_header(buf, fmt, pt, total);
-    wr32(buf + 4, sender);
-    wr32(buf + 8, media);
+    anc_wr32(buf + 4, sender);
+    anc_wr32(buf + 8, media);
     return (int)total;
 }
 
@@ -344,8 +322,8 @@ static size_t nack_entries(const uint16_t *seqs, size_t n, uint8_t *out)
             i++;
         }
         if (out) {
-            wr16(out + 4 * entries, pid);
-            wr16(out + 4 * entries + 2, blp);
+            anc_wr16(out + 4 * entries, pid);
+            anc_wr16(out + 4 * entries + 2, blp);
         }
         entries++;
     }
@@ -379,8 +357,8 @@ int anc_rtcp_build_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t 
     int r = build_fb(buf, cap, PSFB_FIR, ANC_RTCP_PSFB, sender_ssrc, 0, 8);
     if (r < 0)
         return r;
-    wr32(buf + 12, media_ssrc);
-    wr32(buf + 16, (uint32_t)seq_nr << 24);
+    anc_wr32(buf + 12, media_ssrc);
+    anc_wr32(buf + 16, (uint32_t)seq_nr << 24);
     return r;
 }
 
@@ -401,8 +379,8 @@ int anc_rtcp_build_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t
     memcpy(buf + 12, "REMB", 4);
     buf[16] = (uint8_t)n;
     buf[17] = (uint8_t)(exp << 2 | (unsigned)(mantissa >> 16));
-    wr16(buf + 18, (uint16_t)mantissa);
+    anc_wr16(buf + 18, (uint16_t)mantissa);
     for (size_t i = 0; i < n; i++)
-        wr32(buf + 20 + 4 * i, ssrcs[i]);
+        anc_wr32(buf + 20 + 4 * i, ssrcs[i]);
     return r;
 }

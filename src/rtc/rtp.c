@@ -1,32 +1,10 @@
 #include "rtc/rtp.h"
 
+#include "base/bytes.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 int anc_rtp_header_write(const struct anc_rtp_header *h, uint8_t *buf, size_t cap)
 {
@@ -37,11 +15,11 @@ int anc_rtp_header_write(const struct anc_rtp_header *h, uint8_t *buf, size_t ca
         return -EMSGSIZE;
     buf[0] = (uint8_t)(0x80 | h->csrc_count);
     buf[1] = (uint8_t)((h->marker ? 0x80 : 0) | h->payload_type);
-    wr16(buf + 2, h->seq);
-    wr32(buf + 4, h->timestamp);
-    wr32(buf + 8, h->ssrc);
+    anc_wr16(buf + 2, h->seq);
+    anc_wr32(buf + 4, h->timestamp);
+    anc_wr32(buf + 8, h->ssrc);
     for (unsigned i = 0; i < h->csrc_count; i++)
-        wr32(buf + 12 + 4 * i, h->csrc[i]);
+        anc_wr32(buf + 12 + 4 * i, h->csrc[i]);
     return (int)need;
 }
 
@@ -55,19 +33,19 @@ int anc_rtp_header_parse(const uint8_t *buf, size_t len, struct anc_rtp_header *
     h->csrc_count = buf[0] & 0x0f;
     h->marker = buf[1] & 0x80;
     h->payload_type = buf[1] & 0x7f;
-    h->seq = rd16(buf + 2);
-    h->timestamp = rd32(buf + 4);
-    h->ssrc = rd32(buf + 8);
+    h->seq = anc_rd16(buf + 2);
+    h->timestamp = anc_rd32(buf + 4);
+    h->ssrc = anc_rd32(buf + 8);
     size_t off = ANC_RTP_HEADER_LEN + 4u * h->csrc_count;
     if (len < off)
         return -EBADMSG;
     for (unsigned i = 0; i < h->csrc_count; i++)
-        h->csrc[i] = rd32(buf + 12 + 4 * i);
+        h->csrc[i] = anc_rd32(buf + 12 + 4 * i);
     if (h->extension) {
         if (len < off + 4)
             return -EBADMSG;
-        h->ext_profile = rd16(buf + off);
-        h->ext_len = 4u * rd16(buf + off + 2);
+        h->ext_profile = anc_rd16(buf + off);
+        h->ext_len = 4u * anc_rd16(buf + off + 2);
         off += 4;
         if (len - off < h->ext_len)
             return -EBADMSG;
@@ -150,7 +128,7 @@ int anc_rtp_history_put(struct anc_rtp_history *h, const uint8_t *pkt, size_t le
         return -EBADMSG;
     if (len > ANC_RTP_MAX_PACKET)
         return -EMSGSIZE;
-    uint16_t seq = rd16(pkt + 2);
+    uint16_t seq = anc_rd16(pkt + 2);
     struct history_slot *s = &h->slots[seq & h->mask];
     s->seq = seq;
     s->len = (uint16_t)len;

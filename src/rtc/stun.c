@@ -1,6 +1,8 @@
 /* STUN message parsing and building (RFC 8489). Everything works on caller-owned buffers. */
 #include "rtc/stun.h"
 
+#include "base/bytes.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -50,28 +52,6 @@ static const uint32_t crc_table[256] = {
     0xb3667a2e, 0xc4614ab8, 0x5d681b02, 0x2a6f2b94, 0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
-
 static size_t padded(size_t len)
 {
     return (len + 3) & ~(size_t)3;
@@ -87,7 +67,7 @@ uint32_t anc_stun_crc32(const uint8_t *buf, size_t len)
 
 bool anc_stun_is_stun(const uint8_t *buf, size_t len)
 {
-    return len >= ANC_STUN_HEADER_LEN && buf[0] <= 3 && rd32(buf + 4) == ANC_STUN_MAGIC;
+    return len >= ANC_STUN_HEADER_LEN && buf[0] <= 3 && anc_rd32(buf + 4) == ANC_STUN_MAGIC;
 }
 
 /* The type field interleaves the class bits C1 (bit 8) and C0 (bit 4) with the method bits. */
@@ -114,7 +94,7 @@ static size_t parse_attr(struct anc_stun_msg *m, size_t off)
     const uint8_t *p = m->buf + off;
     if (m->len - off < 4 || m->fp_offset)
         return 0; /* truncated header, or something follows FINGERPRINT */
-    uint16_t type = rd16(p), len = rd16(p + 2);
+    uint16_t type = anc_rd16(p), len = anc_rd16(p + 2);
     size_t next = off + 4 + padded(len);
     if (next > m->len)
         return 0;
@@ -136,15 +116,15 @@ static size_t parse_attr(struct anc_stun_msg *m, size_t off)
 int anc_stun_parse(struct anc_stun_msg *m, const uint8_t *buf, size_t len)
 {
     memset(m, 0, sizeof(*m));
-    if (len < ANC_STUN_HEADER_LEN || (buf[0] & 0xC0) || rd32(buf + 4) != ANC_STUN_MAGIC)
+    if (len < ANC_STUN_HEADER_LEN || (buf[0] & 0xC0) || anc_rd32(buf + 4) != ANC_STUN_MAGIC)
         return -EBADMSG;
-    size_t body = rd16(buf + 2);
+    size_t body = anc_rd16(buf + 2);
     if (body % 4 != 0 || ANC_STUN_HEADER_LEN + body != len)
         return -EBADMSG;
     m->buf = buf;
     m->len = len;
-    m->method = type_method(rd16(buf));
-    m->cls = type_class(rd16(buf));
+    m->method = type_method(anc_rd16(buf));
+    m->cls = type_class(anc_rd16(buf));
     m->txid = buf + 8;
     m->attrs_end = ANC_STUN_HEADER_LEN;
     for (size_t off = ANC_STUN_HEADER_LEN; off < len;) {
@@ -159,8 +139,8 @@ int anc_stun_parse(struct anc_stun_msg *m, const uint8_t *buf, size_t len)
 
 static void attr_at(const struct anc_stun_msg *m, size_t off, struct anc_stun_attr *out)
 {
-    out->type = rd16(m->buf + off);
-    out->len = rd16(m->buf + off + 2);
+    out->type = anc_rd16(m->buf + off);
+    out->len = anc_rd16(m->buf + off + 2);
     out->value = m->buf + off + 4;
 }
 
@@ -197,7 +177,7 @@ int anc_stun_get_u32(const struct anc_stun_msg *m, uint16_t type, uint32_t *out)
         return -ENOENT;
     if (a.len != 4)
         return -EBADMSG;
-    *out = rd32(a.value);
+    *out = anc_rd32(a.value);
     return 0;
 }
 
@@ -208,14 +188,14 @@ int anc_stun_get_u64(const struct anc_stun_msg *m, uint16_t type, uint64_t *out)
         return -ENOENT;
     if (a.len != 8)
         return -EBADMSG;
-    *out = (uint64_t)rd32(a.value) << 32 | rd32(a.value + 4);
+    *out = (uint64_t)anc_rd32(a.value) << 32 | anc_rd32(a.value + 4);
     return 0;
 }
 
 /* The XOR mask of an address attribute: the magic cookie, then (for IPv6) the transaction id. */
 static void xor_mask(const uint8_t *txid, uint8_t mask[16])
 {
-    wr32(mask, ANC_STUN_MAGIC);
+    anc_wr32(mask, ANC_STUN_MAGIC);
     memcpy(mask + 4, txid, ANC_STUN_TXID_LEN);
 }
 
@@ -228,7 +208,7 @@ int anc_stun_get_xor_addr(const struct anc_stun_msg *m, struct anc_addr *out)
     if (a.len < 4)
         return -EBADMSG;
     xor_mask(m->txid, mask);
-    uint16_t port = rd16(a.value + 2) ^ (uint16_t)(ANC_STUN_MAGIC >> 16);
+    uint16_t port = anc_rd16(a.value + 2) ^ (uint16_t)(ANC_STUN_MAGIC >> 16);
     memset(out, 0, sizeof(*out));
     if (a.value[1] == 0x01 && a.len == 8) {
         uint8_t *ip = (uint8_t *)&out->u.in4.sin_addr;
@@ -294,7 +274,7 @@ static bool integrity_at(const uint8_t *buf, size_t mi_offset, const uint8_t *ke
                          uint8_t out[ANC_STUN_MI_LEN])
 {
     uint8_t len_field[2];
-    wr16(len_field, (uint16_t)(mi_offset + MI_ATTR_LEN - ANC_STUN_HEADER_LEN));
+    anc_wr16(len_field, (uint16_t)(mi_offset + MI_ATTR_LEN - ANC_STUN_HEADER_LEN));
     const uint8_t *p[3] = {buf, len_field, buf + 4};
     const size_t n[3] = {2, 2, mi_offset - 4};
     return key_len > 0 && hmac_sha1(key, key_len, p, n, out);
@@ -314,7 +294,7 @@ bool anc_stun_verify_fingerprint(const struct anc_stun_msg *m)
     if (!m->fp_offset)
         return false;
     uint32_t crc = anc_stun_crc32(m->buf, m->fp_offset) ^ FINGERPRINT_XOR;
-    return crc == rd32(m->buf + m->fp_offset + 4);
+    return crc == anc_rd32(m->buf + m->fp_offset + 4);
 }
 
 int anc_stun_random_txid(uint8_t *txid)
@@ -336,9 +316,9 @@ void anc_stun_builder_init(struct anc_stun_builder *b, uint8_t *buf, size_t cap,
         b->err = -EINVAL;
         return;
     }
-    wr16(buf, make_type(method, cls));
-    wr16(buf + 2, 0);
-    wr32(buf + 4, ANC_STUN_MAGIC);
+    anc_wr16(buf, make_type(method, cls));
+    anc_wr16(buf + 2, 0);
+    anc_wr32(buf + 4, ANC_STUN_MAGIC);
     memcpy(buf + 8, txid, ANC_STUN_TXID_LEN);
     b->len = ANC_STUN_HEADER_LEN;
 }
@@ -358,11 +338,11 @@ static uint8_t *reserve(struct anc_stun_builder *b, uint16_t type, size_t len)
         return NULL;
     }
     uint8_t *p = b->buf + b->len;
-    wr16(p, type);
-    wr16(p + 2, (uint16_t)len);
+    anc_wr16(p, type);
+    anc_wr16(p + 2, (uint16_t)len);
     memset(p + 4 + len, 0, padded(len) - len);
     b->len = total;
-    wr16(b->buf + 2, (uint16_t)(total - ANC_STUN_HEADER_LEN));
+    anc_wr16(b->buf + 2, (uint16_t)(total - ANC_STUN_HEADER_LEN));
     return p + 4;
 }
 
@@ -382,15 +362,15 @@ int anc_stun_add_string(struct anc_stun_builder *b, uint16_t type, const char *s
 int anc_stun_add_u32(struct anc_stun_builder *b, uint16_t type, uint32_t v)
 {
     uint8_t p[4];
-    wr32(p, v);
+    anc_wr32(p, v);
     return anc_stun_add_attr(b, type, p, sizeof(p));
 }
 
 int anc_stun_add_u64(struct anc_stun_builder *b, uint16_t type, uint64_t v)
 {
     uint8_t p[8];
-    wr32(p, (uint32_t)(v >> 32));
-    wr32(p + 4, (uint32_t)v);
+    anc_wr32(p, (uint32_t)(v >> 32));
+    anc_wr32(p + 4, (uint32_t)v);
     return anc_stun_add_attr(b, type, p, sizeof(p));
 }
 
@@ -416,7 +396,7 @@ int anc_stun_add_xor_addr(struct anc_stun_builder *b, const struct anc_addr *add
         return b->err = -EINVAL;
     }
     xor_mask(b->buf + 8, mask);
-    wr16(v + 2, port ^ (uint16_t)(ANC_STUN_MAGIC >> 16));
+    anc_wr16(v + 2, port ^ (uint16_t)(ANC_STUN_MAGIC >> 16));
     for (size_t i = 0; i < ip_len; i++)
         v[4 + i] = ip[i] ^ mask[i];
     return anc_stun_add_attr(b, ANC_STUN_ATTR_XOR_MAPPED_ADDRESS, v, 4 + ip_len);
@@ -465,7 +445,7 @@ int anc_stun_add_fingerprint(struct anc_stun_builder *b)
         return b->err;
     b->has_fp = true;
     /* reserve() has set the length to include this attribute, as the CRC requires. */
-    wr32(p, anc_stun_crc32(b->buf, b->len - FP_ATTR_LEN) ^ FINGERPRINT_XOR);
+    anc_wr32(p, anc_stun_crc32(b->buf, b->len - FP_ATTR_LEN) ^ FINGERPRINT_XOR);
     return 0;
 }
 
