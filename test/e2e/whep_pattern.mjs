@@ -7,7 +7,8 @@ import { enterNetns, startDaemon, createPattern, launchChromium, VIEWER_JS, wait
 
 if (enterNetns(import.meta.url)) process.exit(0);
 
-const daemon = await startDaemon();
+const daemon = await startDaemon('public_ip = 127.0.0.1\nice_servers = stun:stun.example.org:3478\n' +
+  'ice_servers = turn:turn.example.org:3478?transport=udp\n');
 let browser;
 try {
   const id = await createPattern(daemon);
@@ -109,6 +110,18 @@ async function run(page, id, fdsBefore) {
   const state = await page.evaluate((i) => window.viewers[i].pc.connectionState, bad);
   check(state !== 'connected', `altered fingerprint never connects (browser: ${state}) and is freed`);
   check(await daemon.metric('ancloud_rtc_sessions') === 0, 'metrics show 0 sessions');
+
+  // The answer advertises [rtc] public_ip, and [rtc] ice_servers come as WHEP Link headers.
+  const offerSdp = await page.evaluate((i) => window.viewers[i].pc.localDescription.sdp, vi);
+  const w = await daemon.api('POST', `/api/v1/instances/${id}/whep`, offerSdp, 'application/sdp');
+  check(w.status === 201 && /a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/.test(w.text),
+    'the answer has a host candidate on the configured public_ip');
+  const links = w.headers.get('link') || '';
+  check(links.includes('<stun:stun.example.org:3478>; rel="ice-server"') &&
+    links.includes('<turn:turn.example.org:3478?transport=udp>; rel="ice-server"'),
+    `ice_servers are handed out as Link headers (${links})`);
+  check(w.headers.get('content-type') === 'application/sdp', 'the answer is application/sdp');
+  await daemon.api('DELETE', w.headers.get('location'));
 
   // Error answers of the WHEP endpoint.
   const offer = 'v=0\r\n';
