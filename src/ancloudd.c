@@ -14,6 +14,7 @@
 #include "base/token.h"
 #include "container/forkstart.h"
 #include "container/lxc_ops.h"
+#include "http/api_images.h"
 #include "http/api_instances.h"
 #include "http/server.h"
 #include "instance/manager.h"
@@ -96,7 +97,8 @@ static int start_services(struct anc_app *app)
     r = anc_manager_new(app, &app->instances);
     if (r < 0)
         return r;
-    return anc_api_instances_register(app);
+    r = anc_api_instances_register(app);
+    return r < 0 ? r : anc_api_images_register(app);
 }
 
 static void on_stop_signal(uv_signal_t *h, int signum)
