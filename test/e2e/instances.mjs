@@ -97,4 +97,18 @@ async function images() {
   `tiny.img listed with its size and kind: ${JSON.stringify(r.json.images)}`);
   check(r.json.invalid.length === 1 && r.json.invalid[0].name === 'broken' &&
     r.json.invalid[0].reason.length > 0, `broken.img listed as invalid: ${JSON.stringify(r.json.invalid)}`);
+
+  // Kind linux: the image must exist and be valid at create.
+  const I = '/api/v1/instances';
+  r = await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'nope' }, 400, 'linux: unknown image');
+  check(/^image: /.test(r.json.error.message), `error names the image: ${r.json.error.message}`);
+  r = await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'broken' }, 400, 'linux: corrupt image');
+  await expectStatus('POST', I, { name: 'l1', kind: 'linux' }, 400, 'linux: no image');
+  await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'tiny', restart: 'sometimes' }, 400,
+    'linux: bad restart policy');
+  r = await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'tiny', memory_mb: 256, restart: 'on-failure' },
+    201, 'linux: create');
+  check(r.json.image === 'tiny' && r.json.restart === 'on-failure' && r.json.memory_mb === 256,
+    'linux instance fields are kept');
+  await expectStatus('DELETE', `${I}/${r.json.id}`, undefined, 200, 'linux: delete');
 }
