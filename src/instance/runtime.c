@@ -35,7 +35,7 @@ struct anc_runtime {
     struct anc_screen *screen;
     struct anc_container *ct; /* linux: from start until freed in teardown */
     bool ct_active;           /* linux: starting or running (a stop or an exit report is due) */
-    bool ip_leased;
+    bool ip_leased, ct_freeing;
     uv_process_t proc;
     bool proc_alive, proc_handle;
     uv_timer_t kill_timer;
@@ -137,6 +137,12 @@ static void on_container_freed(void *arg)
     teardown(rt);
 }
 
+static void free_container(uv_timer_t *t)
+{
+    struct anc_runtime *rt = t->data;
+    anc_container_free(rt->ct, on_container_freed, rt);
+}
+
 /* After the command or container is gone (or there is none): the container object, the screen,
  * then the handles. */
 static void teardown(struct anc_runtime *rt)
@@ -144,7 +150,12 @@ static void teardown(struct anc_runtime *rt)
     if (rt->proc_alive || rt->ct_active)
         return;
     if (rt->ct) {
-        anc_container_free(rt->ct, on_container_freed, rt);
+        /* Not from inside the container's own callback (where teardown usually runs): the
+         * module must not be freed under it. The timer is idle by now (no command to kill). */
+        if (!rt->ct_freeing) {
+            rt->ct_freeing = true;
+            uv_timer_start(&rt->kill_timer, free_container, 0, 0);
+        }
         return;
     }
     if (rt->timer_init)
