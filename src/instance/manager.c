@@ -107,6 +107,14 @@ static void on_started(struct anc_instance *inst, const char *error, void *data)
     }
 }
 
+/* "... exited with status 0": the guest ended by itself without failing. */
+static bool clean_exit(const char *reason)
+{
+    static const char tail[] = "exited with status 0";
+    size_t n = strlen(reason);
+    return n >= sizeof(tail) - 1 && strcmp(reason + n - (sizeof(tail) - 1), tail) == 0;
+}
+
 static void on_died(struct anc_instance *inst, const char *reason, void *data)
 {
     struct anc_manager *m = data;
@@ -116,7 +124,7 @@ static void on_died(struct anc_instance *inst, const char *reason, void *data)
         return;
     transition(m, inst, ANC_STATE_ERROR, reason);
     if (inst->restart == ANC_RESTART_ALWAYS ||
-        (inst->restart == ANC_RESTART_ON_FAILURE && strcmp(reason, "exited with status 0") != 0)) {
+        (inst->restart == ANC_RESTART_ON_FAILURE && !clean_exit(reason))) {
         anc_info("instance %s (%s): restarting (restart = %s)", inst->id, inst->name,
                  anc_instance_restart_name(inst->restart));
         inst->pending_restart = true;

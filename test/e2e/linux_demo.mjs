@@ -86,6 +86,30 @@ try {
   const mounts = fs.readFileSync('/proc/self/mounts', 'utf8');
   check(!mounts.includes(`${dir}/run`), 'no image or overlay mount left after stop');
   check(!/Xvfb|squashfuse/.test(childProcesses(daemon.proc.pid)), 'no Xvfb or squashfuse left after stop');
+
+  // A guest that fails: error with the reason; restart = on-failure starts it again.
+  const bad = await daemon.api('POST', '/api/v1/instances', {
+    name: 'fails', kind: 'linux', image: 'demo', width: 64, height: 64, command: ['/bin/sh', '-c', 'exit 3'],
+  });
+  await daemon.api('POST', `/api/v1/instances/${bad.json.id}/start`);
+  const err = await waitFor(async () => {
+    const j = (await daemon.api('GET', `/api/v1/instances/${bad.json.id}`)).json;
+    return j.state === 'error' ? j.error : null;
+  }, { what: 'the failing guest in error', timeoutMs: 20000 });
+  check(err === 'container exited with status 3', `failing guest: error "${err}"`);
+  const again = await daemon.api('POST', '/api/v1/instances', {
+    name: 'again', kind: 'linux', image: 'demo', width: 64, height: 64, restart: 'on-failure',
+    command: ['/bin/sh', '-c', 'echo run >> /root/runs; exit 1'],
+  });
+  await daemon.api('POST', `/api/v1/instances/${again.json.id}/start`);
+  const runs = `${dir}/state/instances/${again.json.id}/upper/root/runs`;
+  await waitFor(() => fs.existsSync(runs) && fs.readFileSync(runs, 'utf8').split('\n').length > 3,
+    { what: 'restarts on failure', timeoutMs: 30000 });
+  check(true, 'restart = on-failure starts a failing guest again');
+  await daemon.api('DELETE', `/api/v1/instances/${again.json.id}`);
+  await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${again.json.id}`)).status === 404,
+    { what: 'the restarting instance deleted', timeoutMs: 30000 });
+  check(true, 'a restarting instance can be deleted');
 } catch (e) {
   console.error(daemon.log());
   fail(e.stack || String(e));
