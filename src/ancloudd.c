@@ -14,10 +14,12 @@
 #include "base/token.h"
 #include "container/forkstart.h"
 #include "container/lxc_ops.h"
+#include "http/api_images.h"
 #include "http/api_instances.h"
 #include "http/server.h"
 #include "instance/manager.h"
 #include "instance/session.h"
+#include "net/network.h"
 
 #define EXIT_CONFIG 2
 
@@ -57,13 +59,26 @@ static void on_http_closed(void *arg)
     uv_close((uv_handle_t *)&app->sig_hup, on_handle_closed);
 }
 
-/* Shutdown order: viewers (close_notify, the UDP port), then instances (streams, the encoder pool),
- * then the HTTP server (stop accepting, finish or close connections, the metrics registry), then
- * the signal handles; uv_loop_close() then finds nothing open. */
-static void on_instances_closed(void *arg)
+/* Shutdown order: viewers (close_notify, the UDP port), then instances (streams, containers, the
+ * encoder pool), then the guest network (dnsmasq, rules, bridge unless keep_on_exit), then the
+ * HTTP server (stop accepting, finish or close connections, the metrics registry), then the signal
+ * handles; uv_loop_close() then finds nothing open. */
+static void on_network_down(void *arg)
 {
     struct anc_app *app = arg;
     anc_http_server_close(app->http, on_http_closed, app);
+}
+
+static void on_instances_closed(void *arg)
+{
+    struct anc_app *app = arg;
+    struct anc_network *net = app->net;
+    app->net = NULL;
+    if (!net) {
+        on_network_down(app);
+        return;
+    }
+    anc_network_teardown(net, on_network_down, app);
 }
 
 static void on_sessions_closed(void *arg)
@@ -85,9 +100,39 @@ static void app_stop(struct anc_app *app, const char *why)
     anc_sessions_close(s, on_sessions_closed, app);
 }
 
-/* The parts behind the REST API: viewer sessions (UDP port, certificate) and instances. */
+/* The guest bridge. A host that cannot have it still runs everything but containers. */
+static void start_network(struct anc_app *app)
+{
+    struct anc_net_config nc;
+    char err[512] = "";
+    if (!app->cfg.net_enabled) {
+        anc_info("network: disabled ([network] enabled = false); no containers");
+        return;
+    }
+    anc_net_config_defaults(&nc);
+    snprintf(nc.bridge, sizeof(nc.bridge), "%s", app->cfg.net_bridge);
+    snprintf(nc.subnet, sizeof(nc.subnet), "%s", app->cfg.net_subnet);
+    nc.dhcp = app->cfg.net_dhcp;
+    nc.keep_on_exit = app->cfg.net_keep_on_exit;
+    snprintf(nc.state_dir, sizeof(nc.state_dir), "%s", app->cfg.state_dir);
+    snprintf(nc.run_dir, sizeof(nc.run_dir), "%s", app->cfg.run_dir);
+    int r = anc_network_setup(&nc, app->loop, &app->net, err, sizeof(err));
+    if (r < 0) {
+        app->net = NULL;
+        if (!err[0])
+            snprintf(err, sizeof(err), "network: cannot set up bridge %s: %s", nc.bridge,
+                     strerror(-r));
+        anc_error("%s; running without containers", err);
+        return;
+    }
+    anc_info("network: bridge %s on %s%s", nc.bridge, nc.subnet, nc.dhcp ? " with dnsmasq" : "");
+}
+
+/* The parts behind the REST API: viewer sessions (UDP port, certificate), the guest network and
+ * instances. */
 static int start_services(struct anc_app *app)
 {
+    start_network(app);
     int r = anc_sessions_new(app, &app->sessions);
     if (r < 0) {
         anc_error("cannot start WebRTC: %s", strerror(-r));
@@ -96,7 +141,8 @@ static int start_services(struct anc_app *app)
     r = anc_manager_new(app, &app->instances);
     if (r < 0)
         return r;
-    return anc_api_instances_register(app);
+    r = anc_api_instances_register(app);
+    return r < 0 ? r : anc_api_images_register(app);
 }
 
 static void on_stop_signal(uv_signal_t *h, int signum)

@@ -9,6 +9,7 @@
 
 struct anc_http_server;
 struct anc_manager;
+struct anc_network;
 struct anc_sessions;
 
 struct anc_app {
@@ -19,6 +20,7 @@ struct anc_app {
     struct anc_http_server *http;
     struct anc_sessions *sessions; /* viewer sessions, RTC host, the UDP port */
     struct anc_manager *instances;
+    struct anc_network *net; /* guest bridge; NULL: [network] disabled or its setup failed */
     uv_signal_t sig_int, sig_term, sig_hup;
     int stopping;
 };

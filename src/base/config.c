@@ -14,7 +14,17 @@
 #define ANC_DEFAULT_WEB_DIR "/usr/share/ancloud/web"
 #endif
 
-enum key_type { T_STR, T_INT, T_LOGLEVEL, T_HOSTPORT, T_IP_LIST, T_STR_LIST, T_PRESET };
+enum key_type {
+    T_STR,
+    T_INT,
+    T_BOOL,
+    T_CIDR,
+    T_LOGLEVEL,
+    T_HOSTPORT,
+    T_IP_LIST,
+    T_STR_LIST,
+    T_PRESET
+};
 
 /* The single table of keys: parsing, defaults, documentation and reload all come from it. */
 struct key {
@@ -44,6 +54,11 @@ struct key {
         sec, key, type, offsetof(struct anc_config, field),                                        \
             sizeof(((struct anc_config *)0)->field[0]), offsetof(struct anc_config, count), 0, 0,  \
             "", false, doc                                                                         \
+    }
+
+#define BOOL(sec, key, field, def, doc)                                                            \
+    {                                                                                              \
+        sec, key, T_BOOL, offsetof(struct anc_config, field), 0, 0, 0, 0, def, false, doc          \
     }
 
 static const struct key keys[] = {
@@ -89,6 +104,16 @@ static const struct key keys[] = {
         "lowest bitrate receiver estimates (REMB) may push a stream to"),
     INT("stream", "max_bitrate_kbps", max_bitrate_kbps, 100, 200000, "8000", false,
         "highest bitrate receiver estimates (REMB) may raise a stream to"),
+    BOOL("network", "enabled", net_enabled, "true",
+         "set up the guest bridge at start (containers need it; false = no container networking)"),
+    STR("network", "bridge", net_bridge, "ancloud", false,
+        "the host bridge guests attach to (created, or adopted when it exists)"),
+    {"network", "subnet", T_CIDR, offsetof(struct anc_config, net_subnet),
+     sizeof(((struct anc_config *)0)->net_subnet), 0, 0, 0, "192.168.240.0/24", false,
+     "IPv4 subnet of the guests; the bridge takes .1, guests the rest"},
+    BOOL("network", "dhcp", net_dhcp, "true", "run dnsmasq (DHCP + DNS) on the bridge"),
+    BOOL("network", "keep_on_exit", net_keep_on_exit, "false",
+         "leave the bridge and firewall rules in place when the daemon exits"),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -123,6 +148,21 @@ static int parse_int(const char *v, long lo, long hi, long *out)
         return -ERANGE;
     *out = n;
     return 0;
+}
+
+/* a.b.c.d/prefix with a prefix from 8 to 30. */
+static int check_cidr(const char *v)
+{
+    char host[32];
+    const char *slash = strchr(v, '/');
+    unsigned char buf[4];
+    long prefix;
+    if (!slash || (size_t)(slash - v) >= sizeof(host))
+        return -EINVAL;
+    snprintf(host, sizeof(host), "%.*s", (int)(slash - v), v);
+    if (inet_pton(AF_INET, host, buf) != 1)
+        return -EINVAL;
+    return parse_int(slash + 1, 8, 30, &prefix);
 }
 
 /* host:port, [v6]:port; the host must be a numeric address. */
@@ -180,6 +220,20 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
             return r;
         }
         *(int *)field = (int)n;
+        return 0;
+    case T_BOOL:
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+            *why = "expected true or false";
+            return -EINVAL;
+        }
+        *(bool *)field = strcmp(v, "true") == 0;
+        return 0;
+    case T_CIDR:
+        if (strlen(v) >= k->size || check_cidr(v) < 0) {
+            *why = "expected an IPv4 subnet a.b.c.d/prefix with a prefix from 8 to 30";
+            return -EINVAL;
+        }
+        strcpy(field, v);
         return 0;
     case T_LOGLEVEL:
         r = anc_log_level_parse(v);
@@ -383,6 +437,9 @@ static bool field_equal(const struct anc_config *a, const struct anc_config *b, 
     case T_INT:
     case T_LOGLEVEL:
         len = sizeof(int);
+        break;
+    case T_BOOL:
+        len = sizeof(bool);
         break;
     case T_IP_LIST:
     case T_STR_LIST:

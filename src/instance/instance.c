@@ -7,7 +7,8 @@
 #include <time.h>
 
 static const char *const state_names[] = {"stopped", "starting", "running", "stopping", "error"};
-static const char *const kind_names[] = {"pattern", "x11"};
+static const char *const kind_names[] = {"pattern", "x11", "linux"};
+static const char *const restart_names[] = {"no", "on-failure", "always"};
 
 const char *anc_instance_state_name(enum anc_instance_state s)
 {
@@ -17,6 +18,11 @@ const char *anc_instance_state_name(enum anc_instance_state s)
 const char *anc_instance_kind_name(enum anc_instance_kind k)
 {
     return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+}
+
+const char *anc_instance_restart_name(enum anc_restart_policy p)
+{
+    return (unsigned)p < sizeof(restart_names) / sizeof(restart_names[0]) ? restart_names[p] : "?";
 }
 
 static int lookup(const char *const *names, size_t n, const char *s)
@@ -87,19 +93,22 @@ static int check_fields(json_t *req, const char *const *allowed, char *err, size
     return 0;
 }
 
-/* x11: "command" is required, an array of 1..32 strings, the first an absolute path. */
+/* "command": an array of 1..32 strings, the first an absolute path; required for x11, optional
+ * for linux (default: the image's /sbin/ancloud-guest), not for pattern. */
 static int get_command(json_t *req, struct anc_instance *out, char *err, size_t errlen)
 {
     json_t *cmd = json_object_get(req, "command");
-    if (out->kind != ANC_KIND_X11) {
+    if (out->kind == ANC_KIND_PATTERN) {
         if (cmd)
-            FAIL("command: only for kind \"x11\"");
+            FAIL("command: only for kinds \"x11\" and \"linux\"");
         return 0;
     }
+    if (!cmd && out->kind == ANC_KIND_LINUX)
+        return 0;
     if (!json_is_array(cmd) || json_array_size(cmd) == 0 ||
         json_array_size(cmd) > ANC_INSTANCE_MAX_ARGS)
-        FAIL("command: required for kind \"x11\": an array of 1 to %d strings",
-             ANC_INSTANCE_MAX_ARGS);
+        FAIL("command: %san array of 1 to %d strings",
+             out->kind == ANC_KIND_X11 ? "required for kind \"x11\": " : "", ANC_INSTANCE_MAX_ARGS);
     size_t i;
     json_t *arg;
     json_array_foreach(cmd, i, arg)
@@ -114,11 +123,39 @@ static int get_command(json_t *req, struct anc_instance *out, char *err, size_t 
     return 0;
 }
 
+/* linux: "image" (required), "memory_mb", "cpus", "restart"; the other kinds take none of them. */
+static int get_linux(json_t *req, struct anc_instance *out, char *err, size_t errlen)
+{
+    static const char *const only[] = {"image", "memory_mb", "cpus", "restart"};
+    if (out->kind != ANC_KIND_LINUX) {
+        for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+            if (json_object_get(req, only[i]))
+                FAIL("%s: only for kind \"linux\"", only[i]);
+        return 0;
+    }
+    const char *image = json_string_value(json_object_get(req, "image"));
+    if (!image || !valid_name(image) || image[0] == '.' || strlen(image) >= sizeof(out->image))
+        FAIL("image: required for kind \"linux\": an image name (GET /api/v1/images)");
+    snprintf(out->image, sizeof(out->image), "%s", image);
+    if (get_int(req, "memory_mb", 16, 1048576, false, &out->memory_mb, err, errlen) < 0 ||
+        get_int(req, "cpus", 1, 256, false, &out->cpus, err, errlen) < 0)
+        return -EINVAL;
+    json_t *restart = json_object_get(req, "restart");
+    if (!restart)
+        return 0;
+    int p = json_is_string(restart) ? lookup(restart_names, 3, json_string_value(restart)) : -1;
+    if (p < 0)
+        FAIL("restart: must be \"no\", \"on-failure\" or \"always\"");
+    out->restart = (enum anc_restart_policy)p;
+    return 0;
+}
+
 int anc_instance_from_request(struct anc_instance *out, json_t *req, int default_fps, char *err,
                               size_t errlen)
 {
-    static const char *const allowed[] = {"name", "kind",         "width",   "height",
-                                          "fps",  "bitrate_kbps", "command", NULL};
+    static const char *const allowed[] = {"name",      "kind",         "width",   "height",
+                                          "fps",       "bitrate_kbps", "command", "image",
+                                          "memory_mb", "cpus",         "restart", NULL};
     memset(out, 0, sizeof(*out));
     if (!json_is_object(req))
         FAIL("body: must be a JSON object");
@@ -133,9 +170,9 @@ int anc_instance_from_request(struct anc_instance *out, json_t *req, int default
         FAIL("kind: required (\"pattern\")");
     int k = lookup(kind_names, sizeof(kind_names) / sizeof(kind_names[0]), kind);
     if (k < 0)
-        FAIL("kind: \"%s\" is not supported (supported: \"pattern\", \"x11\")", kind);
+        FAIL("kind: \"%s\" is not supported (supported: \"pattern\", \"x11\", \"linux\")", kind);
     out->kind = (enum anc_instance_kind)k;
-    if (get_command(req, out, err, errlen) < 0)
+    if (get_command(req, out, err, errlen) < 0 || get_linux(req, out, err, errlen) < 0)
         return -EINVAL;
     out->width = 720;
     out->height = 1280;
@@ -166,6 +203,14 @@ json_t *anc_instance_to_json(const struct anc_instance *inst)
         for (int i = 0; i < inst->n_command; i++)
             json_array_append_new(cmd, json_string(inst->command[i]));
         json_object_set_new(o, "command", cmd);
+    }
+    if (inst->kind == ANC_KIND_LINUX) {
+        json_object_set_new(o, "image", json_string(inst->image));
+        json_object_set_new(o, "restart", json_string(anc_instance_restart_name(inst->restart)));
+        if (inst->memory_mb)
+            json_object_set_new(o, "memory_mb", json_integer(inst->memory_mb));
+        if (inst->cpus)
+            json_object_set_new(o, "cpus", json_integer(inst->cpus));
     }
     if (inst->state == ANC_STATE_ERROR)
         json_object_set_new(o, "error", json_string(inst->error));

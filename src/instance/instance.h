@@ -11,6 +11,14 @@
 enum anc_instance_kind {
     ANC_KIND_PATTERN = 0, /* synthetic test card, no guest: checks a viewer's network and browser */
     ANC_KIND_X11,         /* a command run on the host, on the instance's own X display */
+    ANC_KIND_LINUX,       /* a container from an image, on the instance's own X display */
+};
+
+/* What happens when the guest ends by itself (kind linux). */
+enum anc_restart_policy {
+    ANC_RESTART_NO = 0,
+    ANC_RESTART_ON_FAILURE, /* unless it exited with status 0 */
+    ANC_RESTART_ALWAYS,
 };
 
 #define ANC_INSTANCE_MAX_ARGS 32
@@ -36,8 +44,12 @@ struct anc_instance {
     enum anc_instance_state state;
     char error[256];                                           /* reason, when state is error */
     int64_t created_at;                                        /* unix seconds */
-    char command[ANC_INSTANCE_MAX_ARGS][ANC_INSTANCE_MAX_ARG]; /* x11: argv */
+    char command[ANC_INSTANCE_MAX_ARGS][ANC_INSTANCE_MAX_ARG]; /* x11, linux: argv */
     int n_command;
+    char image[128]; /* linux: <image_dir>/<image>.img */
+    int memory_mb;   /* linux: 0 = no limit */
+    int cpus;        /* linux: 0 = default weight */
+    enum anc_restart_policy restart;
 
     /* Runtime only (not persisted). */
     struct anc_stream *stream;
@@ -53,6 +65,7 @@ struct anc_instance {
 
 const char *anc_instance_state_name(enum anc_instance_state s);
 const char *anc_instance_kind_name(enum anc_instance_kind k);
+const char *anc_instance_restart_name(enum anc_restart_policy p);
 
 /* Validates a creation request. On error returns -EINVAL and names the field and the reason:
  * "width: must be an even integer from 16 to 4096". fps/bitrate default from the arguments. */

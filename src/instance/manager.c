@@ -8,6 +8,7 @@
 #include "app.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "container/image.h"
 #include "http/server.h"
 #include "instance/session.h"
 #include "instance/store.h"
@@ -21,6 +22,7 @@ struct anc_manager {
     struct anc_instance *list;
     size_t count;
     struct anc_encpool pool;
+    struct anc_image_mounts *images;
     struct anc_metric *m_instances, *m_running, *m_encoders;
     bool closing;
     void (*done)(void *arg);
@@ -66,6 +68,9 @@ static void env_for(struct anc_manager *m, const struct anc_instance *inst,
         .pool = &m->pool,
         .run_dir = c->run_dir,
         .state_dir = c->state_dir,
+        .image_dir = c->image_dir,
+        .images = m->images,
+        .net = m->app->net,
         .stream = {.width = inst->width,
                    .height = inst->height,
                    .fps = inst->fps,
@@ -102,13 +107,28 @@ static void on_started(struct anc_instance *inst, const char *error, void *data)
     }
 }
 
+/* "... exited with status 0": the guest ended by itself without failing. */
+static bool clean_exit(const char *reason)
+{
+    static const char tail[] = "exited with status 0";
+    size_t n = strlen(reason);
+    return n >= sizeof(tail) - 1 && strcmp(reason + n - (sizeof(tail) - 1), tail) == 0;
+}
+
 static void on_died(struct anc_instance *inst, const char *reason, void *data)
 {
     struct anc_manager *m = data;
     anc_error("instance %s (%s): %s", inst->id, inst->name, reason);
     anc_sessions_end_instance(m->app->sessions, inst);
-    if (!m->closing)
-        transition(m, inst, ANC_STATE_ERROR, reason);
+    if (m->closing)
+        return;
+    transition(m, inst, ANC_STATE_ERROR, reason);
+    if (inst->restart == ANC_RESTART_ALWAYS ||
+        (inst->restart == ANC_RESTART_ON_FAILURE && !clean_exit(reason))) {
+        anc_info("instance %s (%s): restarting (restart = %s)", inst->id, inst->name,
+                 anc_instance_restart_name(inst->restart));
+        inst->pending_restart = true;
+    }
 }
 
 static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen);
@@ -200,6 +220,13 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
     if (!inst)
         return -ENOMEM;
     int r = anc_instance_from_request(inst, req, m->app->cfg.fps, err, errlen);
+    if (r == 0 && inst->kind == ANC_KIND_LINUX) {
+        char why[256] = "";
+        if (anc_image_validate(m->app->cfg.image_dir, inst->image, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "image: %s", why);
+            r = -EINVAL;
+        }
+    }
     for (struct anc_instance *i = m->list; r == 0 && i; i = i->next) {
         if (strcmp(i->name, inst->name) == 0) {
             snprintf(err, errlen, "name: an instance named \"%s\" exists (%s)", i->name, i->id);
@@ -346,9 +373,11 @@ int anc_manager_new(struct anc_app *app, struct anc_manager **out)
         free(m);
         return r;
     }
-    r = anc_encpool_init(&m->pool, app->loop, app->cfg.encoder_threads);
+    m->images = anc_image_mounts_new(app->cfg.image_dir, app->cfg.run_dir);
+    r = m->images ? anc_encpool_init(&m->pool, app->loop, app->cfg.encoder_threads) : -ENOMEM;
     if (r < 0) {
         anc_error("cannot start the encoder pool: %s", strerror(-r));
+        anc_image_mounts_free(m->images);
         free(m);
         return r;
     }
@@ -375,6 +404,7 @@ static void on_pool_closed(struct anc_encpool *pool)
         free(m->list);
         m->list = next;
     }
+    anc_image_mounts_free(m->images);
     free(m);
     if (done)
         done(arg);

@@ -1,5 +1,6 @@
 #include "instance/runtime.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,12 +13,17 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "container/lxc.h"
+#include "container/profile_linux.h"
 #include "input/proto.h"
 #include "instance/screen.h"
 #include "media/pattern.h"
+#include "net/network.h"
 
-#define KILL_AFTER_MS 5000
-#define LOG_ROTATE    (1024 * 1024)
+#define KILL_AFTER_MS    5000
+#define LOG_ROTATE       (1024 * 1024)
+#define CONTAINER_STOP_S 10
+#define FORKSTART_HELPER "/proc/self/exe"
 
 struct anc_runtime {
     struct anc_instance *inst;
@@ -27,6 +33,9 @@ struct anc_runtime {
     struct anc_runtime_callbacks cbs;
     void *data;
     struct anc_screen *screen;
+    struct anc_container *ct; /* linux: from start until freed in teardown */
+    bool ct_active;           /* linux: starting or running (a stop or an exit report is due) */
+    bool ip_leased, ct_freeing;
     uv_process_t proc;
     bool proc_alive, proc_handle;
     uv_timer_t kill_timer;
@@ -116,11 +125,39 @@ static void on_screen_stopped(void *arg)
     finish_stop(rt);
 }
 
-/* After the command is gone (or there is none): the screen goes, then the handles. */
+static void teardown(struct anc_runtime *rt);
+
+static void on_container_freed(void *arg)
+{
+    struct anc_runtime *rt = arg;
+    rt->ct = NULL;
+    if (rt->ip_leased && rt->env.net)
+        anc_ipam_release(&rt->env.net->ipam, rt->inst->id);
+    rt->ip_leased = false;
+    teardown(rt);
+}
+
+static void free_container(uv_timer_t *t)
+{
+    struct anc_runtime *rt = t->data;
+    anc_container_free(rt->ct, on_container_freed, rt);
+}
+
+/* After the command or container is gone (or there is none): the container object, the screen,
+ * then the handles. */
 static void teardown(struct anc_runtime *rt)
 {
-    if (rt->proc_alive)
+    if (rt->proc_alive || rt->ct_active)
         return;
+    if (rt->ct) {
+        /* Not from inside the container's own callback (where teardown usually runs): the
+         * module must not be freed under it. The timer is idle by now (no command to kill). */
+        if (!rt->ct_freeing) {
+            rt->ct_freeing = true;
+            uv_timer_start(&rt->kill_timer, free_container, 0, 0);
+        }
+        return;
+    }
     if (rt->timer_init)
         uv_timer_stop(&rt->kill_timer);
     rt->inst->stream = NULL;
@@ -195,6 +232,125 @@ static int spawn_command(struct anc_runtime *rt)
     return 0;
 }
 
+/* The guest ended: reported once, as a failed start or as a death. */
+static void guest_gone(struct anc_runtime *rt, const char *why)
+{
+    log_line(rt, why);
+    if (!rt->stopping) {
+        rt->stopping = true;
+        rt->died = true;
+        if (!rt->started_reported)
+            report_started(rt, why);
+        else
+            rt->cbs.on_died(rt->inst, why, rt->data);
+    }
+    teardown(rt);
+}
+
+static void on_ct_started(struct anc_container *c, int status, int init_pid, const char *error,
+                          void *data)
+{
+    struct anc_runtime *rt = data;
+    char line[400];
+    (void)c;
+    if (status < 0) {
+        rt->ct_active = false;
+        snprintf(line, sizeof(line), "container did not start: %s", error ? error : "");
+        guest_gone(rt, line);
+        return;
+    }
+    snprintf(line, sizeof(line), "container %s running (init pid %d) on display %s",
+             anc_container_get_name(c), init_pid, anc_screen_display(rt->screen));
+    log_line(rt, line);
+    if (!rt->stopping)
+        report_started(rt, NULL);
+}
+
+static void on_ct_exit(struct anc_container *c, const char *reason, void *data)
+{
+    struct anc_runtime *rt = data;
+    char why[200];
+    (void)c;
+    rt->ct_active = false;
+    snprintf(why, sizeof(why), "container %s", reason);
+    guest_gone(rt, why);
+}
+
+static void on_ct_stopped(struct anc_container *c, int status, void *data)
+{
+    struct anc_runtime *rt = data;
+    (void)c;
+    rt->ct_active = false;
+    if (status < 0)
+        anc_warn("instance %s: container stop: %s", rt->inst->id, strerror(-status));
+    log_line(rt, "container stopped");
+    teardown(rt);
+}
+
+/* The container's address from IPAM, as "A.B.C.D/N" and the gateway. */
+static int lease_address(struct anc_runtime *rt, char *cidr, size_t cidrlen, char *gw, size_t gwlen)
+{
+    struct anc_network *net = rt->env.net;
+    uint32_t addr;
+    char a[INET_ADDRSTRLEN];
+    int r = anc_ipam_alloc(&net->ipam, rt->inst->id, &addr);
+    if (r < 0)
+        return r;
+    rt->ip_leased = true;
+    inet_ntop(AF_INET, &addr, a, sizeof(a));
+    snprintf(cidr, cidrlen, "%s/%d", a, net->prefix);
+    inet_ntop(AF_INET, &net->gateway, gw, (socklen_t)gwlen);
+    return 0;
+}
+
+static int start_container(struct anc_runtime *rt, char *why, size_t whylen)
+{
+    struct anc_instance *inst = rt->inst;
+    const char *argv[ANC_INSTANCE_MAX_ARGS + 1];
+    char cidr[32], gw[INET_ADDRSTRLEN];
+    for (int i = 0; i < inst->n_command; i++)
+        argv[i] = inst->command[i];
+    argv[inst->n_command] = NULL;
+    struct anc_container_spec spec = {.id = inst->id,
+                                      .image = inst->image,
+                                      .image_dir = rt->env.image_dir,
+                                      .state_dir = rt->env.state_dir,
+                                      .run_dir = rt->env.run_dir,
+                                      .argv = inst->n_command ? argv : NULL,
+                                      .display = anc_screen_display(rt->screen),
+                                      .x11_dir = anc_screen_socket_dir(rt->screen),
+                                      .memory_mb = inst->memory_mb,
+                                      .cpus = inst->cpus,
+                                      .pids_max = 4096,
+                                      .cgroup = anc_profile_cgroup_layout(),
+                                      .apparmor = anc_profile_apparmor_enabled()};
+    int r = 0;
+    if (rt->env.net) {
+        r = lease_address(rt, cidr, sizeof(cidr), gw, sizeof(gw));
+        if (r < 0) {
+            snprintf(why, whylen, "no address for the container: %s", strerror(-r));
+            return r;
+        }
+        spec.bridge = rt->env.net->cfg.bridge;
+        spec.ipv4_cidr = cidr;
+        spec.gateway = gw;
+    }
+    static const struct anc_container_callbacks cbs = {on_ct_started, on_ct_exit, on_ct_stopped};
+    r = anc_container_new(rt->env.loop, rt->env.images, FORKSTART_HELPER, &spec, &cbs, rt, &rt->ct);
+    if (r == 0)
+        r = anc_container_start(rt->ct);
+    if (r < 0) {
+        snprintf(why, whylen, "cannot start the container: %s", strerror(-r));
+        return r;
+    }
+    rt->ct_active = true;
+    char line[300];
+    snprintf(line, sizeof(line), "starting container from image %s%s%s", inst->image,
+             spec.ipv4_cidr ? " at " : " (no network)", spec.ipv4_cidr ? spec.ipv4_cidr : "");
+    log_line(rt, line);
+    return 0;
+}
+
 static void on_screen_ready(struct anc_screen *s, void *data)
 {
     struct anc_runtime *rt = data;
@@ -202,6 +358,16 @@ static void on_screen_ready(struct anc_screen *s, void *data)
         return;
     rt->inst->stream = anc_screen_stream(s);
     rt->inst->input = screen_input;
+    if (rt->inst->kind == ANC_KIND_LINUX) {
+        char why[300];
+        if (start_container(rt, why, sizeof(why)) < 0) {
+            log_line(rt, why);
+            rt->stopping = true;
+            report_started(rt, why);
+            teardown(rt);
+        }
+        return; /* on_ct_started reports */
+    }
     int r = spawn_command(rt);
     if (r < 0) {
         char why[ANC_INSTANCE_MAX_ARG + 64];
@@ -299,6 +465,11 @@ void anc_runtime_stop(struct anc_instance *inst)
         inst->stream = NULL;
         anc_stream_close_then(s, on_pattern_stream_freed, rt);
         return;
+    }
+    if (rt->ct_active) {
+        log_line(rt, "stopping: the container");
+        anc_container_stop(rt->ct, CONTAINER_STOP_S);
+        return; /* on_ct_stopped (or on_ct_exit) continues */
     }
     if (rt->proc_alive) {
         log_line(rt, "stopping: SIGTERM to the command");

@@ -1,5 +1,6 @@
 /* What runs while an instance runs, by kind: a stream of the test card (pattern), or a screen
- * (Xvfb + capture + input) with a command on it (x11). Start and stop are asynchronous; the
+ * (Xvfb + capture + input) with a command on it (x11) or a container whose X socket directory is
+ * the screen's (linux). Start and stop are asynchronous; the
  * manager persists the state transitions around them. Loop thread only. */
 #pragma once
 
@@ -10,6 +11,8 @@
 
 struct anc_runtime;
 struct anc_encpool;
+struct anc_image_mounts;
+struct anc_network;
 
 struct anc_runtime_env {
     uv_loop_t *loop;
@@ -17,6 +20,10 @@ struct anc_runtime_env {
     const char *run_dir;   /* [paths] run_dir; the instance gets <run_dir>/<id> */
     const char *state_dir; /* logs: <state_dir>/instances/<id>.log */
     struct anc_stream_params stream;
+    /* kind linux */
+    const char *image_dir;           /* [paths] image_dir */
+    struct anc_image_mounts *images; /* shared squashfuse mounts */
+    struct anc_network *net;         /* bridge and IPAM; NULL: loopback only */
 };
 
 struct anc_runtime_callbacks {

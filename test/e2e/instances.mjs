@@ -1,5 +1,6 @@
 // The instance REST API over real TCP: validation, lifecycle and state conflicts, and records
 // that survive a clean restart and a SIGKILL (atomic writes), with a corrupt record moved aside.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { startDaemon, check, fail, waitFor } from './lib.mjs';
 
@@ -69,5 +70,45 @@ async function run() {
   await waitFor(() => !fs.existsSync(`${rec}/${second}.json`), { what: 'the record to go' });
   check(true, 'its record is gone');
   await expectStatus('GET', `${I}/${second}`, undefined, 404, 'deleted instance');
+  await images();
   check(await d.stop() === 0, 'SIGTERM exits 0');
+}
+
+// GET /api/v1/images: a tiny squashfs is listed with its size and kind; a corrupt file is listed
+// apart with the reason.
+async function images() {
+  let r = await expectStatus('GET', '/api/v1/images', undefined, 200, 'images (no image_dir yet)');
+  check(r.json.images.length === 0 && r.json.invalid.length === 0, 'no images');
+  const dir = `${d.dir}/images`;
+  fs.mkdirSync(`${dir}/src/etc`, { recursive: true });
+  fs.writeFileSync(`${dir}/src/etc/hostname`, 'tiny\n');
+  const mk = spawnSync('mksquashfs', [`${dir}/src`, `${dir}/tiny.img`, '-noappend', '-quiet'],
+    { stdio: 'inherit' });
+  if (mk.error || mk.status !== 0) {
+    console.error('SKIP images: mksquashfs (squashfs-tools) is not available');
+    return;
+  }
+  fs.writeFileSync(`${dir}/broken.img`, Buffer.alloc(4096, 7));
+  fs.writeFileSync(`${dir}/notes.txt`, 'not an image');
+  r = await expectStatus('GET', '/api/v1/images', undefined, 200, 'images');
+  const size = fs.statSync(`${dir}/tiny.img`).size;
+  check(r.json.images.length === 1 && r.json.images[0].name === 'tiny' &&
+    r.json.images[0].size === size && r.json.images[0].kind === 'linux',
+  `tiny.img listed with its size and kind: ${JSON.stringify(r.json.images)}`);
+  check(r.json.invalid.length === 1 && r.json.invalid[0].name === 'broken' &&
+    r.json.invalid[0].reason.length > 0, `broken.img listed as invalid: ${JSON.stringify(r.json.invalid)}`);
+
+  // Kind linux: the image must exist and be valid at create.
+  const I = '/api/v1/instances';
+  r = await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'nope' }, 400, 'linux: unknown image');
+  check(/^image: /.test(r.json.error.message), `error names the image: ${r.json.error.message}`);
+  r = await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'broken' }, 400, 'linux: corrupt image');
+  await expectStatus('POST', I, { name: 'l1', kind: 'linux' }, 400, 'linux: no image');
+  await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'tiny', restart: 'sometimes' }, 400,
+    'linux: bad restart policy');
+  r = await expectStatus('POST', I, { name: 'l1', kind: 'linux', image: 'tiny', memory_mb: 256, restart: 'on-failure' },
+    201, 'linux: create');
+  check(r.json.image === 'tiny' && r.json.restart === 'on-failure' && r.json.memory_mb === 256,
+    'linux instance fields are kept');
+  await expectStatus('DELETE', `${I}/${r.json.id}`, undefined, 200, 'linux: delete');
 }

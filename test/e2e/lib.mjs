@@ -28,7 +28,10 @@ export function check(cond, message) {
 
 // Re-runs the calling script inside a fresh network namespace that has only `lo`, then removes
 // the namespace. Returns true in the parent (which must then stop), false inside the namespace.
-export function enterNetns(scriptUrl) {
+// containers: not `ip netns exec` (its fresh /sys hides /sys/fs/cgroup from LXC) but a private
+// mount namespace joined to the network namespace, with a sysfs of that namespace (LXC finds the
+// bridge under /sys/class/net) and the host's cgroup tree kept on top.
+export function enterNetns(scriptUrl, { containers = false } = {}) {
   if (process.env.ANC_IN_NETNS) return false;
   if (process.getuid() !== 0) skip('needs root (ip netns)');
   if (!fs.existsSync(CHROMIUM)) skip(`needs ${CHROMIUM} (Debian package chromium)`);
@@ -38,10 +41,13 @@ export function enterNetns(scriptUrl) {
   let status = 1;
   try {
     ip('-n', name, 'link', 'set', 'lo', 'up');
-    const r = spawnSync('ip', ['netns', 'exec', name, process.execPath,
-      new URL(scriptUrl).pathname, ...process.argv.slice(2)], {
-      stdio: 'inherit', env: { ...process.env, ANC_IN_NETNS: name },
-    });
+    const argv = [process.execPath, new URL(scriptUrl).pathname, ...process.argv.slice(2)];
+    const env = { ...process.env, ANC_IN_NETNS: name };
+    const r = containers
+      ? spawnSync('unshare', ['--mount', '--propagation', 'private', 'nsenter', `--net=/run/netns/${name}`,
+        'sh', '-ec', 'cg=$(mktemp -d); mount --rbind /sys/fs/cgroup "$cg"; mount -t sysfs sysfs /sys; ' +
+        'mount --move "$cg" /sys/fs/cgroup; rmdir "$cg"; exec "$@"', 'sh', ...argv], { stdio: 'inherit', env })
+      : spawnSync('ip', ['netns', 'exec', name, ...argv], { stdio: 'inherit', env });
     status = r.status ?? 1;
   } finally {
     ip('netns', 'del', name);
@@ -59,7 +65,9 @@ export async function startDaemon(extraConf = '', { dir } = {}) {
   fs.writeFileSync(conf, `[server]\nlisten = 127.0.0.1:0\n` +
     `web_dir = ${path.join(process.env.ANC_SOURCE_ROOT || '.', 'web')}\n` +
     `[paths]\nstate_dir = ${dir}/state\nrun_dir = ${dir}/run\nimage_dir = ${dir}/images\n` +
-    `[rtc]\nudp_port = 0\n${extraConf}`);
+    `[rtc]\nudp_port = 0\n` +
+    // The guest bridge only inside a private network namespace, never on the host.
+    `[network]\nenabled = ${process.env.ANC_IN_NETNS ? 'true' : 'false'}\n${extraConf}`);
   const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A test that dies halfway must not leave its daemon (and the daemon's children) running.
   process.on('exit', () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); });

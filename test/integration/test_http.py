@@ -141,7 +141,7 @@ class Daemon:
 def config(tmp, extra=""):
     return ("[server]\nlisten = 127.0.0.1:0\ntoken = %s\nweb_dir = %s/web\nmax_body_kib = 4\n"
             "[paths]\nstate_dir = %s/state\nrun_dir = %s/run\nimage_dir = %s/images\n"
-            "[rtc]\nudp_port = 0\n%s"
+            "[rtc]\nudp_port = 0\n[network]\nenabled = false\n%s"
             % (TOKEN, tmp, tmp, tmp, tmp, extra))
 
 

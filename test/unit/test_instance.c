@@ -59,6 +59,39 @@ TEST(invalid_requests_name_the_field)
     expect_bad("{\"name\":\"a\",\"kind\":\"pattern\",\"colour\":1}", "colour");
 }
 
+TEST(linux_requests)
+{
+    struct anc_instance inst;
+    CHECK_EQ(from_text(&inst, "{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"demo\"}"), 0);
+    CHECK_EQ(inst.kind, ANC_KIND_LINUX);
+    CHECK_STREQ(inst.image, "demo");
+    CHECK_EQ(inst.n_command, 0);
+    CHECK_EQ(inst.restart, ANC_RESTART_NO);
+    CHECK_EQ(from_text(&inst, "{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"demo\","
+                              "\"command\":[\"/usr/bin/app\",\"-x\"],\"memory_mb\":512,"
+                              "\"cpus\":2,\"restart\":\"on-failure\"}"),
+             0);
+    CHECK_EQ(inst.n_command, 2);
+    CHECK_EQ(inst.memory_mb, 512);
+    CHECK_EQ(inst.cpus, 2);
+    CHECK_EQ(inst.restart, ANC_RESTART_ON_FAILURE);
+    json_t *j = anc_instance_to_json(&inst);
+    CHECK_STREQ(json_string_value(json_object_get(j, "restart")), "on-failure");
+    CHECK_STREQ(json_string_value(json_object_get(j, "image")), "demo");
+    json_decref(j);
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\"}", "image");
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"../x\"}", "image");
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"d\",\"restart\":\"yes\"}",
+               "restart");
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"d\",\"memory_mb\":1}", "memory_mb");
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"d\",\"cpus\":0}", "cpus");
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"d\",\"command\":[\"x\"]}",
+               "command");
+    expect_bad("{\"name\":\"p\",\"kind\":\"pattern\",\"image\":\"d\"}", "image");
+    expect_bad("{\"name\":\"p\",\"kind\":\"x11\",\"command\":[\"/a\"],\"restart\":\"no\"}",
+               "restart");
+}
+
 static int n_found, n_bad;
 static struct anc_instance last;
 static void found(void *arg, const struct anc_instance *inst)
