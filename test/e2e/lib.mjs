@@ -65,9 +65,9 @@ export async function startDaemon(extraConf = '', { dir } = {}) {
   fs.writeFileSync(conf, `[server]\nlisten = 127.0.0.1:0\n` +
     `web_dir = ${path.join(process.env.ANC_SOURCE_ROOT || '.', 'web')}\n` +
     `[paths]\nstate_dir = ${dir}/state\nrun_dir = ${dir}/run\nimage_dir = ${dir}/images\n` +
-    `[rtc]\nudp_port = 0\n` +
     // The guest bridge only inside a private network namespace, never on the host.
-    `[network]\nenabled = ${process.env.ANC_IN_NETNS ? 'true' : 'false'}\n${extraConf}`);
+    `[network]\nenabled = ${process.env.ANC_IN_NETNS ? 'true' : 'false'}\n` +
+    `[rtc]\nudp_port = 0\n${extraConf}`);
   const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A test that dies halfway must not leave its daemon (and the daemon's children) running.
   process.on('exit', () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); });

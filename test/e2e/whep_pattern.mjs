@@ -7,7 +7,7 @@ import { enterNetns, startDaemon, createPattern, launchChromium, VIEWER_JS, wait
 
 if (enterNetns(import.meta.url)) process.exit(0);
 
-const daemon = await startDaemon('public_ip = 127.0.0.1\nice_servers = stun:stun.example.org:3478\n' +
+const daemon = await startDaemon('[rtc]\npublic_ip = 127.0.0.1\nice_servers = stun:stun.example.org:3478\n' +
   'ice_servers = turn:turn.example.org:3478?transport=udp\n');
 let browser;
 try {
