@@ -173,15 +173,9 @@ static void report_started(struct anc_runtime *rt, const char *error)
     rt->cbs.on_started(rt->inst, error, rt->data);
 }
 
-static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
+/* The guest ended: reported once, as a failed start or as a death. */
+static void guest_gone(struct anc_runtime *rt, const char *why)
 {
-    struct anc_runtime *rt = p->data;
-    char why[200];
-    rt->proc_alive = false;
-    if (sig)
-        snprintf(why, sizeof(why), "command exited on signal %d (%s)", sig, strsignal(sig));
-    else
-        snprintf(why, sizeof(why), "command exited with status %lld", (long long)status);
     log_line(rt, why);
     if (!rt->stopping) {
         rt->stopping = true;
@@ -192,6 +186,18 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
             rt->cbs.on_died(rt->inst, why, rt->data);
     }
     teardown(rt);
+}
+
+static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct anc_runtime *rt = p->data;
+    char why[200];
+    rt->proc_alive = false;
+    if (sig)
+        snprintf(why, sizeof(why), "command exited on signal %d (%s)", sig, strsignal(sig));
+    else
+        snprintf(why, sizeof(why), "command exited with status %lld", (long long)status);
+    guest_gone(rt, why);
 }
 
 static int spawn_command(struct anc_runtime *rt)
@@ -230,21 +236,6 @@ static int spawn_command(struct anc_runtime *rt)
              anc_screen_display(rt->screen));
     log_line(rt, line);
     return 0;
-}
-
-/* The guest ended: reported once, as a failed start or as a death. */
-static void guest_gone(struct anc_runtime *rt, const char *why)
-{
-    log_line(rt, why);
-    if (!rt->stopping) {
-        rt->stopping = true;
-        rt->died = true;
-        if (!rt->started_reported)
-            report_started(rt, why);
-        else
-            rt->cbs.on_died(rt->inst, why, rt->data);
-    }
-    teardown(rt);
 }
 
 static void on_ct_started(struct anc_container *c, int status, int init_pid, const char *error,
