@@ -1,5 +1,7 @@
 #include "http/request.h"
 
+#include "base/bytes.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,17 +83,6 @@ const char *anc_http_request_query(const struct anc_http_request *req, const cha
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 ssize_t anc_http_percent_decode(const char *src, size_t len, char *dst, bool plus_space)
 {
     size_t o = 0;
@@ -100,8 +91,8 @@ ssize_t anc_http_percent_decode(const char *src, size_t len, char *dst, bool plu
         if (c == '%') {
             if (len - i < 3)
                 return -EINVAL;
-            int hi = hexval(src[i + 1]);
-            int lo = hexval(src[i + 2]);
+            int hi = anc_hex_digit(src[i + 1]);
+            int lo = anc_hex_digit(src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -EINVAL;
             dst[o++] = (char)(hi * 16 + lo);

@@ -1,5 +1,7 @@
 #include "rtc/dtls.h"
 
+#include "base/bytes.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -241,24 +243,13 @@ static const EVP_MD *md_by_sdp_name(const char *name)
     return NULL;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Parses "AB:CD:..." into exactly want bytes. */
 static int parse_fingerprint(const char *hex, uint8_t *out, size_t want)
 {
     size_t n = 0;
     const char *p = hex;
     for (;;) {
-        int hi = hex_value(p[0]), lo = hi < 0 ? -1 : hex_value(p[1]);
+        int hi = anc_hex_digit(p[0]), lo = hi < 0 ? -1 : anc_hex_digit(p[1]);
         if (hi < 0 || lo < 0 || n == want)
             return -EINVAL;
         out[n++] = (uint8_t)(hi << 4 | lo);
