@@ -195,6 +195,20 @@ window.whep = async function (endpoint, token, { alterFingerprint = false } = {}
   (window.viewers = window.viewers || []).push(v);
   return window.viewers.length - 1;
 };
+// Input protocol v1 touch (9 bytes) at normalized (nx, ny), and a tap: down then up.
+window.touchMessage = function (action, nx, ny, pointer = 0) {
+  const m = new Uint8Array(9), dv = new DataView(m.buffer);
+  dv.setUint8(0, 1); dv.setUint8(1, action); dv.setUint8(2, pointer);
+  dv.setUint16(3, Math.round(nx * 65535), true); dv.setUint16(5, Math.round(ny * 65535), true);
+  dv.setUint16(7, 65535, true);
+  return m;
+};
+window.tap = async function (i, nx, ny) {
+  const dc = window.viewers[i].dc;
+  if (dc.readyState !== 'open') await new Promise((r) => { dc.onopen = r; });
+  dc.send(window.touchMessage(0, nx, ny));
+  dc.send(window.touchMessage(2, nx, ny));
+};
 window.videoStats = async function (i) {
   const stats = await window.viewers[i].pc.getStats();
   let out = null;

@@ -59,20 +59,7 @@ try {
   check(true, 'the container\'s screen decodes in Chromium');
 
   // A tap at normalized (0.25, 0.5) → the app reports a touch at (180, 640) ± 1 %.
-  await page.evaluate(async (i) => {
-    const dc = window.viewers[i].dc;
-    if (dc.readyState !== 'open') await new Promise((res) => { dc.onopen = res; });
-    const touch = (action) => {
-      const m = new Uint8Array(9);
-      const dv = new DataView(m.buffer);
-      dv.setUint8(0, 1); dv.setUint8(1, action); dv.setUint8(2, 0);
-      dv.setUint16(3, Math.round(0.25 * 65535), true); dv.setUint16(5, Math.round(0.5 * 65535), true);
-      dv.setUint16(7, 65535, true);
-      return m;
-    };
-    dc.send(touch(0));
-    dc.send(touch(2));
-  }, v1);
+  await page.evaluate((i) => window.tap(i, 0.25, 0.5), v1);
   const down = await waitFor(() => {
     const m = appLog().match(/"event":"down","x":(\d+),"y":(\d+)/);
     return m ? [Number(m[1]), Number(m[2])] : null;

@@ -50,15 +50,8 @@ window.tapLatency = function (i, nx, ny) {
       else v.video.requestVideoFrameCallback(check);
     };
     v.video.requestVideoFrameCallback(check);
-    const touch = (action) => {
-      const m = new Uint8Array(9), dv = new DataView(m.buffer);
-      dv.setUint8(0, 1); dv.setUint8(1, action); dv.setUint8(2, 0);
-      dv.setUint16(3, Math.round(nx * 65535), true); dv.setUint16(5, Math.round(ny * 65535), true);
-      dv.setUint16(7, 65535, true);
-      return m;
-    };
-    v.dc.send(touch(0));
-    v.dc.send(touch(2));
+    v.dc.send(window.touchMessage(0, nx, ny));
+    v.dc.send(window.touchMessage(2, nx, ny));
   });
 };
 `;
