@@ -41,8 +41,14 @@ try {
     { what: 'video dimensions' });
 
   // Colours at known places: the background (#20303c) in the middle of the screen.
-  const bg = await page.evaluate(([i, x, y]) => window.samplePixel(i, x, y), [v1, 360, 1000]);
-  check(near(bg, [0x20, 0x30, 0x3c], 24), `background colour at (360,1000) is ${bg}`);
+  // The first decoded frame can reach the canvas as black for a moment under load (CI saw it
+  // once): wait for the colour rather than take one sample, and name the last one on failure.
+  let bg;
+  await waitFor(async () => {
+    bg = await page.evaluate(([i, x, y]) => window.samplePixel(i, x, y), [v1, 360, 1000]);
+    return near(bg, [0x20, 0x30, 0x3c], 24);
+  }, { what: 'the background colour at (360,1000)' }).catch((e) => { throw new Error(`${e.message}: last ${bg}`); });
+  check(true, `background colour at (360,1000) is ${bg}`);
 
   // A tap at normalized (0.25, 0.5) → the app reports a touch at (180, 640) ± 1 %.
   await page.evaluate((i) => window.tap(i, 0.25, 0.5), v1);
