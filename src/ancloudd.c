@@ -25,12 +25,16 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: ancloudd [-c FILE] [--check-config] [--print-config]\n"
-                 "  -c, --config FILE   read ancloud.conf from FILE (default: embedded defaults)\n"
-                 "      --check-config  validate the configuration and exit (0 ok, 2 invalid)\n"
-                 "      --print-config  print every key with its default and exit\n"
-                 "  -h, --help          this help\n"
-                 "  -V, --version       print the version\n");
+    fprintf(out,
+            "Usage: ancloudd [-c FILE] [--check-config] [--print-config]\n"
+            "  -c, --config FILE   read ancloud.conf from FILE (default: embedded defaults)\n"
+            "      --check-config  validate the configuration and exit (0 ok, 2 invalid)\n"
+            "      --print-config  print every key with its default and exit\n"
+            "      --teardown-network\n"
+            "                      remove what a daemon that did not exit cleanly left of the\n"
+            "                      guest network (dnsmasq, firewall rules, bridge) and exit\n"
+            "  -h, --help          this help\n"
+            "  -V, --version       print the version\n");
 }
 
 static int load_config(struct anc_config *cfg, const char *path)
@@ -100,6 +104,17 @@ static void app_stop(struct anc_app *app, const char *why)
     anc_sessions_close(s, on_sessions_closed, app);
 }
 
+static void net_config(const struct anc_config *cfg, struct anc_net_config *nc)
+{
+    anc_net_config_defaults(nc);
+    snprintf(nc->bridge, sizeof(nc->bridge), "%s", cfg->net_bridge);
+    snprintf(nc->subnet, sizeof(nc->subnet), "%s", cfg->net_subnet);
+    nc->dhcp = cfg->net_dhcp;
+    nc->keep_on_exit = cfg->net_keep_on_exit;
+    snprintf(nc->state_dir, sizeof(nc->state_dir), "%s", cfg->state_dir);
+    snprintf(nc->run_dir, sizeof(nc->run_dir), "%s", cfg->run_dir);
+}
+
 /* The guest bridge. A host that cannot have it still runs everything but containers. */
 static void start_network(struct anc_app *app)
 {
@@ -109,13 +124,7 @@ static void start_network(struct anc_app *app)
         anc_info("network: disabled ([network] enabled = false); no containers");
         return;
     }
-    anc_net_config_defaults(&nc);
-    snprintf(nc.bridge, sizeof(nc.bridge), "%s", app->cfg.net_bridge);
-    snprintf(nc.subnet, sizeof(nc.subnet), "%s", app->cfg.net_subnet);
-    nc.dhcp = app->cfg.net_dhcp;
-    nc.keep_on_exit = app->cfg.net_keep_on_exit;
-    snprintf(nc.state_dir, sizeof(nc.state_dir), "%s", app->cfg.state_dir);
-    snprintf(nc.run_dir, sizeof(nc.run_dir), "%s", app->cfg.run_dir);
+    net_config(&app->cfg, &nc);
     int r = anc_network_setup(&nc, app->loop, &app->net, err, sizeof(err));
     if (r < 0) {
         app->net = NULL;
@@ -177,6 +186,16 @@ static void on_reload_signal(uv_signal_t *h, int signum)
     anc_info("SIGHUP: reloaded %s (log level %s)%s%s", app->config_path,
              anc_log_level_name((enum anc_log_level)next.log_level),
              restart[0] ? "; these changes need a restart: " : "", restart);
+}
+
+static int teardown_network(const struct anc_config *cfg)
+{
+    struct anc_net_config nc;
+    char report[1024];
+    net_config(cfg, &nc);
+    int r = anc_network_teardown_host(&nc, report, sizeof(report));
+    fprintf(r < 0 ? stderr : stdout, "ancloudd: %s\n", report);
+    return r < 0 ? 1 : 0;
 }
 
 static int setup_signals(struct anc_app *app)
@@ -241,12 +260,16 @@ static int run(struct anc_app *app)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-        {"print-config", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'C'},
+        {"print-config", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"teardown-network", no_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     struct anc_app app = {0};
-    bool check_only = false;
+    bool check_only = false, teardown = false;
     int c;
 
     /* The short-lived, single-threaded helper that starts an LXC container (see lxc_ops.h). */
@@ -260,6 +283,9 @@ int main(int argc, char **argv)
             break;
         case 'C':
             check_only = true;
+            break;
+        case 'T':
+            teardown = true;
             break;
         case 'P':
             anc_config_print_defaults(stdout);
@@ -285,6 +311,8 @@ int main(int argc, char **argv)
         printf("%s: ok\n", app.config_path ? app.config_path : "(embedded defaults)");
         return 0;
     }
+    if (teardown)
+        return teardown_network(&app.cfg);
     anc_log_set_level((enum anc_log_level)app.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
     if (prepare_state(&app) < 0)

@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/pidwatch.h"
 #include "container/lxc_ops.h"
 #include "container/profile_linux.h"
 
@@ -25,12 +25,6 @@ struct op {
     char msg[512];
 };
 
-struct watch {
-    uv_poll_t poll;
-    int fd;
-    struct anc_container *c;
-};
-
 struct anc_container {
     uv_loop_t *loop;
     struct anc_image_mounts *images;
@@ -41,7 +35,7 @@ struct anc_container {
     struct anc_container_callbacks cbs;
     void *data;
     struct op *queue, *running_op; /* queue: not yet handed to the pool */
-    struct watch *watch;
+    struct anc_pidwatch *watch;
     int pending_closes; /* watch handles still closing */
     bool active;        /* started or adopted, mounts held */
     bool starting;
@@ -144,12 +138,9 @@ static void maybe_free(struct anc_container *c)
         cb(d);
 }
 
-static void on_watch_closed(uv_handle_t *h)
+static void on_watch_closed(void *data)
 {
-    struct watch *w = h->data;
-    struct anc_container *c = w->c;
-    close(w->fd);
-    free(w);
+    struct anc_container *c = data;
     c->pending_closes--;
     maybe_free(c);
 }
@@ -159,7 +150,7 @@ static void unwatch(struct anc_container *c)
     if (!c->watch)
         return;
     c->pending_closes++;
-    uv_close((uv_handle_t *)&c->watch->poll, on_watch_closed);
+    anc_pidwatch_close(c->watch, on_watch_closed, c);
     c->watch = NULL;
 }
 
@@ -178,9 +169,10 @@ static int queue_op(struct anc_container *c, enum op_kind kind, int timeout_s)
     return 0;
 }
 
-static void on_pidfd(uv_poll_t *h, int status, int events)
+static void on_pidfd(struct anc_pidwatch *w, void *data)
 {
-    struct anc_container *c = ((struct watch *)h->data)->c;
+    struct anc_container *c = data;
+    (void)w;
     unwatch(c);
     if (c->freeing)
         return;
@@ -195,25 +187,7 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
 
 static int watch_init(struct anc_container *c, int pid)
 {
-    struct watch *w = calloc(1, sizeof(*w));
-    if (!w)
-        return -ENOMEM;
-    w->c = c;
-    w->fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (w->fd < 0) {
-        int r = -errno;
-        free(w);
-        return r;
-    }
-    int r = uv_poll_init(c->loop, &w->poll, w->fd);
-    if (r < 0) {
-        close(w->fd);
-        free(w);
-        return r;
-    }
-    w->poll.data = w;
-    c->watch = w;
-    return uv_poll_start(&w->poll, UV_READABLE, on_pidfd);
+    return anc_pidwatch_start(c->loop, pid, on_pidfd, c, &c->watch);
 }
 
 static void work_cb(uv_work_t *req)

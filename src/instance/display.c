@@ -1,6 +1,7 @@
 #include "instance/display.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/pidwatch.h"
 
 #define XVFB_DEFAULT       "/usr/bin/Xvfb"
 #define UNSHARE_PATH       "/usr/bin/unshare"
@@ -24,6 +26,7 @@
 
 enum state {
     ST_STARTING, /* spawned, waiting for the display number */
+    ST_ADOPTING, /* a previous daemon's Xvfb is watched; ready is reported from the timer */
     ST_READY,
     ST_BACKOFF, /* no process; the timer restarts it */
     ST_STOPPING,
@@ -38,13 +41,15 @@ struct anc_display {
     enum anc_display_socket_mode mode;
     bool mode_auto;
     char *run_dir, *xvfb_path;
-    char fb_path[PATH_MAX], sock_dir[PATH_MAX], sock_path[PATH_MAX + 16];
+    char fb_path[PATH_MAX], sock_dir[PATH_MAX], sock_path[PATH_MAX + 16], rec_path[PATH_MAX];
 
     enum state state;
     uv_timer_t timer; /* startup timeout, restart backoff, kill timeout */
     uv_process_t proc;
-    uv_pipe_t fdpipe, errpipe; /* -displayfd and stderr, read ends */
-    int run_handles;           /* handles of the current run not yet closed */
+    struct anc_pidwatch *adopted; /* instead of proc: the Xvfb a previous daemon started */
+    bool was_adopted;             /* the first run was adopted rather than started */
+    uv_pipe_t fdpipe, errpipe;    /* -displayfd and stderr, read ends */
+    int run_handles;              /* handles of the current run not yet closed */
     bool exited;
     int64_t exit_status;
     int term_signal;
@@ -127,6 +132,35 @@ static void publish_socket(struct anc_display *d)
         anc_debug("display: symlink %s: %s", d->sock_path, strerror(errno));
 }
 
+static int run_pid(const struct anc_display *d)
+{
+    if (d->run_handles == 0 || d->exited)
+        return 0;
+    return d->adopted ? anc_pidwatch_pid(d->adopted) : d->proc.pid;
+}
+
+static void kill_run(struct anc_display *d, int sig)
+{
+    if (d->exited)
+        return;
+    if (d->adopted)
+        anc_pidwatch_signal(d->adopted, sig);
+    else if (!uv_is_closing((uv_handle_t *)&d->proc))
+        uv_process_kill(&d->proc, sig);
+}
+
+/* <run_dir>/display.pid: "PID NUMBER MODE", so that the next daemon can adopt this Xvfb (and with
+ * it every X client on it, a container's guest among them) after a crash or kill -9. */
+static void write_record(struct anc_display *d)
+{
+    char tmp[PATH_MAX + 8], line[64];
+    int n = snprintf(line, sizeof(line), "%d %d %d\n", run_pid(d), d->number, (int)d->mode);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", d->rec_path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, d->rec_path) < 0)
+        anc_warn("display: cannot record Xvfb in %s: %s", d->rec_path, strerror(errno));
+}
+
 static void became_ready(struct anc_display *d, int number)
 {
     d->number = number;
@@ -135,7 +169,9 @@ static void became_ready(struct anc_display *d, int number)
     d->state = ST_READY;
     d->ready_at = uv_now(d->loop);
     uv_timer_stop(&d->timer);
-    anc_debug("display: Xvfb pid %d ready on %s", d->proc.pid, d->name);
+    write_record(d);
+    anc_debug("display: Xvfb pid %d ready on %s%s", run_pid(d), d->name,
+              d->adopted ? " (adopted)" : "");
     if (d->cbs.on_ready)
         d->cbs.on_ready(d, d->name, d->data);
 }
@@ -164,6 +200,7 @@ static void remove_run_files(struct anc_display *d)
 {
     /* Xvfb removes both itself when it exits cleanly; not after SIGKILL. */
     unlink(d->fb_path);
+    unlink(d->rec_path);
     if (d->sock_path[0])
         unlink(d->sock_path);
     d->sock_path[0] = '\0';
@@ -196,12 +233,14 @@ static void on_timer(uv_timer_t *t)
     case ST_BACKOFF:
         spawn_run(d);
         break;
+    case ST_ADOPTING:
+        became_ready(d, d->number);
+        break;
     case ST_STARTING:
         anc_debug("display: Xvfb in %s not ready in time, killing it", d->run_dir);
         /* fall through */
     case ST_STOPPING:
-        if (!d->exited && !uv_is_closing((uv_handle_t *)&d->proc))
-            uv_process_kill(&d->proc, SIGKILL);
+        kill_run(d, SIGKILL);
         break;
     default:
         break;
@@ -252,6 +291,79 @@ static void handle_closed(uv_handle_t *h)
     struct anc_display *d = h->data;
     if (--d->run_handles == 0)
         run_ended(d);
+}
+
+static void on_adopted_closed(void *data)
+{
+    struct anc_display *d = data;
+    if (--d->run_handles == 0)
+        run_ended(d);
+}
+
+static void on_adopted_exit(struct anc_pidwatch *w, void *data)
+{
+    struct anc_display *d = data;
+    d->exited = true;
+    d->exit_status = -1; /* not our child: its status is not ours to read */
+    d->term_signal = 0;
+    d->adopted = NULL;
+    anc_pidwatch_close(w, on_adopted_closed, d);
+}
+
+/* The Xvfb recorded in run_dir, if it is still the one serving run_dir: its pid, display number
+ * and socket mode. Returns the pid, or 0 when there is none to adopt. */
+static int recorded_xvfb(const char *rec_path, const char *run_dir, int *number, int *mode)
+{
+    char line[64], cmd[PATH_MAX + 512], want[PATH_MAX + 16];
+    FILE *f = fopen(rec_path, "re");
+    if (!f)
+        return 0;
+    int pid = 0;
+    if (!fgets(line, sizeof(line), f) || sscanf(line, "%d %d %d", &pid, number, mode) != 3 ||
+        pid <= 1 || *number < 0 || *number > 65535)
+        pid = 0;
+    fclose(f);
+    snprintf(want, sizeof(want), "\n-fbdir\n%s\n", run_dir);
+    if (pid && (anc_proc_cmdline(pid, cmd, sizeof(cmd)) < 0 || !strstr(cmd, want)))
+        pid = 0; /* gone, or the pid was reused by something else */
+    return pid;
+}
+
+int anc_display_kill_leftover(const char *run_dir)
+{
+    char rec[PATH_MAX];
+    int number, mode;
+    snprintf(rec, sizeof(rec), "%s/display.pid", run_dir);
+    int pid = recorded_xvfb(rec, run_dir, &number, &mode);
+    unlink(rec);
+    if (!pid)
+        return 0;
+    kill(pid, SIGKILL);
+    anc_debug("display: killed the Xvfb (pid %d) a previous daemon left in %s", pid, run_dir);
+    return pid;
+}
+
+/* Watches the recorded Xvfb instead of starting one; ready follows from the timer. */
+static int adopt_run(struct anc_display *d)
+{
+    int number, mode;
+    int pid = recorded_xvfb(d->rec_path, d->run_dir, &number, &mode);
+    if (!pid || access(d->fb_path, R_OK) < 0 ||
+        anc_pidwatch_start(d->loop, pid, on_adopted_exit, d, &d->adopted) < 0) {
+        if (pid)
+            kill(pid, SIGKILL); /* not usable: a fresh one replaces it */
+        return -ESRCH;
+    }
+    d->run_handles = 1;
+    d->exited = false;
+    d->number = number;
+    if (mode == ANC_DISPLAY_SOCKET_NAMESPACE || mode == ANC_DISPLAY_SOCKET_LINK)
+        d->mode = (enum anc_display_socket_mode)mode;
+    d->mode_auto = false;
+    d->state = ST_ADOPTING;
+    d->was_adopted = true;
+    anc_info("display: adopted Xvfb pid %d on :%d in %s", pid, number, d->run_dir);
+    return 0;
 }
 
 static void on_proc_exit(uv_process_t *p, int64_t exit_status, int term_signal)
@@ -410,7 +522,9 @@ static int init_display(struct anc_display *d, const struct anc_display_params *
     if (snprintf(d->fb_path, sizeof(d->fb_path), "%s/Xvfb_screen0", p->run_dir) >=
             (int)sizeof(d->fb_path) - 16 ||
         snprintf(d->sock_dir, sizeof(d->sock_dir), "%s/X11-unix", p->run_dir) >=
-            (int)sizeof(d->sock_dir) - 16)
+            (int)sizeof(d->sock_dir) - 16 ||
+        snprintf(d->rec_path, sizeof(d->rec_path), "%s/display.pid", p->run_dir) >=
+            (int)sizeof(d->rec_path) - 8)
         return -ENAMETOOLONG;
     return prepare_socket_dir(d);
 }
@@ -429,12 +543,12 @@ int anc_display_start(uv_loop_t *loop, const struct anc_display_params *p,
     int r = init_display(d, p);
     if (r < 0)
         goto fail_free;
-    r = start_run(d);
-    if (r < 0)
+    bool adopted = p->adopt && adopt_run(d) == 0;
+    if (!adopted && (r = start_run(d)) < 0)
         goto fail_dir;
     uv_timer_init(loop, &d->timer);
     d->timer.data = d;
-    uv_timer_start(&d->timer, on_timer, STARTUP_TIMEOUT_MS, 0);
+    uv_timer_start(&d->timer, on_timer, adopted ? 0 : STARTUP_TIMEOUT_MS, 0);
     *out = d;
     return 0;
 fail_dir:
@@ -467,7 +581,12 @@ const char *anc_display_socket_path(const struct anc_display *d)
 
 int anc_display_pid(const struct anc_display *d)
 {
-    return d->run_handles > 0 && !d->exited ? d->proc.pid : 0;
+    return run_pid(d);
+}
+
+bool anc_display_adopted(const struct anc_display *d)
+{
+    return d->was_adopted;
 }
 
 enum anc_display_socket_mode anc_display_socket_mode(const struct anc_display *d)
@@ -491,7 +610,7 @@ void anc_display_stop(struct anc_display *d, void (*on_stopped)(void *data), voi
         return;
     }
     if (!d->exited) {
-        uv_process_kill(&d->proc, SIGTERM);
+        kill_run(d, SIGTERM);
         uv_timer_start(&d->timer, on_timer, KILL_TIMEOUT_MS, 0);
     }
 }

@@ -24,6 +24,7 @@
  * namespace fails before becoming ready. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -41,6 +42,9 @@ struct anc_display_params {
     int depth;             /* 0: 24 (the only depth capture supports) */
     const char *xvfb_path; /* NULL: /usr/bin/Xvfb */
     enum anc_display_socket_mode socket_mode;
+    /* Adopt the Xvfb a previous daemon started for run_dir (recorded in <run_dir>/display.pid)
+     * when it still runs, so that its X clients survive a daemon restart; else start one. */
+    bool adopt;
 };
 
 struct anc_display_callbacks {
@@ -67,8 +71,14 @@ const char *anc_display_fb_path(const struct anc_display *d);
 const char *anc_display_socket_path(const struct anc_display *d);
 /* The running Xvfb's pid, 0 when none. */
 int anc_display_pid(const struct anc_display *d);
+/* The display took over a previous daemon's Xvfb (params.adopt) instead of starting one. */
+bool anc_display_adopted(const struct anc_display *d);
 /* The mode in use (AUTO resolved). */
 enum anc_display_socket_mode anc_display_socket_mode(const struct anc_display *d);
+
+/* Kills the Xvfb a previous daemon left running for run_dir (none: nothing happens). Returns its
+ * pid or 0. */
+int anc_display_kill_leftover(const char *run_dir);
 
 /* Stops for good: SIGTERM, SIGKILL after 5 s, waits for the exit, removes the fb file, the socket
  * or link and <run_dir>/X11-unix, then calls on_stopped(data) and frees d. No other callback runs

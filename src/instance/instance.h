@@ -60,6 +60,10 @@ struct anc_instance {
     int viewers;
     void *rt;                             /* the manager's runtime state of a started instance */
     bool pending_delete, pending_restart; /* acted on when the runtime has stopped */
+    /* Restart policy back-off: a guest that keeps dying is started again after 1 s, doubling up
+     * to 60 s, back to 1 s once a run lasted a minute. */
+    uint64_t started_ms, restart_at_ms, restart_delay_ms;
+    unsigned restarts; /* by the policy, since the daemon started */
     struct anc_instance *next;
 };
 

@@ -23,7 +23,8 @@ struct anc_manager {
     size_t count;
     struct anc_encpool pool;
     struct anc_image_mounts *images;
-    struct anc_metric *m_instances, *m_running, *m_encoders;
+    struct anc_metric *m_instances, *m_running, *m_encoders, *m_restarts;
+    uv_timer_t *restart_timer; /* the earliest restart_at_ms of the instances waiting for one */
     bool closing;
     void (*done)(void *arg);
     void *done_arg;
@@ -96,6 +97,8 @@ static void free_instance(struct anc_manager *m, struct anc_instance *inst)
 static void on_started(struct anc_instance *inst, const char *error, void *data)
 {
     struct anc_manager *m = data;
+    if (error && inst->state == ANC_STATE_STOPPING)
+        return; /* finishing a previous daemon's stop: on_stopped settles it */
     if (error) {
         anc_error("instance %s (%s) failed to start: %s", inst->id, inst->name, error);
         transition(m, inst, ANC_STATE_ERROR, error);
@@ -104,6 +107,9 @@ static void on_started(struct anc_instance *inst, const char *error, void *data)
     if (inst->state == ANC_STATE_STARTING) {
         transition(m, inst, ANC_STATE_RUNNING, NULL);
         anc_info("instance %s (%s) running", inst->id, inst->name);
+    } else if (inst->state == ANC_STATE_STOPPING) {
+        /* Taken over after a restart only to finish the stop a previous daemon began. */
+        anc_runtime_stop(inst);
     }
 }
 
@@ -125,14 +131,62 @@ static void on_died(struct anc_instance *inst, const char *reason, void *data)
     transition(m, inst, ANC_STATE_ERROR, reason);
     if (inst->restart == ANC_RESTART_ALWAYS ||
         (inst->restart == ANC_RESTART_ON_FAILURE && !clean_exit(reason))) {
-        anc_info("instance %s (%s): restarting (restart = %s)", inst->id, inst->name,
-                 anc_instance_restart_name(inst->restart));
         inst->pending_restart = true;
     }
 }
 
 static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen);
 static void maybe_closed(struct anc_manager *m);
+
+#define RESTART_MIN_MS    1000u
+#define RESTART_MAX_MS    60000u
+#define RESTART_STABLE_MS 60000u
+
+static void arm_restart_timer(struct anc_manager *m);
+
+static void on_restart_timer(uv_timer_t *t)
+{
+    struct anc_manager *m = t->data;
+    uint64_t now = uv_now(m->app->loop);
+    char err[256];
+    for (struct anc_instance *i = m->list; i; i = i->next) {
+        if (!i->restart_at_ms || i->restart_at_ms > now)
+            continue;
+        i->restart_at_ms = 0;
+        if (i->rt || i->state != ANC_STATE_ERROR)
+            continue; /* started or stopped by hand meanwhile */
+        i->restarts++;
+        anc_metric_add(m->m_restarts, 1);
+        if (do_start(m, i, err, sizeof(err)) < 0)
+            anc_error("instance %s: restart: %s", i->id, err);
+    }
+    arm_restart_timer(m);
+}
+
+static void arm_restart_timer(struct anc_manager *m)
+{
+    uint64_t next = 0, now = uv_now(m->app->loop);
+    for (struct anc_instance *i = m->list; i; i = i->next)
+        if (i->restart_at_ms && (!next || i->restart_at_ms < next))
+            next = i->restart_at_ms;
+    if (!next || m->closing)
+        uv_timer_stop(m->restart_timer);
+    else
+        uv_timer_start(m->restart_timer, on_restart_timer, next > now ? next - now : 0, 0);
+}
+
+static void schedule_restart(struct anc_manager *m, struct anc_instance *inst)
+{
+    uint64_t now = uv_now(m->app->loop);
+    if (!inst->restart_delay_ms || now - inst->started_ms >= RESTART_STABLE_MS)
+        inst->restart_delay_ms = RESTART_MIN_MS;
+    else if ((inst->restart_delay_ms *= 2) > RESTART_MAX_MS)
+        inst->restart_delay_ms = RESTART_MAX_MS;
+    inst->restart_at_ms = now + inst->restart_delay_ms;
+    anc_info("instance %s (%s): restarting in %.1f s (restart = %s)", inst->id, inst->name,
+             (double)inst->restart_delay_ms / 1000, anc_instance_restart_name(inst->restart));
+    arm_restart_timer(m);
+}
 
 static void on_stopped(struct anc_instance *inst, void *data)
 {
@@ -153,6 +207,10 @@ static void on_stopped(struct anc_instance *inst, void *data)
     }
     if (inst->pending_restart) {
         inst->pending_restart = false;
+        if (inst->state == ANC_STATE_ERROR) { /* died: the policy restarts it after a back-off */
+            schedule_restart(m, inst);
+            return;
+        }
         if (do_start(m, inst, err, sizeof(err)) < 0)
             anc_error("instance %s: restart: %s", inst->id, err);
     }
@@ -160,16 +218,20 @@ static void on_stopped(struct anc_instance *inst, void *data)
 
 static const struct anc_runtime_callbacks runtime_cbs = {on_started, on_died, on_stopped};
 
-static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
+static int begin_runtime(struct anc_manager *m, struct anc_instance *inst, bool adopt, char *err,
+                         size_t errlen)
 {
     struct anc_runtime_env env;
-    int r = transition(m, inst, ANC_STATE_STARTING, NULL);
+    int r = inst->state == ANC_STATE_STOPPING ? 0 : transition(m, inst, ANC_STATE_STARTING, NULL);
     if (r < 0) {
         snprintf(err, errlen, "cannot persist the state: %s", strerror(-r));
         return r;
     }
     env_for(m, inst, &env);
-    r = anc_runtime_start(inst, &env, &runtime_cbs, m);
+    inst->restart_at_ms = 0;
+    inst->started_ms = uv_now(m->app->loop);
+    r = adopt ? anc_runtime_adopt(inst, &env, &runtime_cbs, m)
+              : anc_runtime_start(inst, &env, &runtime_cbs, m);
     if (r < 0) {
         snprintf(err, errlen, "cannot start: %s", strerror(-r));
         transition(m, inst, ANC_STATE_ERROR, err);
@@ -294,11 +356,17 @@ size_t anc_manager_count(const struct anc_manager *m)
 
 json_t *anc_manager_instance_json(struct anc_manager *m, const struct anc_instance *inst)
 {
-    (void)m;
     json_t *o = anc_instance_to_json(inst);
     if (!o)
         return NULL;
     json_object_set_new(o, "viewers", json_integer(inst->viewers));
+    json_object_set_new(o, "restarts", json_integer(inst->restarts));
+    if (inst->restart_at_ms) {
+        uint64_t now = uv_now(m->app->loop);
+        json_object_set_new(
+            o, "restart_in_ms",
+            json_integer(inst->restart_at_ms > now ? (json_int_t)(inst->restart_at_ms - now) : 0));
+    }
     if (inst->stream) {
         struct anc_stream_stats st;
         anc_stream_get_stats(inst->stream, &st);
@@ -313,6 +381,11 @@ json_t *anc_manager_instance_json(struct anc_manager *m, const struct anc_instan
                                       "ticks_idle", (json_int_t)st.ticks_idle));
     }
     return o;
+}
+
+static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
+{
+    return begin_runtime(m, inst, false, err, errlen);
 }
 
 static void on_found(void *arg, const struct anc_instance *rec)
@@ -335,17 +408,20 @@ static void on_bad(void *arg, const char *path, const char *reason)
     anc_error("instance record %s is corrupt (%s); moved aside to %s.corrupt", path, reason, path);
 }
 
-/* After a restart: what was running runs again; what was mid-transition settles. */
+/* After a restart: what was running runs again, a guest that survived the previous daemon (a
+ * linux container on its Xvfb) taken over rather than restarted; what was mid-transition settles
+ * (a stop that was under way is finished, on whatever of the guest is left). */
 static void resume(struct anc_manager *m)
 {
     char err[256];
     for (struct anc_instance *i = m->list; i; i = i->next) {
         enum anc_instance_state was = i->state;
-        if (was == ANC_STATE_STOPPING)
+        if (was == ANC_STATE_STOPPING && i->kind == ANC_KIND_PATTERN)
             transition(m, i, ANC_STATE_STOPPED, NULL);
-        if (was != ANC_STATE_RUNNING && was != ANC_STATE_STARTING)
+        if (was != ANC_STATE_RUNNING && was != ANC_STATE_STARTING &&
+            !(was == ANC_STATE_STOPPING && i->kind != ANC_KIND_PATTERN))
             continue;
-        if (do_start(m, i, err, sizeof(err)) < 0)
+        if (begin_runtime(m, i, true, err, sizeof(err)) < 0)
             anc_error("instance %s: %s", i->id, err);
     }
 }
@@ -356,6 +432,8 @@ static void register_metrics(struct anc_manager *m)
     m->m_instances = anc_metrics_gauge(reg, "ancloud_instances", NULL, "instances on this host");
     m->m_running =
         anc_metrics_gauge(reg, "ancloud_instances_running", NULL, "instances in state running");
+    m->m_restarts = anc_metrics_counter(reg, "ancloud_instance_restarts_total", NULL,
+                                        "instances started again by their restart policy");
     m->m_encoders =
         anc_metrics_gauge(reg, "ancloud_encoders", NULL,
                           "encoders (one per streaming instance, whatever its viewers)");
@@ -374,13 +452,19 @@ int anc_manager_new(struct anc_app *app, struct anc_manager **out)
         return r;
     }
     m->images = anc_image_mounts_new(app->cfg.image_dir, app->cfg.run_dir);
-    r = m->images ? anc_encpool_init(&m->pool, app->loop, app->cfg.encoder_threads) : -ENOMEM;
+    m->restart_timer = malloc(sizeof(*m->restart_timer));
+    r = m->images && m->restart_timer
+            ? anc_encpool_init(&m->pool, app->loop, app->cfg.encoder_threads)
+            : -ENOMEM;
     if (r < 0) {
+        free(m->restart_timer);
         anc_error("cannot start the encoder pool: %s", strerror(-r));
         anc_image_mounts_free(m->images);
         free(m);
         return r;
     }
+    uv_timer_init(app->loop, m->restart_timer);
+    m->restart_timer->data = m;
     register_metrics(m);
     r = anc_store_load(&m->store, on_found, on_bad, m);
     if (r < 0)
@@ -429,6 +513,7 @@ void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg
     m->done = done;
     m->done_arg = arg;
     m->closing = true;
+    uv_close((uv_handle_t *)m->restart_timer, (uv_close_cb)free);
     bool any = false;
     for (struct anc_instance *i = m->list; i; i = i->next) {
         if (i->rt) {

@@ -13,8 +13,10 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/pidwatch.h"
 #include "container/lxc.h"
 #include "container/profile_linux.h"
+#include "instance/display.h"
 #include "input/proto.h"
 #include "instance/screen.h"
 #include "media/pattern.h"
@@ -42,6 +44,9 @@ struct anc_runtime {
     bool timer_init;
     int log_fd;
     bool started_reported, stopping, died;
+    bool adopt;     /* after a daemon restart: take over what still runs */
+    bool adopting;  /* linux: a container adopt is in flight */
+    bool replacing; /* linux: a leftover container is stopped before a fresh start */
     int closing_handles;
 };
 
@@ -188,11 +193,51 @@ static void guest_gone(struct anc_runtime *rt, const char *why)
     teardown(rt);
 }
 
+/* <run_dir>/command.pid: the x11 command's pid, so that the next daemon can end it after a crash
+ * (it would otherwise keep running without anyone watching it). */
+static void command_record_path(const struct anc_runtime *rt, char *out, size_t len)
+{
+    snprintf(out, len, "%s/command.pid", rt->run_dir);
+}
+
+static void write_command_record(struct anc_runtime *rt)
+{
+    char path[PATH_MAX + 16], line[32];
+    command_record_path(rt, path, sizeof(path));
+    int n = snprintf(line, sizeof(line), "%d\n", rt->proc.pid);
+    if (anc_write_file_atomic(path, line, (size_t)n, 0600) < 0)
+        anc_debug("instance %s: cannot record its command's pid", rt->inst->id);
+}
+
+/* Ends the command a previous daemon started when it is still the same program. */
+static void kill_leftover_command(struct anc_runtime *rt)
+{
+    char path[PATH_MAX + 16], cmd[PATH_MAX + 512];
+    command_record_path(rt, path, sizeof(path));
+    FILE *f = fopen(path, "re");
+    int pid = 0;
+    if (f) {
+        if (fscanf(f, "%d", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    unlink(path);
+    if (pid <= 1 || anc_proc_cmdline(pid, cmd, sizeof(cmd)) < 0)
+        return;
+    cmd[strcspn(cmd, "\n")] = '\0';
+    if (strcmp(cmd, rt->inst->command[0]) != 0)
+        return;
+    kill(pid, SIGKILL);
+    log_line(rt, "ended the command a previous daemon left running");
+}
+
 static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
 {
     struct anc_runtime *rt = p->data;
-    char why[200];
+    char why[200], rec[PATH_MAX + 16];
     rt->proc_alive = false;
+    command_record_path(rt, rec, sizeof(rec));
+    unlink(rec);
     if (sig)
         snprintf(why, sizeof(why), "command exited on signal %d (%s)", sig, strsignal(sig));
     else
@@ -231,11 +276,46 @@ static int spawn_command(struct anc_runtime *rt)
     if (r < 0)
         return r;
     rt->proc_alive = true;
+    write_command_record(rt);
     char line[128];
     snprintf(line, sizeof(line), "started %s (pid %d) on display %s", argv[0], rt->proc.pid,
              anc_screen_display(rt->screen));
     log_line(rt, line);
     return 0;
+}
+
+static void ct_failed_to_start(struct anc_runtime *rt, int r)
+{
+    char why[200];
+    rt->ct_active = false;
+    snprintf(why, sizeof(why), "cannot start the container: %s", strerror(-r));
+    guest_gone(rt, why);
+}
+
+/* The end of an adopt: a container that still runs on the adopted display is kept; one whose
+ * display is new (the old Xvfb was gone: its guest lost its X connection and DISPLAY is stale) is
+ * stopped and started again; none is started. */
+static void adopt_done(struct anc_runtime *rt, int status, int init_pid)
+{
+    char line[300];
+    rt->adopting = false;
+    if (status == 0 && anc_screen_adopted(rt->screen)) {
+        snprintf(line, sizeof(line), "adopted container %s (init pid %d) on display %s",
+                 anc_container_get_name(rt->ct), init_pid, anc_screen_display(rt->screen));
+        log_line(rt, line);
+        report_started(rt, NULL);
+        return;
+    }
+    if (status == 0) {
+        log_line(rt, "the container outlived its display: restarting it on the new one");
+        rt->replacing = true;
+        anc_container_stop(rt->ct, 0);
+        return;
+    }
+    log_line(rt, "no container left running: starting it");
+    int r = anc_container_start(rt->ct);
+    if (r < 0)
+        ct_failed_to_start(rt, r);
 }
 
 static void on_ct_started(struct anc_container *c, int status, int init_pid, const char *error,
@@ -244,6 +324,11 @@ static void on_ct_started(struct anc_container *c, int status, int init_pid, con
     struct anc_runtime *rt = data;
     char line[400];
     (void)c;
+    if (rt->adopting && !rt->stopping) {
+        adopt_done(rt, status, init_pid);
+        return;
+    }
+    rt->adopting = false;
     if (status < 0) {
         rt->ct_active = false;
         snprintf(line, sizeof(line), "container did not start: %s", error ? error : "");
@@ -271,6 +356,16 @@ static void on_ct_stopped(struct anc_container *c, int status, void *data)
 {
     struct anc_runtime *rt = data;
     (void)c;
+    if (rt->replacing) {
+        rt->replacing = false;
+        int r = rt->stopping ? -ECANCELED : anc_container_start(rt->ct);
+        if (r == 0)
+            return;
+        if (r != -ECANCELED) {
+            ct_failed_to_start(rt, r);
+            return;
+        }
+    }
     rt->ct_active = false;
     if (status < 0)
         anc_warn("instance %s: container stop: %s", rt->inst->id, strerror(-status));
@@ -328,15 +423,17 @@ static int start_container(struct anc_runtime *rt, char *why, size_t whylen)
     }
     static const struct anc_container_callbacks cbs = {on_ct_started, on_ct_exit, on_ct_stopped};
     r = anc_container_new(rt->env.loop, rt->env.images, FORKSTART_HELPER, &spec, &cbs, rt, &rt->ct);
+    rt->adopting = r == 0 && rt->adopt;
     if (r == 0)
-        r = anc_container_start(rt->ct);
+        r = rt->adopting ? anc_container_adopt(rt->ct) : anc_container_start(rt->ct);
     if (r < 0) {
         snprintf(why, whylen, "cannot start the container: %s", strerror(-r));
         return r;
     }
     rt->ct_active = true;
     char line[300];
-    snprintf(line, sizeof(line), "starting container from image %s%s%s", inst->image,
+    snprintf(line, sizeof(line), "%s container from image %s%s%s",
+             rt->adopting ? "adopting the" : "starting", inst->image,
              spec.ipv4_cidr ? " at " : " (no network)", spec.ipv4_cidr ? spec.ipv4_cidr : "");
     log_line(rt, line);
     return 0;
@@ -392,10 +489,19 @@ static int start_x11(struct anc_runtime *rt)
     uv_timer_init(rt->env.loop, &rt->kill_timer);
     rt->kill_timer.data = rt;
     rt->timer_init = true;
+    /* A linux guest lives on after a daemon crash with its display; an x11 command was a child
+     * of the crashed daemon, its leftovers are ended and it starts afresh. */
+    bool adopt_screen = rt->adopt && rt->inst->kind == ANC_KIND_LINUX;
+    if (rt->adopt && !adopt_screen) {
+        kill_leftover_command(rt);
+        if (anc_display_kill_leftover(rt->run_dir) > 0)
+            log_line(rt, "ended the Xvfb a previous daemon left running");
+    }
     struct anc_screen_params sp = {.loop = rt->env.loop,
                                    .pool = rt->env.pool,
                                    .run_dir = rt->run_dir,
-                                   .stream = rt->env.stream};
+                                   .stream = rt->env.stream,
+                                   .adopt = adopt_screen};
     struct anc_screen_callbacks sc = {.on_ready = on_screen_ready, .on_failed = on_screen_failed};
     r = anc_screen_start(&sp, &sc, rt, &rt->screen);
     if (r < 0) {
@@ -405,13 +511,14 @@ static int start_x11(struct anc_runtime *rt)
     return r;
 }
 
-int anc_runtime_start(struct anc_instance *inst, const struct anc_runtime_env *env,
-                      const struct anc_runtime_callbacks *cbs, void *data)
+static int runtime_begin(struct anc_instance *inst, const struct anc_runtime_env *env,
+                         const struct anc_runtime_callbacks *cbs, void *data, bool adopt)
 {
     struct anc_runtime *rt = calloc(1, sizeof(*rt));
     if (!rt)
         return -ENOMEM;
-    *rt = (struct anc_runtime){.inst = inst, .env = *env, .cbs = *cbs, .data = data, .log_fd = -1};
+    *rt = (struct anc_runtime){
+        .inst = inst, .env = *env, .cbs = *cbs, .data = data, .log_fd = -1, .adopt = adopt};
     snprintf(rt->run_dir, sizeof(rt->run_dir), "%s/%s", env->run_dir, inst->id);
     anc_runtime_log_path(env, inst, rt->log_path, sizeof(rt->log_path));
     int r;
@@ -429,6 +536,18 @@ int anc_runtime_start(struct anc_instance *inst, const struct anc_runtime_env *e
     if (inst->kind == ANC_KIND_PATTERN)
         report_started(rt, NULL);
     return 0;
+}
+
+int anc_runtime_start(struct anc_instance *inst, const struct anc_runtime_env *env,
+                      const struct anc_runtime_callbacks *cbs, void *data)
+{
+    return runtime_begin(inst, env, cbs, data, false);
+}
+
+int anc_runtime_adopt(struct anc_instance *inst, const struct anc_runtime_env *env,
+                      const struct anc_runtime_callbacks *cbs, void *data)
+{
+    return runtime_begin(inst, env, cbs, data, true);
 }
 
 static void on_kill_timer(uv_timer_t *t)

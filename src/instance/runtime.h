@@ -41,6 +41,13 @@ struct anc_runtime_callbacks {
 int anc_runtime_start(struct anc_instance *inst, const struct anc_runtime_env *env,
                       const struct anc_runtime_callbacks *cbs, void *data);
 
+/* After a daemon restart, for an instance whose record says it runs: like anc_runtime_start, but
+ * a linux guest that is still running (its Xvfb and container, left by the previous daemon) is
+ * taken over instead of started again; what cannot be taken over is started afresh, and an x11
+ * command left running is ended first. */
+int anc_runtime_adopt(struct anc_instance *inst, const struct anc_runtime_env *env,
+                      const struct anc_runtime_callbacks *cbs, void *data);
+
 /* Stops inst's runtime (graceful, then forceful after a few seconds); on_stopped follows.
  * A no-op when it is already stopping. */
 void anc_runtime_stop(struct anc_instance *inst);

@@ -130,8 +130,10 @@ int anc_screen_start(const struct anc_screen_params *p, const struct anc_screen_
     snprintf(s->socket_dir, sizeof(s->socket_dir), "%s/X11-unix", s->run_dir);
     s->cbs = *cbs;
     s->data = data;
-    struct anc_display_params dp = {
-        .run_dir = s->run_dir, .width = p->stream.width, .height = p->stream.height};
+    struct anc_display_params dp = {.run_dir = s->run_dir,
+                                    .width = p->stream.width,
+                                    .height = p->stream.height,
+                                    .adopt = p->adopt};
     struct anc_display_callbacks dc = {.on_ready = on_display_ready, .on_exit = on_display_exit};
     int r = anc_display_start(p->loop, &dp, &dc, s, &s->display);
     if (r < 0) {
@@ -145,6 +147,11 @@ int anc_screen_start(const struct anc_screen_params *p, const struct anc_screen_
 const char *anc_screen_display(const struct anc_screen *s)
 {
     return s->name;
+}
+
+bool anc_screen_adopted(const struct anc_screen *s)
+{
+    return anc_display_adopted(s->display);
 }
 
 const char *anc_screen_socket_dir(const struct anc_screen *s)

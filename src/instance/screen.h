@@ -3,6 +3,8 @@
  * an X display (x11 apps on the host, Linux guests in containers). Loop thread only. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "media/stream.h"
 
 struct anc_screen;
@@ -14,6 +16,7 @@ struct anc_screen_params {
     struct anc_encpool *pool;
     const char *run_dir; /* the instance's runtime directory (exists) */
     struct anc_stream_params stream;
+    bool adopt; /* take over the Xvfb a previous daemon left running (display.h) */
 };
 
 struct anc_screen_callbacks {
@@ -32,6 +35,8 @@ int anc_screen_start(const struct anc_screen_params *p, const struct anc_screen_
 const char *anc_screen_display(const struct anc_screen *s);
 const char *anc_screen_socket_dir(const struct anc_screen *s);
 struct anc_stream *anc_screen_stream(const struct anc_screen *s);
+/* The display is a previous daemon's Xvfb, taken over (params.adopt), so its clients live on. */
+bool anc_screen_adopted(const struct anc_screen *s);
 
 /* Injects one input message through XTest. Returns ANC_INPUT_APPLIED / ANC_INPUT_KEYFRAME or
  * -errno (-ENOTCONN while the display restarts). */

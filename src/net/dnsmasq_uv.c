@@ -2,13 +2,19 @@
 #include "net/dnsmasq_uv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/log.h"
+#include "base/pidwatch.h"
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
@@ -83,6 +89,42 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
     uv_close((uv_handle_t *)p, proc_closed);
 }
 
+/* <dir>/dnsmasq.pid: written by us (dnsmasq keeps none: it is our child), so that the next
+ * daemon can end a dnsmasq a crashed one left holding the bridge's DHCP and DNS ports. */
+static void pid_path(const struct anc_dnsmasq_config *c, char *out, size_t len)
+{
+    snprintf(out, len, "%s/dnsmasq.pid", c->dir);
+}
+
+int anc_dnsmasq_kill_leftover(const struct anc_dnsmasq_config *c)
+{
+    char path[PATH_MAX + 16], cmd[4096], want[ANC_DNSMASQ_NAME_MAX + 32];
+    int pid = 0;
+    pid_path(c, path, sizeof(path));
+    FILE *f = fopen(path, "re");
+    if (f) {
+        if (fscanf(f, "%d", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    unlink(path);
+    snprintf(want, sizeof(want), "\n--interface=%s\n", c->bridge);
+    if (pid > 1 && anc_proc_cmdline(pid, cmd, sizeof(cmd)) == 0 && strstr(cmd, want)) {
+        anc_info("dnsmasq: ending the one (pid %d) a previous daemon left on %s", pid, c->bridge);
+        /* Its sockets close when it exits: wait for that (briefly) so that ours can bind. A
+         * pidfd turns readable at the exit, before an orphan is reaped. */
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        kill(pid, SIGKILL);
+        if (fd >= 0) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            poll(&p, 1, 1000);
+            close(fd);
+        }
+        return pid;
+    }
+    return 0;
+}
+
 static int spawn_once(struct anc_dnsmasq *d)
 {
     uv_stdio_container_t stdio[3] = {
@@ -99,9 +141,16 @@ static int spawn_once(struct anc_dnsmasq *d)
     d->proc.data = d;
     d->started_ms = uv_now(d->loop);
     d->state = r < 0 ? PROC_CLOSING : PROC_RUNNING;
-    if (r < 0) /* libuv: a handle that failed to spawn must still be closed */
+    if (r < 0) { /* libuv: a handle that failed to spawn must still be closed */
         uv_close((uv_handle_t *)&d->proc, proc_closed);
-    return r;
+        return r;
+    }
+    char path[PATH_MAX + 16], line[32];
+    pid_path(&d->cfg, path, sizeof(path));
+    int n = snprintf(line, sizeof(line), "%d\n", d->proc.pid);
+    if (anc_write_file_atomic(path, line, (size_t)n, 0600) < 0)
+        anc_debug("dnsmasq: cannot write %s", path);
+    return 0;
 }
 
 static void spawn(struct anc_dnsmasq *d)
@@ -135,6 +184,8 @@ int anc_dnsmasq_start(uv_loop_t *loop, const struct anc_dnsmasq_config *c, struc
         r = write_hosts(c, NULL, 0);
     if (r == 0)
         r = anc_dnsmasq_argv(c, &d->argv);
+    if (r == 0)
+        anc_dnsmasq_kill_leftover(c);
     if (r < 0) {
         anc_dnsmasq_argv_free(d->argv);
         free(d);

@@ -21,6 +21,11 @@ int anc_dnsmasq_set_hosts(struct anc_dnsmasq *d, const struct anc_dnsmasq_host *
 
 /* The running child's pid, 0 while it is down. */
 int anc_dnsmasq_pid(const struct anc_dnsmasq *d);
+
+/* Ends the dnsmasq a previous daemon left running for c (recorded in <dir>/dnsmasq.pid and still
+ * serving c->bridge), waiting up to 1 s for it to exit. Returns its pid, or 0 when there was none.
+ * anc_dnsmasq_start does this itself. */
+int anc_dnsmasq_kill_leftover(const struct anc_dnsmasq_config *c);
 /* How many times the child was started again after dying. */
 unsigned anc_dnsmasq_restarts(const struct anc_dnsmasq *d);
 

@@ -69,16 +69,24 @@ static int setup_bridge(struct anc_network *n, char *err, size_t errlen)
     return 0;
 }
 
+static int dnsmasq_config(const struct anc_network *n, struct anc_dnsmasq_config *dc)
+{
+    *dc = (struct anc_dnsmasq_config){0};
+    snprintf(dc->binary, sizeof(dc->binary), "%s", n->cfg.dnsmasq);
+    snprintf(dc->bridge, sizeof(dc->bridge), "%s", n->cfg.bridge);
+    dc->gateway = n->gateway;
+    dc->prefix = n->prefix;
+    dc->dhcp_first = n->ipam.dhcp_first;
+    dc->dhcp_last = n->ipam.dhcp_last;
+    if (snprintf(dc->dir, sizeof(dc->dir), "%s/dnsmasq", n->cfg.run_dir) >= (int)sizeof(dc->dir))
+        return -ENAMETOOLONG;
+    return 0;
+}
+
 static int start_dnsmasq(struct anc_network *n, uv_loop_t *loop, char *err, size_t errlen)
 {
-    struct anc_dnsmasq_config dc = {0};
-    snprintf(dc.binary, sizeof(dc.binary), "%s", n->cfg.dnsmasq);
-    snprintf(dc.bridge, sizeof(dc.bridge), "%s", n->cfg.bridge);
-    dc.gateway = n->gateway;
-    dc.prefix = n->prefix;
-    dc.dhcp_first = n->ipam.dhcp_first;
-    dc.dhcp_last = n->ipam.dhcp_last;
-    if (snprintf(dc.dir, sizeof(dc.dir), "%s/dnsmasq", n->cfg.run_dir) >= (int)sizeof(dc.dir))
+    struct anc_dnsmasq_config dc;
+    if (dnsmasq_config(n, &dc) < 0)
         return -ENAMETOOLONG;
     int r = anc_dnsmasq_start(loop, &dc, &n->dnsmasq);
     if (r < 0)
@@ -183,4 +191,54 @@ void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud)
         anc_dnsmasq_close(n->dnsmasq, dnsmasq_closed, n);
     else
         dnsmasq_closed(n);
+}
+
+int anc_network_teardown_host(const struct anc_net_config *c, char *report, size_t len)
+{
+    struct anc_network n = {.cfg = *c};
+    struct anc_dnsmasq_config dc;
+    struct anc_net_link link;
+    char err[512] = "";
+    size_t at = 0;
+    report[0] = '\0';
+#define SAY(...) (at += (size_t)snprintf(report + at, at < len ? len - at : 0, __VA_ARGS__))
+    int r = anc_fw_parse_subnet(c->subnet, &n.net, &n.prefix);
+    if (r == 0)
+        r = anc_fw_rules_for(c->bridge, n.net, n.prefix, n.rules, ANC_FW_MAX_RULES);
+    if (r < 0) {
+        SAY("network: [network] bridge or subnet is invalid (%s, %s)", c->bridge, c->subnet);
+        return -EINVAL;
+    }
+    n.n_rules = (size_t)r;
+    n.gateway = htonl(ntohl(n.net) + 1);
+    int pid = dnsmasq_config(&n, &dc) == 0 ? anc_dnsmasq_kill_leftover(&dc) : 0;
+    if (pid > 0)
+        SAY("ended dnsmasq (pid %d); ", pid);
+    r = anc_fw_remove(n.rules, n.n_rules, err, sizeof(err));
+    if (r < 0) {
+        SAY("cannot remove the firewall rules: %s", err);
+        return r;
+    }
+    SAY("removed the ancloud firewall rules; ");
+    r = anc_net_link_get(c->bridge, &link);
+    if (r == -ENODEV) {
+        SAY("no link %s", c->bridge);
+        return 0;
+    }
+    if (r < 0 || strcmp(link.kind, "bridge") != 0) {
+        SAY("left %s alone (%s)", c->bridge, r < 0 ? strerror(-r) : "not a bridge");
+        return r < 0 ? r : 0;
+    }
+    if (c->keep_on_exit) {
+        SAY("kept bridge %s ([network] keep_on_exit = true)", c->bridge);
+        return 0;
+    }
+    r = anc_net_link_delete(c->bridge);
+    if (r < 0) {
+        SAY("cannot delete bridge %s: %s", c->bridge, strerror(-r));
+        return r;
+    }
+    SAY("deleted bridge %s", c->bridge);
+#undef SAY
+    return 0;
 }

@@ -59,3 +59,9 @@ int anc_network_set_hosts(struct anc_network *n, const struct anc_dnsmasq_host *
  * returns; with it, the loop must run until cb (at most ~2 s: SIGTERM, then SIGKILL).
  * Accepts NULL. Errors are logged at debug level and otherwise ignored: teardown goes on. */
 void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud);
+
+/* ancloudd --teardown-network: what a daemon that did not exit cleanly left on the host, removed
+ * without a running daemon: its dnsmasq, exactly our firewall rules (matched by their comment),
+ * and the bridge unless keep_on_exit (a link of that name that is not a bridge is left alone).
+ * report gets one line saying what was done. Returns 0 or -errno. */
+int anc_network_teardown_host(const struct anc_net_config *c, char *report, size_t len);

@@ -24,7 +24,7 @@ const mk = spawnSync(path.join(process.env.ANC_SOURCE_ROOT, 'tools', 'mkimage'),
 if (mk.status !== 0) fail('tools/mkimage failed');
 check(true, 'demo.img built');
 
-const daemon = await startDaemon('', { dir });
+let daemon = await startDaemon('', { dir });
 let browser;
 try {
   check(/network: bridge ancloud on 192\.168\.240\.0\/24/.test(daemon.log()), 'guest bridge set up');
@@ -47,32 +47,55 @@ try {
   check(/starting container from image demo at 192\.168\.240\.\d+\/24/.test(log), 'container got an address');
   check(true, 'linux instance running the demo app in a container');
 
-  const b = await launchChromium();
-  browser = b.browser;
-  const page = await b.context.newPage();
-  await page.goto(daemon.base + '/');
-  await page.addScriptTag({ content: VIEWER_JS });
-  const endpoint = `${daemon.base}/api/v1/instances/${id}/whep`;
-  const v1 = await page.evaluate(([e, t]) => window.whep(e, t), [endpoint, daemon.token]);
-  await waitFor(async () => (await page.evaluate((i) => window.videoStats(i), v1))?.framesDecoded > 0,
-    { what: 'first decoded frame' });
-  check(true, 'the container\'s screen decodes in Chromium');
+  // Views the instance in a fresh Chromium and taps at normalized (nx, ny): the app in the
+  // container reports the touch (its n-th) at the mapped coordinate within 1 %.
+  const viewAndTap = async (nx, ny, n, what) => {
+    if (browser) await browser.close();
+    const b = await launchChromium();
+    browser = b.browser;
+    const page = await b.context.newPage();
+    await page.goto(daemon.base + '/');
+    await page.addScriptTag({ content: VIEWER_JS });
+    const endpoint = `${daemon.base}/api/v1/instances/${id}/whep`;
+    const v = await page.evaluate(([e, t]) => window.whep(e, t), [endpoint, daemon.token]);
+    await waitFor(async () => (await page.evaluate((i) => window.videoStats(i), v))?.framesDecoded > 0,
+      { what: `first decoded frame (${what})` });
+    check(true, `the container's screen decodes in Chromium (${what})`);
+    await page.evaluate(([i, x, y]) => window.tap(i, x, y), [v, nx, ny]);
+    const down = await waitFor(() => {
+      const all = [...appLog().matchAll(/"event":"down","x":(\d+),"y":(\d+)/g)];
+      return all.length >= n ? [Number(all[n - 1][1]), Number(all[n - 1][2])] : null;
+    }, { what: `the app to see the tap (${what})` });
+    const want = [nx * W, ny * H];
+    check(Math.abs(down[0] - want[0]) <= W / 100 && Math.abs(down[1] - want[1]) <= H / 100,
+      `the app in the container saw the tap at (${down}) for (${want}) (${what})`);
+  };
+  await viewAndTap(0.25, 0.5, 1, 'first daemon');
 
-  // A tap at normalized (0.25, 0.5) → the app reports a touch at (180, 640) ± 1 %.
-  await page.evaluate((i) => window.tap(i, 0.25, 0.5), v1);
-  const down = await waitFor(() => {
-    const m = appLog().match(/"event":"down","x":(\d+),"y":(\d+)/);
-    return m ? [Number(m[1]), Number(m[2])] : null;
-  }, { what: 'the app to see the tap' });
-  check(Math.abs(down[0] - 180) <= 7.2 && Math.abs(down[1] - 640) <= 12.8,
-    `the app in the container saw the tap at (${down}) for (180,640)`);
+  // kill -9 of the daemon: the guest and its display live on, and the next daemon takes them
+  // over (same container init, the app not started again) and serves viewers and taps again.
+  const initPid = (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text.match(/init pid (\d+)/)[1];
+  await browser.close();
+  browser = undefined;
+  check(await daemon.stop({ keep: true, signal: 'SIGKILL' }) === 'SIGKILL', 'daemon killed with SIGKILL');
+  check(fs.existsSync(`/proc/${initPid}`), `the container (init pid ${initPid}) outlived the daemon`);
+  daemon = await startDaemon('', { dir });
+  await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'running',
+    { what: 'instance running after the restart', timeoutMs: 20000 });
+  const log2 = (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
+  const adopted = log2.match(/adopted container \S+ \(init pid (\d+)\)/);
+  check(adopted && adopted[1] === initPid, `the restarted daemon adopted the container (init pid ${adopted?.[1]})`);
+  check(appLog().split('"event":"ready"').length === 2, 'the app in the container was not restarted');
+  await viewAndTap(0.75, 0.25, 2, 'after kill -9 and restart');
 
   await daemon.api('POST', `/api/v1/instances/${id}/stop`);
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'stopped',
     { what: 'instance stopped', timeoutMs: 20000 });
   const mounts = fs.readFileSync('/proc/self/mounts', 'utf8');
   check(!mounts.includes(`${dir}/run`), 'no image or overlay mount left after stop');
-  check(!/Xvfb|squashfuse/.test(childProcesses(daemon.proc.pid)), 'no Xvfb or squashfuse left after stop');
+  // The Xvfb is the first daemon's (adopted), not a child of this one: look at every process.
+  check(!/Xvfb|squashfuse/.test(processesMentioning(dir)), 'no Xvfb or squashfuse left after stop');
+  check(!fs.existsSync(`/proc/${initPid}`), 'the container\'s init is gone after stop');
 
   // A guest that fails: error with the reason; restart = on-failure starts it again.
   const bad = await daemon.api('POST', '/api/v1/instances', {
@@ -92,7 +115,9 @@ try {
   const runs = `${dir}/state/instances/${again.json.id}/upper/root/runs`;
   await waitFor(() => fs.existsSync(runs) && fs.readFileSync(runs, 'utf8').split('\n').length > 3,
     { what: 'restarts on failure', timeoutMs: 30000 });
-  check(true, 'restart = on-failure starts a failing guest again');
+  const ag = (await daemon.api('GET', `/api/v1/instances/${again.json.id}`)).json;
+  check(ag.restarts >= 2 && /restarting in [\d.]+ s/.test(daemon.log()),
+    `restart = on-failure starts a failing guest again, with a back-off (${ag.restarts} restarts)`);
   await daemon.api('DELETE', `/api/v1/instances/${again.json.id}`);
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${again.json.id}`)).status === 404,
     { what: 'the restarting instance deleted', timeoutMs: 30000 });
@@ -105,13 +130,12 @@ try {
 }
 check(await daemon.stop() === 0, 'daemon exits 0');
 
-function childProcesses(pid) {
+function processesMentioning(text) {
   let out = '';
   for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const ppid = Number(stat.split(') ')[1].split(' ')[1]);
-      if (ppid === pid) out += fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') + '\n';
+      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.includes(text)) out += cmd + '\n';
     } catch { /* gone */ }
   }
   return out;
