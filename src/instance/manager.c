@@ -15,6 +15,7 @@
 #include "media/encpool.h"
 #include "instance/runtime.h"
 #include "media/stream.h"
+#include "net/network.h"
 
 struct anc_manager {
     struct anc_app *app;
@@ -81,6 +82,31 @@ static void env_for(struct anc_manager *m, const struct anc_instance *inst,
                    .preset = c->preset}};
 }
 
+/* Guests find each other by name: every running container's address goes to dnsmasq as NAME and
+ * NAME.<domain> (instance names are host names only when they are valid ones; others are
+ * skipped by dnsmasq's hosts writer). */
+static void publish_hosts(struct anc_manager *m)
+{
+    struct anc_network *net = m->app->net;
+    if (!net)
+        return;
+    struct anc_dnsmasq_host *hosts = calloc(m->count ? m->count : 1, sizeof(*hosts));
+    size_t n = 0;
+    if (!hosts)
+        return;
+    for (struct anc_instance *i = m->list; i; i = i->next) {
+        uint32_t addr;
+        if (i->kind != ANC_KIND_LINUX || !i->rt || anc_ipam_lookup(&net->ipam, i->id, &addr) < 0)
+            continue;
+        snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", i->name);
+        hosts[n++].addr = addr;
+    }
+    int r = anc_network_set_hosts(net, hosts, n);
+    if (r < 0)
+        anc_warn("network: cannot publish guest names to dnsmasq: %s", strerror(-r));
+    free(hosts);
+}
+
 static void free_instance(struct anc_manager *m, struct anc_instance *inst)
 {
     for (struct anc_instance **pp = &m->list; *pp; pp = &(*pp)->next) {
@@ -107,6 +133,7 @@ static void on_started(struct anc_instance *inst, const char *error, void *data)
     if (inst->state == ANC_STATE_STARTING) {
         transition(m, inst, ANC_STATE_RUNNING, NULL);
         anc_info("instance %s (%s) running", inst->id, inst->name);
+        publish_hosts(m);
     } else if (inst->state == ANC_STATE_STOPPING) {
         /* Taken over after a restart only to finish the stop a previous daemon began. */
         anc_runtime_stop(inst);
@@ -199,6 +226,8 @@ static void on_stopped(struct anc_instance *inst, void *data)
     if (inst->state == ANC_STATE_STOPPING || inst->state == ANC_STATE_STARTING)
         transition(m, inst, ANC_STATE_STOPPED, NULL);
     anc_info("instance %s (%s) stopped", inst->id, inst->name);
+    if (inst->kind == ANC_KIND_LINUX)
+        publish_hosts(m);
     if (inst->pending_delete) {
         anc_store_remove(&m->store, inst->id);
         anc_info("instance %s (%s) deleted", inst->id, inst->name);

@@ -19,6 +19,7 @@ if (!fs.existsSync(demo)) fail(`${demo} is not built`);
 
 const W = 720, H = 1280;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anc-e2e-'));
+fs.chmodSync(dir, 0o755); // dnsmasq reads its hosts file under the run dir as an unprivileged user
 const mk = spawnSync(path.join(process.env.ANC_SOURCE_ROOT, 'tools', 'mkimage'), [`${dir}/images/demo.img`],
   { stdio: 'inherit', env: { ...process.env, ANCLOUD_DEMO: demo } });
 if (mk.status !== 0) fail('tools/mkimage failed');
@@ -46,6 +47,21 @@ try {
   const log = (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
   check(/starting container from image demo at 192\.168\.240\.\d+\/24/.test(log), 'container got an address');
   check(true, 'linux instance running the demo app in a container');
+
+  // The guest network from inside the container: its address, the gateway, names from dnsmasq
+  // (the gateway's and the instance's own, published when it started).
+  const inCt = (...cmd) => spawnSync('lxc-attach', ['-P', `${dir}/state/lxc`, '-n', `ancloud-${id}`, '--',
+    '/bin/busybox', ...cmd], { encoding: 'utf8', timeout: 20000 });
+  const addr = inCt('ip', '-4', '-o', 'addr', 'show', 'eth0').stdout.match(/inet (192\.168\.240\.\d+)\/24/);
+  check(addr, `the container has an address on eth0 (${addr?.[1]})`);
+  const ping = inCt('ping', '-c', '1', '-W', '2', '192.168.240.1');
+  check(ping.status === 0, `the container pings the gateway${ping.status ? `: ${ping.stdout}${ping.stderr}` : ''}`);
+  const ns = await waitFor(() => {
+    const r = inCt('nslookup', 'demo.ancloud', '192.168.240.1');
+    return r.stdout.includes(addr[1]) ? r.stdout : null;
+  }, { what: 'dnsmasq to resolve demo.ancloud in the container', timeoutMs: 10000 });
+  check(ns && inCt('nslookup', 'gateway.ancloud', '192.168.240.1').stdout.includes('192.168.240.1'),
+    `the container resolves demo.ancloud (${addr[1]}) and gateway.ancloud through dnsmasq`);
 
   // Views the instance in a fresh Chromium and taps at normalized (nx, ny): the app in the
   // container reports the touch (its n-th) at the mapped coordinate within 1 %.
