@@ -162,13 +162,16 @@ void anc_lxc_exit_reason(const char *log_text, char *reason, size_t len)
     snprintf(reason, len, "exited with status 0");
 }
 
-/* Runs the start helper and waits for it; its output (pid or error) ends up in out. */
+/* Runs the start helper and waits for it; its output (pid or error) ends up in out. With
+ * capture, the command runs as `/bin/sh -c 'exec "$@" >>OUTPUT 2>&1' sh CMD...`: sh replaces
+ * itself with the command (which stays the container's init) after pointing its stdout and stderr
+ * at the file the profile binds in (ANC_GUEST_OUTPUT). */
 static int run_helper(const char *exe, const struct anc_lxc_paths *p, const char *const *argv_in,
-                      char *out, size_t outlen)
+                      bool capture, char *out, size_t outlen)
 {
     const char *def[] = {ANC_GUEST_INIT, NULL};
     const char *const *cmd = argv_in ? argv_in : def;
-    char *argv[ANC_CONTAINER_MAX_ARGS + 8];
+    char *argv[ANC_CONTAINER_MAX_ARGS + 12];
     int fds[2], st, r, n = 0;
     pid_t pid;
 
@@ -177,7 +180,13 @@ static int run_helper(const char *exe, const struct anc_lxc_paths *p, const char
     argv[n++] = (char *)p->name;
     argv[n++] = (char *)p->lxcpath;
     argv[n++] = (char *)p->config;
-    for (size_t i = 0; cmd[i] && n < ANC_CONTAINER_MAX_ARGS + 6; i++)
+    if (capture) {
+        argv[n++] = "/bin/sh";
+        argv[n++] = "-c";
+        argv[n++] = "exec \"$@\" >>" ANC_GUEST_OUTPUT " 2>&1";
+        argv[n++] = "sh";
+    }
+    for (size_t i = 0; cmd[i] && n < ANC_CONTAINER_MAX_ARGS + 10; i++)
         argv[n++] = (char *)cmd[i];
     argv[n] = NULL;
     if (pipe2(fds, O_CLOEXEC) < 0)
@@ -206,18 +215,31 @@ static int run_helper(const char *exe, const struct anc_lxc_paths *p, const char
     return r;
 }
 
-static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *s,
-                   const struct anc_lxc_paths *p, char *err, size_t errlen)
+/* The guest's output can be captured only through a shell of its own (run_helper). */
+static bool image_has_sh(const char *mnt)
+{
+    char path[PATH_MAX + 8];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/bin/sh", mnt);
+    return lstat(path, &st) == 0; /* often an absolute symlink (busybox): not followed here */
+}
+
+static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *in,
+                   const struct anc_lxc_paths *p, bool *capture, char *err, size_t errlen)
 {
     char *config = NULL, mnt[PATH_MAX], dir[PATH_MAX];
-    int r = anc_profile_linux_config(s, &config);
+    struct anc_container_spec spec = *in, *s = &spec;
+    int r = anc_image_mount_acquire(m, s->image, mnt, sizeof(mnt), err, errlen);
+    if (r < 0)
+        return r;
+    if (s->console_log && (access(s->console_log, W_OK) < 0 || !image_has_sh(mnt)))
+        s->console_log = NULL;
+    *capture = s->console_log != NULL;
+    r = anc_profile_linux_config(s, &config);
     if (r < 0) {
         snprintf(err, errlen, "container %s: invalid spec", s->id);
-        return r;
+        goto fail_image;
     }
-    r = anc_image_mount_acquire(m, s->image, mnt, sizeof(mnt), err, errlen);
-    if (r < 0)
-        goto out;
     if (snprintf(dir, sizeof(dir), "%s/%s", p->lxcpath, p->name) >= (int)sizeof(dir)) {
         r = -ENAMETOOLONG;
         snprintf(err, errlen, "container %s: path too long", s->id);
@@ -257,10 +279,11 @@ int anc_lxc_start_sync(struct anc_image_mounts *m, const struct anc_container_sp
         snprintf(err, errlen, "container %s is already running", p.name);
         return -EBUSY;
     }
-    r = prepare(m, s, &p, err, errlen);
+    bool capture;
+    r = prepare(m, s, &p, &capture, err, errlen);
     if (r < 0)
         return r;
-    r = run_helper(helper_exe, &p, s->argv, out, sizeof(out));
+    r = run_helper(helper_exe, &p, s->argv, capture, out, sizeof(out));
     if (r == 0 && anc_lxc_running_sync(p.name, p.lxcpath, init_pid) == 1)
         return 0;
     last_log_error(p.log, why, sizeof(why));

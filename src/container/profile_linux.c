@@ -47,7 +47,8 @@ static bool spec_ok(const struct anc_container_spec *s)
 {
     if (!id_ok(s->id) || !word_ok(s->run_dir) || !word_ok(s->state_dir))
         return false;
-    if ((s->x11_dir && !word_ok(s->x11_dir)) || !line_ok(s->display))
+    if ((s->x11_dir && !word_ok(s->x11_dir)) || (s->console_log && !word_ok(s->console_log)) ||
+        !line_ok(s->display))
         return false;
     if (s->bridge && (!word_ok(s->bridge) || (s->ipv4_cidr && !word_ok(s->ipv4_cidr)) ||
                       (s->gateway && !word_ok(s->gateway))))
@@ -153,6 +154,9 @@ int anc_profile_linux_config(const struct anc_container_spec *s, char **out)
     put_cgroup(f, s);
     put_net(f, s);
     put_security(f, s);
+    if (s->console_log) /* the guest's stdout and stderr go here (lxc_ops.c: run_helper) */
+        fprintf(f, "lxc.mount.entry = %s %s none bind,create=file 0 0\n", s->console_log,
+                ANC_GUEST_OUTPUT + 1);
     fputs("lxc.console.path = none\n", f);
     fprintf(f, "lxc.log.file = %s/%s/lxc.log\nlxc.log.level = INFO\n", s->run_dir, s->id);
     if (fclose(f) != 0) {

@@ -9,6 +9,8 @@
 
 /* The guest's default init when the spec gives no command. */
 #define ANC_GUEST_INIT "/sbin/ancloud-guest"
+/* Inside the container: the host file (spec.console_log) the guest's stdout and stderr go to. */
+#define ANC_GUEST_OUTPUT "/dev/.ancloud-output"
 
 /* Writes the config text for spec into a new NUL-terminated buffer (*out, caller frees).
  * Paths are derived from the spec as documented in spec.h. Returns 0, -EINVAL for a spec that

@@ -405,6 +405,7 @@ static int start_container(struct anc_runtime *rt, char *why, size_t whylen)
                                       .argv = inst->n_command ? argv : NULL,
                                       .display = anc_screen_display(rt->screen),
                                       .x11_dir = anc_screen_socket_dir(rt->screen),
+                                      .console_log = rt->log_path,
                                       .memory_mb = inst->memory_mb,
                                       .cpus = inst->cpus,
                                       .pids_max = 4096,

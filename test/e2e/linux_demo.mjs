@@ -115,7 +115,7 @@ try {
 
   // A guest that fails: error with the reason; restart = on-failure starts it again.
   const bad = await daemon.api('POST', '/api/v1/instances', {
-    name: 'fails', kind: 'linux', image: 'demo', width: 64, height: 64, command: ['/bin/sh', '-c', 'exit 3'],
+    name: 'fails', kind: 'linux', image: 'demo', width: 64, height: 64, command: ['/bin/sh', '-c', 'echo guest-says-hello; echo on-stderr >&2; exit 3'],
   });
   await daemon.api('POST', `/api/v1/instances/${bad.json.id}/start`);
   const err = await waitFor(async () => {
@@ -123,6 +123,9 @@ try {
     return j.state === 'error' ? j.error : null;
   }, { what: 'the failing guest in error', timeoutMs: 20000 });
   check(err === 'container exited with status 3', `failing guest: error "${err}"`);
+  const badLog = (await daemon.api('GET', `/api/v1/instances/${bad.json.id}/log`)).text;
+  check(/guest-says-hello/.test(badLog) && /on-stderr/.test(badLog),
+    'the guest\'s stdout and stderr are in the instance log');
   const again = await daemon.api('POST', '/api/v1/instances', {
     name: 'again', kind: 'linux', image: 'demo', width: 64, height: 64, restart: 'on-failure',
     command: ['/bin/sh', '-c', 'echo run >> /root/runs; exit 1'],

@@ -113,6 +113,15 @@ TEST(config_default_init_and_rejects)
     s.display = ":1\nlxc.include = /etc/evil";
     CHECK_EQ(anc_profile_linux_config(&s, &text), -EINVAL);
     s = base_spec();
+    s.console_log = "/var/lib/ancloud/instances/i1.log\nlxc.include = /etc/evil";
+    CHECK_EQ(anc_profile_linux_config(&s, &text), -EINVAL);
+    s = base_spec();
+    s.console_log = "/var/lib/ancloud/instances/i1.log";
+    CHECK_EQ(anc_profile_linux_config(&s, &text), 0);
+    CHECK(strstr(text, "\nlxc.mount.entry = /var/lib/ancloud/instances/i1.log dev/.ancloud-output "
+                       "none bind,create=file 0 0\n"));
+    free(text);
+    s = base_spec();
     static const char *const bad[] = {"/bin/sh", "-c", "a\nb", NULL};
     s.argv = bad;
     CHECK_EQ(anc_profile_linux_config(&s, &text), -EINVAL);
