@@ -63,7 +63,7 @@ static void on_http_closed(void *arg)
     uv_close((uv_handle_t *)&app->sig_hup, on_handle_closed);
 }
 
-/* Shutdown order: viewers (close_notify, the UDP port), then instances (streams, containers, the
+/* Shutdown order: no new HTTP connections, then viewers (close_notify, the UDP port), then instances (streams, containers, the
  * encoder pool), then the guest network (dnsmasq, rules, bridge unless keep_on_exit), then the
  * HTTP server (stop accepting, finish or close connections, the metrics registry), then the signal
  * handles; uv_loop_close() then finds nothing open. */
@@ -99,6 +99,7 @@ static void app_stop(struct anc_app *app, const char *why)
         return;
     app->stopping = 1;
     anc_info("%s: shutting down", why);
+    anc_http_server_stop_accepting(app->http);
     struct anc_sessions *s = app->sessions;
     app->sessions = NULL;
     anc_sessions_close(s, on_sessions_closed, app);

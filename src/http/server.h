@@ -30,6 +30,10 @@ int anc_http_server_start(struct anc_http_server **out, struct anc_app *app);
 /* The bound address as "host:port" (the real port when listen used port 0). */
 const char *anc_http_server_address(const struct anc_http_server *s);
 
+/* Shutdown step one: closes the listening socket (new connections are refused) while open
+ * connections go on being served until anc_http_server_close. s may be NULL. */
+void anc_http_server_stop_accepting(struct anc_http_server *s);
+
 /* Stops accepting; idle connections close at once, connections writing a response get up to 2 s
  * to finish; deferred requests still pending are detached (their abort callbacks run). Closes
  * every handle, frees the server, then calls done(arg) from the loop. s may be NULL: done is

@@ -48,6 +48,7 @@ struct anc_http_server {
     uv_tcp_t listener;
     uv_timer_t grace;
     bool listener_open, grace_open, closing;
+    bool stopped_accepting; /* the listener is closed ahead of the rest (shutdown step one) */
     struct conn *conns;
     size_t n_active, n_rejecting;
     struct anc_http_router *router;

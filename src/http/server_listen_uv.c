@@ -43,10 +43,10 @@ static void on_listener_closed(uv_handle_t *h)
 {
     struct anc_http_server *s = h->data;
     s->listener_open = false;
-    if (!s->closing) /* start failed: nothing else exists */
-        server_free(s);
-    else
+    if (s->closing)
         anc__http_maybe_finish(s);
+    else if (!s->stopped_accepting) /* start failed: nothing else exists */
+        server_free(s);
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss)
@@ -135,6 +135,14 @@ static void on_grace(uv_timer_t *t)
         anc__http_conn_close(c);
 }
 
+void anc_http_server_stop_accepting(struct anc_http_server *s)
+{
+    if (!s || s->closing || s->stopped_accepting)
+        return;
+    s->stopped_accepting = true;
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+}
+
 void anc_http_server_close(struct anc_http_server *s, void (*done)(void *arg), void *arg)
 {
     if (!s) {
@@ -147,7 +155,8 @@ void anc_http_server_close(struct anc_http_server *s, void (*done)(void *arg), v
     s->closing = true;
     s->done = done;
     s->done_arg = arg;
-    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    if (!s->stopped_accepting)
+        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     uv_timer_init(s->app->loop, &s->grace);
     s->grace.data = s;
     s->grace_open = true;
@@ -160,6 +169,7 @@ void anc_http_server_close(struct anc_http_server *s, void (*done)(void *arg), v
         else
             anc__http_conn_close(c);
     }
+    anc__http_maybe_finish(s); /* when the listener closed earlier and no connection is left */
 }
 
 int anc_http_route_add(struct anc_http_server *s, const char *method, const char *pattern,

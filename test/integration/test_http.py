@@ -325,10 +325,13 @@ def test_concurrent(port, n=200):
 
 def test_sighup_and_max_connections(d, tmp):
     with open(d.conf, "w") as f:
-        f.write(config(tmp, "[log]\nlevel = debug\n").replace("[server]\n",
-                                                              "[server]\nmax_connections = 3\n"))
+        f.write(config(tmp, "[log]\nlevel = debug\n")
+                .replace("[server]\n", "[server]\nmax_connections = 3\n")
+                .replace("image_dir = %s/images" % tmp, "image_dir = %s/images2" % tmp))
     d.p.send_signal(signal.SIGHUP)
     check(d.wait_log("SIGHUP: reloaded") and d.wait_log("(log level debug)"), "SIGHUP reload logged")
+    check(d.wait_log("these changes need a restart: paths.image_dir"),
+          "SIGHUP names what needs a restart")
     time.sleep(0.5)  # let earlier connections finish closing
     held = [Conn(d.port) for _ in range(3)]
     for i, c in enumerate(held):
