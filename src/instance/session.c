@@ -119,7 +119,7 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
         break;
     case ANC_PEER_EV_BITRATE:
         if (x->inst->stream)
-            anc_stream_set_bitrate_estimate(x->inst->stream, ev->bitrate_bps);
+            anc_stream_viewer_estimate(x->inst->stream, &x->viewer, ev->bitrate_bps);
         break;
     case ANC_PEER_EV_MESSAGE:
         on_message(x, ev);
@@ -149,6 +149,14 @@ void anc__sessions_on_host_event(void *arg, const struct anc_rtc_host_event *ev)
 }
 
 /* Builds the peer and the answer; on success the session is registered with the host. */
+/* NACK history: every packet of the last 1.25 s at the highest bitrate the stream may reach
+ * (packets of about 1,100 bytes), at least the peer's default. */
+static size_t history_packets(int max_bitrate_kbps)
+{
+    size_t n = (size_t)max_bitrate_kbps * 1000 / 8 * 5 / 4 / 1100;
+    return n > 2048 ? n : 2048;
+}
+
 static int setup_session(struct anc_sessions *s, struct anc_session *x,
                          const struct anc_sdp_offer *offer, struct anc_whep_result *res)
 {
@@ -175,6 +183,8 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
         .datachannel = offer->has_datachannel,
         .sctp_remote_port = offer->sctp_port,
         .max_message_size = (size_t)s->app->cfg.max_message_kib * 1024,
+        .remote_max_message_size = (size_t)offer->max_message_size,
+        .history_packets = history_packets(s->app->cfg.max_bitrate_kbps),
         .wall_offset_us = wall_us - (int64_t)now,
         .playout_delay_id = anc_sdp_extmap_id(anc_sdp_video(offer), ANC_SDP_URI_PLAYOUT_DELAY),
     };

@@ -163,8 +163,11 @@ int anc_stream_new(uv_loop_t *loop, struct anc_encpool *pool, const struct anc_s
     return 0;
 }
 
+static void follow_estimates(struct anc_stream *s);
+
 void anc_stream_add_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
 {
+    v->estimate_bps = 0;
     v->next = s->viewers;
     s->viewers = v;
     s->stats.viewers++;
@@ -181,6 +184,8 @@ void anc_stream_remove_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
         if (*pp == v) {
             *pp = v->next;
             s->stats.viewers--;
+            v->estimate_bps = 0;
+            follow_estimates(s);
             break;
         }
     }
@@ -193,8 +198,14 @@ void anc_stream_request_keyframe(struct anc_stream *s)
     s->want_keyframe = true;
 }
 
-void anc_stream_set_bitrate_estimate(struct anc_stream *s, uint64_t bps)
+static void follow_estimates(struct anc_stream *s)
 {
+    uint64_t bps = 0;
+    for (struct anc_stream_viewer *v = s->viewers; v; v = v->next)
+        if (v->estimate_bps && (!bps || v->estimate_bps < bps))
+            bps = v->estimate_bps;
+    if (!bps)
+        return; /* no estimate yet: the configured bitrate stays */
     long kbps = (long)(bps / 1000u);
     if (kbps < s->params.min_bitrate_kbps)
         kbps = s->params.min_bitrate_kbps;
@@ -208,6 +219,12 @@ void anc_stream_set_bitrate_estimate(struct anc_stream *s, uint64_t bps)
         return;
     s->target_kbps = (int)kbps;
     s->stats.bitrate_kbps = (int)kbps;
+}
+
+void anc_stream_viewer_estimate(struct anc_stream *s, struct anc_stream_viewer *v, uint64_t bps)
+{
+    v->estimate_bps = bps;
+    follow_estimates(s);
 }
 
 void anc_stream_get_stats(const struct anc_stream *s, struct anc_stream_stats *out)

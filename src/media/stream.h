@@ -30,6 +30,7 @@ struct anc_stream_source {
 struct anc_stream_viewer {
     void (*on_frame)(struct anc_stream_viewer *v, const struct anc_encoder_output *au,
                      uint64_t capture_us);
+    uint64_t estimate_bps;          /* stream-internal: its last REMB, 0 before the first */
     struct anc_stream_viewer *next; /* stream-internal */
 };
 
@@ -58,8 +59,10 @@ void anc_stream_remove_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
 /* The next encoded frame will be an IDR (PLI, FIR, new viewer). */
 void anc_stream_request_keyframe(struct anc_stream *s);
 
-/* A receiver's bandwidth estimate (REMB): the target follows it within the configured bounds. */
-void anc_stream_set_bitrate_estimate(struct anc_stream *s, uint64_t bps);
+/* Viewer v's bandwidth estimate (REMB). One encode feeds every viewer, so the target follows the
+ * lowest estimate among the viewers (the slowest link decides), within the configured bounds; a
+ * viewer that leaves no longer holds it down. */
+void anc_stream_viewer_estimate(struct anc_stream *s, struct anc_stream_viewer *v, uint64_t bps);
 
 void anc_stream_get_stats(const struct anc_stream *s, struct anc_stream_stats *out);
 

@@ -176,7 +176,8 @@ static void on_dtls_connected(struct anc_peer *p, uint64_t now_us)
         return;
     struct anc_sctp_config sc = {.dtls_client = !p->cfg.dtls_server,
                                  .remote_port = p->cfg.sctp_remote_port,
-                                 .max_message_size = p->cfg.max_message_size};
+                                 .max_message_size = p->cfg.max_message_size,
+                                 .remote_max_message_size = p->cfg.remote_max_message_size};
     if (anc_sctp_new(&sc, &p->sctp) == 0)
         anc_sctp_connect(p->sctp, now_us);
 }

@@ -27,11 +27,13 @@ struct anc_peer_config {
     uint8_t h264_pt; /* the browser's payload type for H.264 pm=1 */
     uint32_t video_ssrc;
     const char *cname;
-    bool datachannel;          /* the offer has an m=application section */
-    uint16_t sctp_remote_port; /* 0: 5000 */
-    size_t max_message_size;   /* 0: 256 KiB */
-    int64_t wall_offset_us;    /* Unix time minus the monotonic clock, for RTCP SR NTP times */
-    int playout_delay_id;      /* 1..14: send playout-delay (0, 0) with this RTP extension id */
+    bool datachannel;               /* the offer has an m=application section */
+    uint16_t sctp_remote_port;      /* 0: 5000 */
+    size_t max_message_size;        /* 0: 256 KiB; ours (a=max-message-size of the answer) */
+    size_t remote_max_message_size; /* the offer's; 0: no limit of its own */
+    size_t history_packets;         /* NACK history; 0: 2048 (≥ 1 s at 8 Mbit/s) */
+    int64_t wall_offset_us;         /* Unix time minus the monotonic clock, for RTCP SR NTP times */
+    int playout_delay_id; /* 1..14: send playout-delay (0, 0) with this RTP extension id */
 };
 
 enum anc_peer_event_type {

@@ -19,7 +19,8 @@ int anc__peer_media_init(struct anc_peer *p, uint64_t now_us)
         return r;
     p->clock =
         (struct anc_rtp_clock){.base_ts = ts, .base_us = now_us, .rate = ANC_RTP_VIDEO_CLOCK};
-    return anc_rtp_history_new(HISTORY_PKTS, &p->history);
+    return anc_rtp_history_new(p->cfg.history_packets ? p->cfg.history_packets : HISTORY_PKTS,
+                               &p->history);
 }
 
 void anc__peer_media_destroy(struct anc_peer *p)

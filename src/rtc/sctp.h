@@ -38,7 +38,10 @@ struct anc_sctp_config {
     bool dtls_client;        /* DTLS role: the client opens even stream ids, the server odd ones */
     uint16_t local_port;     /* 0: 5000 */
     uint16_t remote_port;    /* 0: 5000; the peer's SDP a=sctp-port */
-    size_t max_message_size; /* 0: 256 KiB; largest message sent (else -EMSGSIZE) and accepted */
+    size_t max_message_size; /* 0: 256 KiB; largest message accepted, and sent (else -EMSGSIZE) */
+    /* The peer's a=max-message-size (RFC 8841): messages sent are also kept within it.
+     * 0: no limit of its own. */
+    size_t remote_max_message_size;
 };
 
 enum anc_sctp_event_type {

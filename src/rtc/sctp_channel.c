@@ -125,7 +125,8 @@ int anc_sctp_send(struct anc_sctp *s, uint16_t id, bool is_binary, const void *b
         return -ENOTCONN;
     if (!ch || ch->closing)
         return -ENOENT;
-    if (len > s->cfg.max_message_size)
+    if (len > s->cfg.max_message_size ||
+        (s->cfg.remote_max_message_size && len > s->cfg.remote_max_message_size))
         return -EMSGSIZE;
     if (ch->open_pending)
         return -EAGAIN; /* data must not overtake its OPEN */

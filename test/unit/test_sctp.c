@@ -364,6 +364,25 @@ TEST(max_message_size)
     pair_destroy(&p);
 }
 
+/* The peer's a=max-message-size also bounds what we send (RFC 8841 §6.1). */
+TEST(remote_max_message_size)
+{
+    struct pair p;
+    static uint8_t buf[2048];
+    memset(&p, 0, sizeof(p));
+    p.now = 1000000;
+    struct anc_sctp_config ca = {.dtls_client = true, .remote_max_message_size = 1024};
+    struct anc_sctp_config cb = {.dtls_client = false};
+    CHECK_EQ(anc_sctp_new(&ca, &p.a.s), 0);
+    CHECK_EQ(anc_sctp_new(&cb, &p.b.s), 0);
+    pair_connect(&p);
+    uint16_t id = open_input(&p);
+    CHECK_EQ(anc_sctp_send(p.a.s, id, true, buf, 1025), -EMSGSIZE);
+    send_retry(&p, &p.a, id, true, buf, 1024);
+    expect_message(&p, &p.b, 0, true, buf, 1024);
+    pair_destroy(&p);
+}
+
 TEST(exact_max_size)
 {
     struct pair p;

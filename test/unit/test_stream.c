@@ -101,3 +101,49 @@ TEST(unchanged_source_sends_nothing)
     CHECK_EQ(v1.frames, 1);
     CHECK_EQ(v1.keyframes, 1);
 }
+
+/* The target follows the lowest viewer estimate (REMB) within [min, max]; small changes are
+ * ignored; a viewer that leaves no longer holds the bitrate down. */
+TEST(bitrate_follows_the_slowest_viewer)
+{
+    uv_loop_t loop;
+    struct anc_stream_params p = {.width = 64,
+                                  .height = 48,
+                                  .fps = 50,
+                                  .bitrate_kbps = 300,
+                                  .min_bitrate_kbps = 100,
+                                  .max_bitrate_kbps = 1000};
+    struct anc_stream_stats st;
+    struct counting_viewer a = {.base.on_frame = on_frame}, b = {.base.on_frame = on_frame};
+    uv_loop_init(&loop);
+    pool_closed = false;
+    CHECK_EQ(anc_encpool_init(&pool, &loop, 1), 0);
+    CHECK_EQ(
+        anc_stream_new(&loop, &pool, &p, (struct anc_stream_source){draw, NULL, NULL}, &stream), 0);
+    anc_stream_add_viewer(stream, &a.base);
+    anc_stream_add_viewer(stream, &b.base);
+    anc_stream_viewer_estimate(stream, &a.base, 800000);
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.bitrate_kbps, 800);
+    anc_stream_viewer_estimate(stream, &b.base, 250000); /* the slower link decides */
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.bitrate_kbps, 250);
+    anc_stream_viewer_estimate(stream, &a.base, 5000000); /* above b: b still decides */
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.bitrate_kbps, 250);
+    anc_stream_viewer_estimate(stream, &b.base, 255000); /* 2 %: not worth a reconfiguration */
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.bitrate_kbps, 250);
+    anc_stream_viewer_estimate(stream, &b.base, 20000); /* clamped to the minimum */
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.bitrate_kbps, 100);
+    anc_stream_remove_viewer(stream, &b.base); /* a alone: its 5 Mbit/s, clamped to the maximum */
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.bitrate_kbps, 1000);
+    anc_stream_remove_viewer(stream, &a.base);
+    anc_stream_close(stream);
+    anc_encpool_close(&pool, on_pool_closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(pool_closed);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
