@@ -201,6 +201,13 @@ static void remove_run_files(struct anc_display *d)
     /* Xvfb removes both itself when it exits cleanly; not after SIGKILL. */
     unlink(d->fb_path);
     unlink(d->rec_path);
+    if (d->mode == ANC_DISPLAY_SOCKET_LINK && d->number >= 0 && d->term_signal == SIGKILL) {
+        /* Killed: Xvfb left its socket in the host's /tmp/.X11-unix (NAMESPACE mode keeps it in
+         * the run dir, which goes with the instance). */
+        char host[64];
+        snprintf(host, sizeof(host), HOST_SOCKET_DIR "/X%d", d->number);
+        unlink(host);
+    }
     if (d->sock_path[0])
         unlink(d->sock_path);
     d->sock_path[0] = '\0';

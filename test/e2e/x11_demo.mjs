@@ -49,6 +49,11 @@ try {
     return near(bg, [0x20, 0x30, 0x3c], 24);
   }, { what: 'the background colour at (360,1000)' }).catch((e) => { throw new Error(`${e.message}: last ${bg}`); });
   check(true, `background colour at (360,1000) is ${bg}`);
+  // The header bar (#0f1a22, y < 56 at 720 px) and the text area (#2a3e4c, y 108..364), right side.
+  for (const [x, y, rgb, what] of [[700, 28, [0x0f, 0x1a, 0x22], 'header bar'], [700, 300, [0x2a, 0x3e, 0x4c], 'text area']]) {
+    const px = await page.evaluate(([i, a, b]) => window.samplePixel(i, a, b), [v1, x, y]);
+    check(near(px, rgb, 24), `${what} colour at (${x},${y}) is ${px}`);
+  }
 
   // A tap at normalized (0.25, 0.5) → the app reports a touch at (180, 640) ± 1 %.
   await page.evaluate((i) => window.tap(i, 0.25, 0.5), v1);
