@@ -286,6 +286,14 @@ int anc_lxc_start_sync(struct anc_image_mounts *m, const struct anc_container_sp
     r = run_helper(helper_exe, &p, s->argv, capture, out, sizeof(out));
     if (r == 0 && anc_lxc_running_sync(p.name, p.lxcpath, init_pid) == 1)
         return 0;
+    /* The helper saw it RUNNING and printed the init pid, but the command has ended already (a
+     * guest that exits at once): that is a start followed by an exit, which the caller's reap
+     * reports with the exit status from the log, not a failure to start. */
+    long pid = r == 0 ? strtol(out, NULL, 10) : 0;
+    if (pid > 1) {
+        *init_pid = (int)pid;
+        return 0;
+    }
     last_log_error(p.log, why, sizeof(why));
     out[strcspn(out, "\n")] = '\0';
     snprintf(err, errlen, "container %s failed to start: %s", p.name,
