@@ -319,16 +319,27 @@ static void case_run_overlay_persist(const char *mi, int fds)
     check_clean(mi, fds);
 }
 
+/* 20 start/stop cycles on the bridge: each start makes a veth, mounts the image and the overlay
+ * and starts processes; afterwards no veth, mount, process or fd is left. */
 static void case_cycles(const char *mi, int fds)
 {
     struct result r;
     struct anc_container_spec s = spec_for("cyc", "tiny", sleep_argv);
+    s.bridge = "ancloud";
+    s.ipv4_cidr = "192.168.240.11/24";
+    s.gateway = "192.168.240.1";
+    CHECK_EQ(sh("ip link set lo up && ip link add ancloud type bridge && "
+                "ip addr add 192.168.240.1/24 dev ancloud && ip link set ancloud up"),
+             0);
     struct anc_container *c = new_ctr(&s, &r);
     for (int i = 0; i < 20; i++) {
         start_ok(c, &r);
+        CHECK_EQ(sh("test -n \"$(ip -o link show master ancloud type veth)\""), 0);
         stop_ok(c, &r);
     }
     free_ctr(c);
+    CHECK_EQ(sh("test -z \"$(ip -o link show type veth)\""), 0);
+    CHECK_EQ(sh("ip link del ancloud"), 0);
     check_clean(mi, fds);
 }
 

@@ -4,8 +4,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <X11/Xlib.h>
 
@@ -109,6 +112,24 @@ static int dir_entries(const char *path)
     return n;
 }
 
+/* The process has exited: no such pid, or a zombie (an adopted Xvfb is not our child: its new
+ * parent reaps it in its own time). */
+static bool gone(int pid)
+{
+    char path[64], stat[256];
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return true;
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *end = strrchr(stat, ')');
+    return end && end[1] == ' ' && end[2] == 'Z';
+}
+
 /* Stops the display and checks that nothing is left: process, files, loop handles. */
 static void stop_display(void)
 {
@@ -118,7 +139,7 @@ static void stop_display(void)
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(stopped);
     if (pid > 0)
-        CHECK(kill(pid, 0) < 0 && errno == ESRCH);
+        CHECK(gone(pid));
     CHECK_EQ(dir_entries(run_dir), 0);
     CHECK_EQ(rmdir(run_dir), 0);
     CHECK_EQ(uv_loop_close(&loop), 0);
@@ -307,6 +328,104 @@ TEST(restart_after_kill)
     XCloseDisplay(x);
     anc_damage_close(dmg);
     anc_fb_close(fb);
+    stop_display();
+}
+
+/* Kills Xvfb and returns the ms until the display is ready again. */
+static uint64_t restart_ms(void)
+{
+    int want = ready_count + 1;
+    CHECK_EQ(kill(anc_display_pid(display), SIGKILL), 0);
+    uint64_t t0 = uv_hrtime() / 1000000u;
+    CHECK(run_until(&ready_count, want, 15000));
+    return uv_hrtime() / 1000000u - t0;
+}
+
+/* A display that keeps dying waits longer each time (0.5 s, 1 s, 2 s, ...). */
+TEST(restart_backoff_grows)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    uint64_t first = restart_ms(), second = restart_ms(), third = restart_ms();
+    fprintf(stderr, "restarts after %llu, %llu and %llu ms\n", (unsigned long long)first,
+            (unsigned long long)second, (unsigned long long)third);
+    CHECK(first >= 500);
+    CHECK(second >= 1000);
+    CHECK(third >= 2000); /* without the doubling: 500 ms + Xvfb's start-up, about 1.2 s */
+    CHECK_EQ(exit_count, 3);
+    stop_display();
+}
+
+/* A daemon that dies (here: a child process that started the display, SIGKILLed) leaves Xvfb
+ * running; a display started with adopt takes it over (same pid and number, clients keep
+ * working), and its stop ends it and leaves nothing behind. Without adopt, or when the recorded
+ * pid is not that Xvfb, a new Xvfb starts. */
+TEST(adopt_after_crash)
+{
+    need_xvfb();
+    snprintf(run_dir, sizeof(run_dir), "/tmp/anc-display-XXXXXX");
+    CHECK(mkdtemp(run_dir));
+    int fds[2];
+    CHECK_EQ(pipe(fds), 0);
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) { /* the "daemon" */
+        close(fds[0]);
+        ready_count = 0;
+        CHECK_EQ(uv_loop_init(&loop), 0);
+        struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H};
+        struct anc_display_callbacks cbs = {.on_ready = on_ready};
+        CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+        CHECK(run_until(&ready_count, 1, 10000));
+        int pid = anc_display_pid(display);
+        CHECK(write(fds[1], &pid, sizeof(pid)) == sizeof(pid));
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    int xvfb = 0;
+    CHECK(read(fds[0], &xvfb, sizeof(xvfb)) == sizeof(xvfb));
+    close(fds[0]);
+    CHECK_EQ(kill(child, SIGKILL), 0);
+    CHECK_EQ(waitpid(child, NULL, 0), child);
+    CHECK(kill(xvfb, 0) == 0); /* the display outlived its daemon */
+
+    CHECK_EQ(uv_loop_init(&loop), 0);
+    ready_count = exit_count = 0;
+    stopped = false;
+    struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H, .adopt = true};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
+    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+    CHECK(run_until(&ready_count, 1, 5000));
+    CHECK(anc_display_adopted(display));
+    CHECK_EQ(anc_display_pid(display), xvfb);
+    Display *x = XOpenDisplay(ready_name);
+    CHECK(x);
+    XCloseDisplay(x);
+    stop_display(); /* ends the adopted Xvfb and removes its files */
+    CHECK(gone(xvfb));
+}
+
+/* A record whose pid is something else (reused) is never adopted nor killed. */
+TEST(adopt_ignores_a_foreign_pid)
+{
+    need_xvfb();
+    snprintf(run_dir, sizeof(run_dir), "/tmp/anc-display-XXXXXX");
+    CHECK(mkdtemp(run_dir));
+    char rec[128];
+    snprintf(rec, sizeof(rec), "%s/display.pid", run_dir);
+    FILE *f = fopen(rec, "w");
+    CHECK(f);
+    fprintf(f, "%d 5 1\n", (int)getpid()); /* this test process: not an Xvfb of run_dir */
+    fclose(f);
+    CHECK_EQ(uv_loop_init(&loop), 0);
+    ready_count = exit_count = 0;
+    stopped = false;
+    struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H, .adopt = true};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
+    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+    CHECK(run_until(&ready_count, 1, 10000));
+    CHECK(!anc_display_adopted(display));
+    CHECK(anc_display_pid(display) != getpid());
     stop_display();
 }
 
