@@ -319,6 +319,14 @@ static void case_run_overlay_persist(const char *mi, int fds)
     check_clean(mi, fds);
 }
 
+/* The guest bridge of the test's namespace, as the daemon would set it up. */
+static void add_bridge(void)
+{
+    CHECK_EQ(sh("ip link set lo up && ip link add ancloud type bridge && "
+                "ip addr add 192.168.240.1/24 dev ancloud && ip link set ancloud up"),
+             0);
+}
+
 /* 20 start/stop cycles on the bridge: each start makes a veth, mounts the image and the overlay
  * and starts processes; afterwards no veth, mount, process or fd is left. */
 static void case_cycles(const char *mi, int fds)
@@ -328,9 +336,7 @@ static void case_cycles(const char *mi, int fds)
     s.bridge = "ancloud";
     s.ipv4_cidr = "192.168.240.11/24";
     s.gateway = "192.168.240.1";
-    CHECK_EQ(sh("ip link set lo up && ip link add ancloud type bridge && "
-                "ip addr add 192.168.240.1/24 dev ancloud && ip link set ancloud up"),
-             0);
+    add_bridge();
     struct anc_container *c = new_ctr(&s, &r);
     for (int i = 0; i < 20; i++) {
         start_ok(c, &r);
@@ -392,9 +398,7 @@ static void case_veth(const char *mi, int fds)
     s.bridge = "ancloud";
     s.ipv4_cidr = "192.168.240.10/24";
     s.gateway = "192.168.240.1";
-    CHECK_EQ(sh("ip link set lo up && ip link add ancloud type bridge && "
-                "ip addr add 192.168.240.1/24 dev ancloud && ip link set ancloud up"),
-             0);
+    add_bridge();
     struct anc_container *c = new_ctr(&s, &r);
     start_ok(c, &r);
     CHECK_EQ(sh("lxc-attach -P %s/lxc -n ancloud-net -- /bin/ping -c1 -W2 192.168.240.1 "

@@ -331,6 +331,17 @@ TEST(restart_after_kill)
     stop_display();
 }
 
+/* Starts a display in run_dir that adopts a recorded Xvfb when it can. */
+static void start_adopting(void)
+{
+    CHECK_EQ(uv_loop_init(&loop), 0);
+    ready_count = exit_count = 0;
+    stopped = false;
+    struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H, .adopt = true};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
+    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+}
+
 /* Kills Xvfb and returns the ms until the display is ready again. */
 static uint64_t restart_ms(void)
 {
@@ -389,12 +400,7 @@ TEST(adopt_after_crash)
     CHECK_EQ(waitpid(child, NULL, 0), child);
     CHECK(kill(xvfb, 0) == 0); /* the display outlived its daemon */
 
-    CHECK_EQ(uv_loop_init(&loop), 0);
-    ready_count = exit_count = 0;
-    stopped = false;
-    struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H, .adopt = true};
-    struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
-    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+    start_adopting();
     CHECK(run_until(&ready_count, 1, 5000));
     CHECK(anc_display_adopted(display));
     CHECK_EQ(anc_display_pid(display), xvfb);
@@ -417,12 +423,7 @@ TEST(adopt_ignores_a_foreign_pid)
     CHECK(f);
     fprintf(f, "%d 5 1\n", (int)getpid()); /* this test process: not an Xvfb of run_dir */
     fclose(f);
-    CHECK_EQ(uv_loop_init(&loop), 0);
-    ready_count = exit_count = 0;
-    stopped = false;
-    struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H, .adopt = true};
-    struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
-    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+    start_adopting();
     CHECK(run_until(&ready_count, 1, 10000));
     CHECK(!anc_display_adopted(display));
     CHECK(anc_display_pid(display) != getpid());

@@ -55,16 +55,18 @@ static void on_stop(uv_timer_t *t)
     uv_close((uv_handle_t *)t, NULL);
 }
 
+static const struct anc_stream_params test_params = {.width = 64,
+                                                     .height = 48,
+                                                     .fps = 50,
+                                                     .bitrate_kbps = 300,
+                                                     .min_bitrate_kbps = 100,
+                                                     .max_bitrate_kbps = 1000};
+
 static void run_for(uint64_t ms)
 {
     uv_loop_t loop;
     uv_timer_t stop;
-    struct anc_stream_params p = {.width = 64,
-                                  .height = 48,
-                                  .fps = 50,
-                                  .bitrate_kbps = 300,
-                                  .min_bitrate_kbps = 100,
-                                  .max_bitrate_kbps = 1000};
+    struct anc_stream_params p = test_params;
     uv_loop_init(&loop);
     CHECK_EQ(anc_encpool_init(&pool, &loop, 2), 0);
     CHECK_EQ(
@@ -107,12 +109,7 @@ TEST(unchanged_source_sends_nothing)
 TEST(bitrate_follows_the_slowest_viewer)
 {
     uv_loop_t loop;
-    struct anc_stream_params p = {.width = 64,
-                                  .height = 48,
-                                  .fps = 50,
-                                  .bitrate_kbps = 300,
-                                  .min_bitrate_kbps = 100,
-                                  .max_bitrate_kbps = 1000};
+    struct anc_stream_params p = test_params;
     struct anc_stream_stats st;
     struct counting_viewer a = {.base.on_frame = on_frame}, b = {.base.on_frame = on_frame};
     uv_loop_init(&loop);

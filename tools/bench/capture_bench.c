@@ -56,11 +56,24 @@ static pid_t start_xvfb(int w, int h, const char *dir, int *display)
         _exit(127);
     }
     close(fds[1]);
+    /* Xvfb writes the number and the newline separately; closing the pipe before the newline
+     * makes its second write fail (SIGPIPE/EPIPE) and the server exits. Read up to the newline. */
     char buf[16] = "";
-    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    size_t len = 0;
+    while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
+        ssize_t n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
     close(fds[0]);
-    if (n <= 0)
+    if (!memchr(buf, '\n', len)) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
         return -1;
+    }
     *display = atoi(buf);
     return pid;
 }

@@ -38,6 +38,8 @@ run_dir = $tmp/run
 image_dir = $tmp/images
 [rtc]
 udp_port = 0
+[network]
+enabled = false
 [log]
 level = warn
 CONF
