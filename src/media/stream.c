@@ -34,6 +34,8 @@ struct anc_stream {
     struct anc_stream_stats stats;
     uint64_t frame;
     bool want_keyframe;
+    int refine_left;          /* ticks still encoded after the last change (REFINE_FRAMES) */
+    uint64_t last_encoded_ms; /* uv_now of the last encoded frame, 0 before the first */
     int target_kbps, applied_kbps;
     bool closing, timer_closed, cancelling;
     void (*on_freed)(void *arg);
@@ -87,6 +89,7 @@ static void job_done(struct anc_encjob *base, int status)
         s->stats.frames_skipped_unchanged++;
     } else if (status == 0 && j->status > 0) {
         s->stats.frames_encoded++;
+        s->last_encoded_ms = uv_now(s->loop);
         s->stats.bytes_encoded += s->out.len;
         s->stats.last_encode_ms = j->encode_ms;
         if (s->out.keyframe)
@@ -108,12 +111,27 @@ static void job_done(struct anc_encjob *base, int status)
 
 static const struct anc_encjob_ops job_ops = {job_work, job_done};
 
+/* After the screen stops changing, a few more frames of the same picture: at a low bitrate the
+ * one frame of a change is coarse (a tap's marker smeared), and these P-frames refine it to a
+ * clean picture, then cost next to nothing. Without them a static screen would keep showing the
+ * coarse frame until it changes again. */
+#define REFINE_FRAMES 8
+/* A stream that sent nothing for this long is idle: the receiver's estimate sinks then for lack
+ * of traffic, not of bandwidth, and must not lower the target. */
+#define IDLE_MS 1000
+
 static void on_tick(uv_timer_t *t)
 {
     struct anc_stream *s = t->data;
-    if (s->source.changed && !s->want_keyframe && !s->source.changed(s->source.src_data)) {
-        s->stats.ticks_idle++;
-        return;
+    if (s->source.changed && !s->want_keyframe) {
+        if (s->source.changed(s->source.src_data)) {
+            s->refine_left = REFINE_FRAMES;
+        } else if (s->refine_left > 0) {
+            s->refine_left--;
+        } else {
+            s->stats.ticks_idle++;
+            return;
+        }
     }
     struct stream_job *j = calloc(1, sizeof(*j));
     if (!j)
@@ -211,6 +229,9 @@ static void follow_estimates(struct anc_stream *s)
         kbps = s->params.min_bitrate_kbps;
     if (kbps > s->params.max_bitrate_kbps)
         kbps = s->params.max_bitrate_kbps;
+    if (kbps < s->target_kbps &&
+        (!s->last_encoded_ms || uv_now(s->loop) - s->last_encoded_ms > IDLE_MS))
+        return; /* idle: see IDLE_MS */
     /* Small changes are not worth an encoder reconfiguration. */
     long diff = kbps - s->target_kbps;
     if (diff < 0)

@@ -105,42 +105,96 @@ TEST(unchanged_source_sends_nothing)
 }
 
 /* The target follows the lowest viewer estimate (REMB) within [min, max]; small changes are
- * ignored; a viewer that leaves no longer holds the bitrate down. */
-TEST(bitrate_follows_the_slowest_viewer)
+ * ignored; a viewer that leaves no longer holds the bitrate down. Checked from a timer once
+ * frames flow (an idle stream's estimates may not lower it: below). */
+static struct counting_viewer ea = {.base.on_frame = on_frame}, eb = {.base.on_frame = on_frame};
+
+static int kbps_now(void)
+{
+    struct anc_stream_stats st;
+    anc_stream_get_stats(stream, &st);
+    return st.bitrate_kbps;
+}
+
+static void close_stream(uv_timer_t *t)
+{
+    anc_stream_close(stream);
+    anc_encpool_close(&pool, on_pool_closed);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void check_estimates(uv_timer_t *t)
+{
+    CHECK(ea.frames > 0);
+    anc_stream_viewer_estimate(stream, &ea.base, 800000);
+    CHECK_EQ(kbps_now(), 800);
+    anc_stream_viewer_estimate(stream, &eb.base, 250000); /* the slower link decides */
+    CHECK_EQ(kbps_now(), 250);
+    anc_stream_viewer_estimate(stream, &ea.base, 5000000); /* above b: b still decides */
+    CHECK_EQ(kbps_now(), 250);
+    anc_stream_viewer_estimate(stream, &eb.base, 255000); /* 2 %: not worth a reconfiguration */
+    CHECK_EQ(kbps_now(), 250);
+    anc_stream_viewer_estimate(stream, &eb.base, 20000); /* clamped to the minimum */
+    CHECK_EQ(kbps_now(), 100);
+    anc_stream_remove_viewer(stream, &eb.base); /* a alone: its 5 Mbit/s, clamped to the maximum */
+    CHECK_EQ(kbps_now(), 1000);
+    anc_stream_remove_viewer(stream, &ea.base);
+    close_stream(t);
+}
+
+static void run_stream(struct anc_stream_source src, uv_timer_cb at, uint64_t ms)
 {
     uv_loop_t loop;
+    uv_timer_t t;
     struct anc_stream_params p = test_params;
-    struct anc_stream_stats st;
-    struct counting_viewer a = {.base.on_frame = on_frame}, b = {.base.on_frame = on_frame};
     uv_loop_init(&loop);
     pool_closed = false;
     CHECK_EQ(anc_encpool_init(&pool, &loop, 1), 0);
-    CHECK_EQ(
-        anc_stream_new(&loop, &pool, &p, (struct anc_stream_source){draw, NULL, NULL}, &stream), 0);
-    anc_stream_add_viewer(stream, &a.base);
-    anc_stream_add_viewer(stream, &b.base);
-    anc_stream_viewer_estimate(stream, &a.base, 800000);
-    anc_stream_get_stats(stream, &st);
-    CHECK_EQ(st.bitrate_kbps, 800);
-    anc_stream_viewer_estimate(stream, &b.base, 250000); /* the slower link decides */
-    anc_stream_get_stats(stream, &st);
-    CHECK_EQ(st.bitrate_kbps, 250);
-    anc_stream_viewer_estimate(stream, &a.base, 5000000); /* above b: b still decides */
-    anc_stream_get_stats(stream, &st);
-    CHECK_EQ(st.bitrate_kbps, 250);
-    anc_stream_viewer_estimate(stream, &b.base, 255000); /* 2 %: not worth a reconfiguration */
-    anc_stream_get_stats(stream, &st);
-    CHECK_EQ(st.bitrate_kbps, 250);
-    anc_stream_viewer_estimate(stream, &b.base, 20000); /* clamped to the minimum */
-    anc_stream_get_stats(stream, &st);
-    CHECK_EQ(st.bitrate_kbps, 100);
-    anc_stream_remove_viewer(stream, &b.base); /* a alone: its 5 Mbit/s, clamped to the maximum */
-    anc_stream_get_stats(stream, &st);
-    CHECK_EQ(st.bitrate_kbps, 1000);
-    anc_stream_remove_viewer(stream, &a.base);
-    anc_stream_close(stream);
-    anc_encpool_close(&pool, on_pool_closed);
+    CHECK_EQ(anc_stream_new(&loop, &pool, &p, src, &stream), 0);
+    ea = (struct counting_viewer){.base.on_frame = on_frame};
+    eb = (struct counting_viewer){.base.on_frame = on_frame};
+    anc_stream_add_viewer(stream, &ea.base);
+    anc_stream_add_viewer(stream, &eb.base);
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, at, ms, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(pool_closed);
     CHECK_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(bitrate_follows_the_slowest_viewer)
+{
+    changing = true;
+    run_stream((struct anc_stream_source){draw, NULL, NULL}, check_estimates, 200);
+}
+
+/* A screen source (changed() gates ticks): one change, then REFINE_FRAMES more frames of the
+ * same picture, then nothing; an estimate that arrives while idle does not lower the bitrate, one
+ * that raises it does. */
+static int changes_left;
+
+static bool changed_once(void *data)
+{
+    (void)data;
+    return changes_left > 0 && changes_left--;
+}
+
+static void check_idle(uv_timer_t *t)
+{
+    CHECK_EQ(ea.frames, 1 + 1 + 8); /* the new viewers' keyframe, the change, 8 refinements */
+    CHECK_EQ(kbps_now(), 300);
+    anc_stream_viewer_estimate(stream, &ea.base, 120000);
+    CHECK_EQ(kbps_now(), 300); /* idle for > 1 s: the sinking estimate is ignored */
+    anc_stream_viewer_estimate(stream, &ea.base, 600000);
+    CHECK_EQ(kbps_now(), 600);
+    anc_stream_remove_viewer(stream, &ea.base);
+    anc_stream_remove_viewer(stream, &eb.base);
+    close_stream(t);
+}
+
+TEST(static_screen_refines_then_idles)
+{
+    changing = true;
+    changes_left = 1;
+    run_stream((struct anc_stream_source){draw, changed_once, NULL}, check_idle, 1600);
 }
