@@ -2,6 +2,7 @@
 // network namespace. ICE, DTLS, SRTP and SCTP against a real browser; decoded frames counted by
 // the browser; 1,000 input messages checked by the daemon; DELETE frees everything; an offer with
 // an altered fingerprint never connects and is freed.
+import fs from 'node:fs';
 import { enterNetns, startDaemon, createPattern, launchChromium, VIEWER_JS, waitFor, check,
   fail, inputHash } from './lib.mjs';
 
@@ -122,6 +123,20 @@ async function run(page, id, fdsBefore) {
     `ice_servers are handed out as Link headers (${links})`);
   check(w.headers.get('content-type') === 'application/sdp', 'the answer is application/sdp');
   await daemon.api('DELETE', w.headers.get('location'));
+
+  // [rtc] max_sessions (live on SIGHUP): one session, the next offer is turned away with 503.
+  const confPath = `${daemon.dir}/ancloud.conf`;
+  fs.writeFileSync(confPath, fs.readFileSync(confPath, 'utf8').replace('[rtc]\n', '[rtc]\nmax_sessions = 1\n'));
+  daemon.proc.kill('SIGHUP');
+  await waitFor(() => /SIGHUP: reloaded/.test(daemon.log()), { what: 'the reload' });
+  const one = await daemon.api('POST', `/api/v1/instances/${id}/whep`, offerSdp, 'application/sdp');
+  const two = await daemon.api('POST', `/api/v1/instances/${id}/whep`, offerSdp, 'application/sdp');
+  check(one.status === 201 && two.status === 503 && two.json?.error?.message,
+    `over [rtc] max_sessions → 503 (${two.status}: ${two.json?.error?.message})`);
+  await daemon.api('DELETE', one.headers.get('location'));
+  const three = await daemon.api('POST', `/api/v1/instances/${id}/whep`, offerSdp, 'application/sdp');
+  check(three.status === 201, 'a freed session makes room again');
+  await daemon.api('DELETE', three.headers.get('location'));
 
   // Error answers of the WHEP endpoint.
   const offer = 'v=0\r\n';
