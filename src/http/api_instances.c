@@ -95,7 +95,7 @@ static int create_instance(struct anc_http_request *req, struct anc_http_respons
     json_t *body = parse_body(req, res);
     if (!body)
         return 0;
-    char err[300] = "";
+    char err[512] = "";
     struct anc_instance *inst;
     int r = anc_manager_create(app->instances, body, &inst, err, sizeof(err));
     json_decref(body);

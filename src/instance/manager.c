@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "container/image.h"
+#include "container/profile_android.h"
 #include "http/server.h"
 #include "instance/session.h"
 #include "instance/store.h"
@@ -315,6 +316,16 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
         char why[256] = "";
         if (anc_image_validate(m->app->cfg.image_dir, inst->image, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "image: %s", why);
+            r = -EINVAL;
+        } else if (strcmp(anc_image_kind(m->app->cfg.image_dir, inst->image), "android") == 0) {
+            /* An Android system image does not boot as a Linux guest: say what it needs. */
+            if (anc_android_check_host(why, sizeof(why)) < 0)
+                snprintf(err, errlen, "image: %s is an Android image; %s", inst->image, why);
+            else
+                snprintf(err, errlen,
+                         "image: %s is an Android image; this host has binder, but this ancloudd "
+                         "runs Linux guests only (kind linux)",
+                         inst->image);
             r = -EINVAL;
         }
     }

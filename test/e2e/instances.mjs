@@ -111,4 +111,17 @@ async function images() {
   check(r.json.image === 'tiny' && r.json.restart === 'on-failure' && r.json.memory_mb === 256,
     'linux instance fields are kept');
   await expectStatus('DELETE', `${I}/${r.json.id}`, undefined, 200, 'linux: delete');
+
+  // An Android system image (it has /system/build.prop) is not a Linux guest: on a host without
+  // binder the answer says what is missing and where to look.
+  fs.mkdirSync(`${dir}/asrc/system`, { recursive: true });
+  fs.writeFileSync(`${dir}/asrc/system/build.prop`, 'ro.build.version.release=13\n');
+  spawnSync('mksquashfs', [`${dir}/asrc`, `${dir}/phone.img`, '-noappend', '-quiet'], { stdio: 'inherit' });
+  r = await expectStatus('GET', '/api/v1/images', undefined, 200, 'images with an Android one');
+  check(r.json.images.some((i) => i.name === 'phone' && i.kind === 'android'), 'phone.img listed as android');
+  r = await expectStatus('POST', I, { name: 'a1', kind: 'linux', image: 'phone' }, 400, 'android image as linux');
+  const binder = fs.readFileSync('/proc/filesystems', 'utf8').includes('binder');
+  check(/is an Android image/.test(r.json.error.message) &&
+    (binder || /binder/.test(r.json.error.message) && /kernel\/README\.md/.test(r.json.error.message)),
+  `the error says why: ${r.json.error.message}`);
 }
