@@ -1,6 +1,8 @@
 // The bundled web page as a user drives it: open the URL the daemon prints (token in the
 // fragment), see the instance card, press View, watch the video, click on it and type: the guest
-// app gets the touch at the mapped place and the text.
+// app gets the touch at the mapped place and the text. Then the admin side: the "New instance"
+// form (fields per kind, the daemon's error messages shown, create and start), the log panel
+// (content, refresh after a Stop), and Delete behind a confirm dialog.
 import fs from 'node:fs';
 import { enterNetns, startDaemon, launchChromium, waitFor, check, fail } from './lib.mjs';
 
@@ -54,6 +56,93 @@ try {
   await waitFor(async () => await daemon.metric('ancloud_rtc_sessions') === 0,
     { what: 'the session to end when the player closes' });
   check(true, 'closing the player ends the session');
+
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.accept(); });
+  const instances = async () => (await daemon.api('GET', '/api/v1/instances')).json.instances;
+  const visible = (sel) => page.isVisible(sel);
+
+  // The form: only the fields of the chosen kind, the defaults filled in.
+  await page.click('#create summary');
+  await page.waitForSelector('#new-name', { state: 'visible' });
+  check(await page.inputValue('#new-width') === '720' && await page.inputValue('#new-height') === '1280' &&
+    await page.inputValue('#new-fps') === '30', 'the form defaults to 720×1280 at 30 fps');
+  await page.selectOption('#new-kind', 'linux');
+  check(await visible('#new-image') && await visible('#new-restart') && await visible('#new-command'),
+    'kind linux shows image, restart policy and the optional command');
+  check(await page.textContent('#new-image') === 'no images', 'the image list is GET /api/v1/images (empty here)');
+  await page.selectOption('#new-kind', 'x11');
+  check(await visible('#new-command') && !(await visible('#new-image')) && !(await visible('#new-restart')),
+    'kind x11 shows the command only');
+  await page.selectOption('#new-kind', 'pattern');
+  check(!(await visible('#new-command')) && !(await visible('#new-image')) && !(await visible('#new-restart')),
+    'kind pattern shows none of them');
+
+  // A bad value: the daemon's message is shown and the field is marked; nothing is created.
+  await page.fill('#new-name', 'tc');
+  await page.fill('#new-width', '15');
+  await page.click('#create-submit');
+  await page.waitForSelector('#create-error', { state: 'visible', timeout: 5000 });
+  let msg = await page.textContent('#create-error');
+  check(msg === 'width: must be an even integer from 16 to 4096', `a width of 15 shows "${msg}"`);
+  check(await page.getAttribute('#new-width', 'aria-invalid') === 'true' &&
+    await page.evaluate(() => document.activeElement.id) === 'new-width', 'the width field is marked and focused');
+  check(!(await instances()).some((i) => i.name === 'tc'), 'nothing was created');
+
+  // A good one: created, started, listed as running.
+  await page.fill('#new-width', '360');
+  await page.fill('#new-height', '640');
+  await page.fill('#new-fps', '15');
+  await page.click('#create-submit');
+  const tc = await waitFor(async () => (await instances()).find((i) => i.name === 'tc'), { what: 'tc created' });
+  check(tc.kind === 'pattern' && tc.width === 360 && tc.height === 640 && tc.fps === 15,
+    'the form creates the pattern instance with its values');
+  check(await page.isHidden('#create-error'), 'no error is shown');
+  const tcCard = `.card[data-id="${tc.id}"]`;
+  await page.waitForSelector(`${tcCard}[data-state="running"] button:has-text("View")`, { timeout: 10000 });
+  check((await page.textContent(tcCard)).includes('running') &&
+    (await daemon.api('GET', `/api/v1/instances/${tc.id}`)).json.state === 'running',
+  'the new instance is started and shown running');
+
+  // The same name again: the daemon's 409 message, the name field marked.
+  await page.fill('#new-name', 'tc');
+  await page.click('#create-submit');
+  await page.waitForFunction(() => document.getElementById('create-error').textContent.includes('exists'),
+    null, { timeout: 5000 });
+  msg = await page.textContent('#create-error');
+  check(msg.startsWith('name: an instance named "tc" exists') &&
+    await page.getAttribute('#new-name', 'aria-invalid') === 'true', `a duplicate name shows "${msg}"`);
+  check((await instances()).length === 2, 'and creates nothing');
+
+  // Log: the demo app's output; after Stop (a button of its card), Refresh shows the stop too.
+  await page.click(`.card[data-id="${id}"] button:has-text("Log")`);
+  await page.waitForFunction(() => document.getElementById('log-text').textContent.includes('"ready"'),
+    null, { timeout: 5000 });
+  check(await page.textContent('#log-title') === 'Log of demo', 'Log opens the panel with the app output');
+  await page.click(`.card[data-id="${id}"] button:has-text("Stop")`);
+  await page.waitForSelector(`.card[data-id="${id}"][data-state="stopped"]`, { timeout: 15000 });
+  check(!(await page.textContent('#log-text')).includes('stopping'), 'the log panel is not refreshed by itself');
+  await page.click('#log-refresh');
+  await page.waitForFunction(() => document.getElementById('log-text').textContent
+    .includes('ancloudd: stopping: SIGTERM to the command'), null, { timeout: 5000 });
+  check(true, 'Refresh shows what was logged since');
+
+  // The pattern instance's log, then Delete it (confirm dialog): gone from the list and the API.
+  await page.click(`${tcCard} button:has-text("Log")`);
+  await page.waitForFunction(() => document.getElementById('log-title').textContent === 'Log of tc', null,
+    { timeout: 5000 });
+  const tcLog = (await daemon.api('GET', `/api/v1/instances/${tc.id}/log`)).text;
+  await waitFor(async () => await page.textContent('#log-text') === (tcLog || '(the log is empty)'),
+    { what: 'the log of tc in the panel' });
+  check(true, 'the log panel shows the log of the instance asked for');
+  await page.click(`${tcCard} button:has-text("Delete")`);
+  await page.waitForSelector(tcCard, { state: 'detached', timeout: 10000 });
+  check(dialogs.length === 1 && dialogs[0].includes('"tc"'), `Delete asks first: "${dialogs[0]}"`);
+  check((await daemon.api('GET', `/api/v1/instances/${tc.id}`)).status === 404 &&
+    !(await instances()).some((i) => i.name === 'tc'), 'the deleted instance is gone from the API');
+  check(await page.isHidden('#log-panel'), 'the log panel of a deleted instance closes');
+  check(await page.isVisible(`.card[data-id="${id}"]`), 'the other instance is still listed');
+  if (process.env.ANC_SCREENSHOT) await page.screenshot({ path: process.env.ANC_SCREENSHOT.replace(/(\.png)?$/, '-admin.png') });
 } catch (e) {
   console.error(daemon.log());
   fail(e.stack || String(e));

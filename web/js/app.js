@@ -1,6 +1,8 @@
 // Entry point: sign-in, daemon health, and (as later parts land) the dashboard and the player.
 import { api, getToken, setToken, health, ApiError } from './api.js';
 import { start as startDashboard } from './dashboard.js';
+import { setupCreate } from './create.js';
+import { setupLog } from './logview.js';
 import { Player } from './player.js';
 import { attachInput } from './input.js';
 
@@ -36,7 +38,7 @@ async function checkToken() {
 
 let player = null;
 let detachInput = null;
-let dashboardTimer = null;
+let dashboard = null;
 
 async function view(inst) {
   show('player');
@@ -58,11 +60,18 @@ async function closePlayer() {
   if (player) await player.close();
   player = null;
   show('dashboard');
+  if (dashboard) dashboard.refresh();
 }
 
 function enterDashboard() {
   show('dashboard');
-  if (!dashboardTimer) dashboardTimer = startDashboard($('instances'), $('dashboard-error'), view);
+  if (dashboard) {
+    dashboard.refresh();
+    return;
+  }
+  const log = setupLog();
+  dashboard = startDashboard($('instances'), $('dashboard-error'), { onView: view, log });
+  setupCreate({ onCreated: () => dashboard.refresh() });
 }
 
 async function main() {
@@ -74,7 +83,7 @@ async function main() {
   }
   refreshHealth();
   setInterval(refreshHealth, 5000);
-  $('logout').onclick = () => { closePlayer(); setToken(''); show('login'); };
+  $('logout').onclick = async () => { await closePlayer(); setToken(''); show('login'); };
   $('player-close').onclick = closePlayer;
   window.addEventListener('pagehide', () => { if (player) player.close(); });
   $('login-form').onsubmit = async (ev) => {
