@@ -6,7 +6,10 @@ $ANC_BUILD_ROOT/tools/guest/ancloud-demo on it, waits for its "ready" line, then
 the xinject helper: a click, typed ASCII and CJK text, Backspace, a drag and a wheel step. Checks
 the JSON events, reads the marker colour at the clicked point from the framebuffer, checks that
 --animate changes frames, and that SIGTERM ends the app with a "quit" line and exit code 0.
-Exits 77 (skip; 1 when CI=true) when Xvfb or the binaries are missing."""
+Then types "ok世" with the app's CJK font and with that font missing (--font, $ANCLOUD_DEMO_FONT):
+"ok" is the same 5x7 bitmap both times; "世" is a wide font glyph, or the one-cell placeholder
+box plus one line on stderr when the font is missing.
+Exits 77 (skip; 1 when CI=true) when Xvfb, the binaries or the font are missing."""
 import json
 import os
 import select
@@ -24,6 +27,12 @@ XINJECT = os.path.join(BUILD, "tools", "guest", "xinject")
 W, H = 720, 1280
 MARKER = (0xFF, 0xD4, 0x00)
 BG = (0x20, 0x30, 0x3C)
+TEXT = (0xE8, 0xEE, 0xF2)
+# Text layout at W = 720 (scene.c, scene_draw.c): 4 px per font pixel, 6-unit cells, 10-unit
+# lines; row 0 of the text area starts at (16, 120).
+SCALE = max(2, W // 180)
+CELL, LINE = 6 * SCALE, 10 * SCALE
+TEXT_X, TEXT_Y = 4 * SCALE, 30 * SCALE
 procs = []
 
 
@@ -61,10 +70,10 @@ def start_xvfb(fbdir):
 
 
 class Demo:
-    def __init__(self, display, *args):
-        env = dict(os.environ, DISPLAY=display)
+    def __init__(self, display, *args, env=None, stderr=None):
+        env = dict(env or os.environ, DISPLAY=display)
         self.p = subprocess.Popen([DEMO, "--width", str(W), "--height", str(H)] + list(args),
-                                  env=env, stdout=subprocess.PIPE)
+                                  env=env, stdout=subprocess.PIPE, stderr=stderr)
         procs.append(self.p)
         self.buf = b""
         self.events = []
@@ -184,19 +193,79 @@ def test_animate(display, fb):
     check(demo.p.wait(timeout=5) == 0, "exit code 0 on SIGTERM (animate)")
 
 
+def typed_cells(display, fb, tmp, name, *args, env=None):
+    """Runs the app, types "ok世" and Return; returns (ink of the cells 0-1 ("ok") as a tuple of
+    pixels, set of (x, y) with exactly the text colour in cells 2-3 (where "世" goes, with the
+    line gap above and below), stderr)."""
+    err_path = os.path.join(tmp, name + ".err")
+    with open(err_path, "wb") as err:
+        demo = Demo(display, *args, env=env, stderr=err)
+        demo.read_until(lambda ev: any(e["event"] == "ready" for e in ev), what="ready")
+        inject(display, "type", "ok世", "key", "Return")
+        demo.read_until(lambda ev: any(e["event"] == "key" and e["key"] == "Return" for e in ev),
+                        what="Return")
+        text = "".join(e["text"] for e in demo.of("text"))
+        check(text == "ok世", "%s: text events spell %r" % (name, text))
+        # The caret moved to row 1: the frame with all of row 0 is on screen.
+        pixel = wait_pixel(fb, TEXT_X + 1, TEXT_Y + LINE + 1, TEXT)
+        ok = tuple(pixel(x, y) for y in range(TEXT_Y, TEXT_Y + 7 * SCALE)
+                   for x in range(TEXT_X, TEXT_X + 2 * CELL))
+        x0 = TEXT_X + 2 * CELL
+        ink = {(x - x0, y - TEXT_Y) for y in range(TEXT_Y - 3 * SCALE, TEXT_Y + 10 * SCALE)
+               for x in range(x0, x0 + 2 * CELL) if pixel(x, y) == TEXT}
+        demo.p.send_signal(signal.SIGTERM)
+        check(demo.p.wait(timeout=5) == 0, "%s: exit code 0 on SIGTERM" % name)
+    with open(err_path, encoding="utf-8", errors="replace") as f:
+        return ok, ink, f.read()
+
+
+def test_cjk(display, fb, tmp, font):
+    env = {k: v for k, v in os.environ.items() if k != "ANCLOUD_DEMO_FONT"}
+    ok, ink, err = typed_cells(display, fb, tmp, "font", env=env)
+    check("box" not in err, "the default font %s loads: %r" % (font, err))
+    missing = os.path.join(tmp, "no-such-font.ttf")
+    ok_box, box, err_box = typed_cells(display, fb, tmp, "nofont",
+                                       env=dict(env, ANCLOUD_DEMO_FONT=missing))
+    lines = [l for l in err_box.splitlines() if l.strip()]
+    check(len(lines) == 1 and missing in lines[0] and "boxes" in lines[0],
+          "one fallback line on stderr: %r" % err_box)
+    # Without the font "世" is the placeholder: a 5x7-unit outline, half a unit thick, in cell 2.
+    t, bw, bh = SCALE // 2, 5 * SCALE, 7 * SCALE
+    outline = {(x, y) for x in range(bw) for y in range(bh)
+               if x < t or y < t or x >= bw - t or y >= bh - t}
+    check(box == outline, "placeholder box without the font (%d pixels, want %d)"
+          % (len(box), len(outline)))
+    # ASCII is the bitmap font, the same pixels with or without the CJK font.
+    check(TEXT in ok and ok == ok_box, "ASCII 'ok' drawn the same with and without the font")
+    # With the font: a real glyph, full width (it spans both cells), not the outline.
+    xs = [x for x, _ in ink]
+    check(len(ink) >= 40 and ink != outline, "glyph for 世 (%d text pixels)" % len(ink))
+    check(max(xs) - min(xs) > CELL, "世 is a wide glyph: x %d..%d" % (min(xs), max(xs)))
+    # --font wins over $ANCLOUD_DEMO_FONT and gives the same pixels (deterministic rendering).
+    _, ink2, err2 = typed_cells(display, fb, tmp, "flag", "--font", font,
+                                env=dict(env, ANCLOUD_DEMO_FONT=missing))
+    check("box" not in err2 and ink2 == ink, "--font %s draws the same glyph: %r" % (font, err2))
+
+
 def main():
     if not shutil.which("Xvfb"):
         skip("Xvfb not installed")
     for exe in (DEMO, XINJECT):
         if not os.access(exe, os.X_OK):
             skip("%s not built" % exe)
+    font = subprocess.run([DEMO, "--print-default-font"], check=True, stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+    if not os.path.isfile(font):
+        skip("%s missing (Debian package fonts-droid-fallback)" % font)
     tmp = tempfile.mkdtemp(prefix="anc-demo-")
     try:
         _, display = start_xvfb(tmp)
         fb = os.path.join(tmp, "Xvfb_screen0")
         test_input(display, fb)
         test_animate(display, tmp)
-        print("ok: demo app answers click, text, drag, wheel; marker on screen; animate; SIGTERM")
+        test_cjk(display, fb, tmp, font)
+        print("ok: demo app answers click, text, drag, wheel; marker on screen; animate; SIGTERM;"
+              " CJK text drawn with the font, boxes without it")
     finally:
         for p in reversed(procs):
             if p.poll() is None:

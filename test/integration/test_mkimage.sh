@@ -2,10 +2,11 @@
 # tools/mkimage builds a squashfs guest image whose demo app runs inside it.
 #
 # Builds the image twice (same bytes both times), lists it with unsquashfs -l (busybox, the start
-# script, the app, every library ldd names), mounts it with squashfuse (or extracts it when FUSE
+# script, the app, every library ldd names, the app's CJK font at its compiled-in path), mounts it with squashfuse (or extracts it when FUSE
 # is unavailable), binds a fresh Xvfb's socket dir into it, runs /sbin/ancloud-guest under chroot
 # and waits for the app's "ready" line; then clicks and types (ASCII and CJK) with xinject and
-# checks the events, and ends the app with SIGTERM. Needs root for chroot and mounts.
+# checks the events and that the app loaded its font (nothing about placeholder boxes on stderr),
+# and ends the app with SIGTERM. Needs root for chroot and mounts.
 # Exits 77 (skip) when it cannot run here, 1 instead when CI=true.
 set -euo pipefail
 
@@ -82,10 +83,13 @@ for so in libX11.so.6 libXext.so.6 libXcursor.so.1 libXi.so.6 libXrandr.so.2 lib
     libXfixes.so.3 libxkbcommon.so.0; do
     grep -q "/$so\$" <<<"$listing" || fail "image lacks $so (SDL2 X11 back-end)"
 done
+grep -q '/libSDL2_ttf-2\.0\.so\.0$' <<<"$listing" || fail "image lacks libSDL2_ttf"
+font=$("$demo" --print-default-font) || fail "$demo --print-default-font failed"
+grep -qx "$font" <<<"$listing" || fail "image lacks the app's font $font"
 if grep -qE 'libGL|libLLVM|dri/' <<<"$listing"; then
     fail "image carries GL libraries it does not need"
 fi
-echo "ok: image lists busybox, the app and its $(wc -w <<<"$libs") libraries"
+echo "ok: image lists busybox, the app, its $(wc -w <<<"$libs") libraries and its font"
 
 # 3. Mount (squashfuse, as the daemon does) or extract, and give the guest the X socket dir.
 mkdir -p "$root"
@@ -105,7 +109,9 @@ read -r -t 20 -u 4 dnum || fail "Xvfb did not report a display"
 display=:$dnum
 
 # 5. The app inside the image.
-exec 3< <(DISPLAY=$display exec chroot "$root" /sbin/ancloud-guest --width 360 --height 640)
+# stderr is kept: the app says there when it cannot load its font (and draws boxes instead).
+exec 3< <(DISPLAY=$display exec chroot "$root" /sbin/ancloud-guest --width 360 --height 640 \
+    2>"$tmp/app.err")
 pids+=($!)
 app=$!
 events=""
@@ -134,3 +140,7 @@ fi
 kill -TERM "$app"
 wait_for '"event":"quit"'
 echo "ok: app quits on SIGTERM"
+if grep -qi 'box' "$tmp/app.err"; then
+    fail "the app inside the image draws boxes for non-ASCII text: $(cat "$tmp/app.err")"
+fi
+echo "ok: the app inside the image loaded its font (libSDL2_ttf, libfreetype, $font)"

@@ -14,6 +14,12 @@
 #include "json.h"
 #include "scene.h"
 
+/* The font for non-ASCII text (CJK, Hangul, kana; ASCII keeps the built-in bitmap), from Debian's
+ * fonts-droid-fallback: its smallest CJK font file (3.4 MB). tools/mkimage asks for this path
+ * (--print-default-font) and puts the font there in the guest image. --font or $ANCLOUD_DEMO_FONT
+ * override it; a font that cannot be loaded leaves such text as placeholder boxes. */
+#define DEMO_FONT_DEFAULT "/usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf"
+
 struct demo_app {
     SDL_Window *win;
     SDL_Renderer *ren;
@@ -306,9 +312,12 @@ static int open_window(struct demo_app *a, int w, int h)
 
 static void usage(FILE *f)
 {
-    fputs("usage: ancloud-demo [--width W] [--height H] [--animate] [--fps N]\n"
+    fputs("usage: ancloud-demo [--width W] [--height H] [--animate] [--fps N] [--font FILE]\n"
+          "       ancloud-demo --print-default-font\n"
           "Draws a marker where touched, a trail while dragging and the typed text;\n"
-          "prints every input event as one JSON line on stdout.\n",
+          "prints every input event as one JSON line on stdout. Non-ASCII text is drawn\n"
+          "with the font FILE, else $ANCLOUD_DEMO_FONT, else " DEMO_FONT_DEFAULT "\n"
+          "(--print-default-font shows it); as boxes when the font cannot be loaded.\n",
           f);
 }
 
@@ -322,24 +331,36 @@ static int parse_int(const char *s, int min, int max, int *out)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, int *w, int *h, bool *animate, int *fps)
+struct demo_args {
+    int w, h, fps;
+    bool animate;
+    bool print_font;
+    const char *font;
+};
+
+static int parse_args(int argc, char **argv, struct demo_args *args)
 {
     static const struct option opts[] = {
         {"width", required_argument, NULL, 'w'}, {"height", required_argument, NULL, 'h'},
         {"animate", no_argument, NULL, 'a'},     {"fps", required_argument, NULL, 'f'},
+        {"font", required_argument, NULL, 't'},  {"print-default-font", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, '?'},        {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = 0;
         if (c == 'w')
-            r = parse_int(optarg, 64, 8192, w);
+            r = parse_int(optarg, 64, 8192, &args->w);
         else if (c == 'h')
-            r = parse_int(optarg, 64, 8192, h);
+            r = parse_int(optarg, 64, 8192, &args->h);
         else if (c == 'f')
-            r = parse_int(optarg, 1, 240, fps);
+            r = parse_int(optarg, 1, 240, &args->fps);
         else if (c == 'a')
-            *animate = true;
+            args->animate = true;
+        else if (c == 't')
+            args->font = optarg;
+        else if (c == 'p')
+            args->print_font = true;
         else
             r = -EINVAL;
         if (r < 0) {
@@ -357,21 +378,30 @@ static int parse_args(int argc, char **argv, int *w, int *h, bool *animate, int 
 int main(int argc, char **argv)
 {
     struct demo_app *a = calloc(1, sizeof(*a));
-    int w = 720, h = 1280, r;
-    bool animate = false;
+    struct demo_args args = {.w = 720, .h = 1280, .fps = 60};
+    int r;
 
     if (!a)
         return 1;
-    a->fps = 60;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    r = parse_args(argc, argv, &w, &h, &animate, &a->fps);
+    r = parse_args(argc, argv, &args);
     if (r < 0)
         goto out;
-    demo_scene_init(&a->scene, w, h, animate);
+    if (args.print_font) {
+        puts(DEMO_FONT_DEFAULT);
+        goto out;
+    }
+    if (!args.font)
+        args.font = getenv("ANCLOUD_DEMO_FONT");
+    if (!args.font || !*args.font)
+        args.font = DEMO_FONT_DEFAULT;
+    a->fps = args.fps;
+    demo_scene_init(&a->scene, args.w, args.h, args.animate);
     a->dirty = true;
-    r = open_window(a, w, h);
+    r = open_window(a, args.w, args.h);
     if (r < 0)
         goto out;
+    demo_scene_load_font(&a->scene, args.font);
     run(a);
     {
         struct demo_json j;
@@ -380,6 +410,7 @@ int main(int argc, char **argv)
         emit(&j);
     }
 out:
+    demo_scene_free_font(&a->scene);
     if (a->ren)
         SDL_DestroyRenderer(a->ren);
     if (a->win)

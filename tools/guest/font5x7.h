@@ -1,5 +1,5 @@
-/* A tiny built-in 5x7 bitmap font for printable ASCII, so the demo needs no SDL_ttf or font files
- * inside the guest image. */
+/* A tiny built-in 5x7 bitmap font for printable ASCII: the pixels that tests look for. Other text
+ * (CJK) is drawn with SDL_ttf and a font file (ttf.c), or as boxes without one. */
 #pragma once
 
 #include <stdint.h>

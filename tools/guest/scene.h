@@ -13,6 +13,8 @@
 #define DEMO_TEXT_MAX   2048
 #define DEMO_STATUS_MAX 64
 
+struct demo_ttf;
+
 /* Colours as 0xRRGGBB; chosen to contrast strongly with the background so that tests (and people
  * watching the stream) can find the marker and trail in a captured frame. */
 #define DEMO_COLOR_BG     0x20303c
@@ -39,7 +41,8 @@ struct demo_scene {
     size_t ntext;
     char status[DEMO_STATUS_MAX];
     bool animate;
-    uint64_t anim_ms; /* animation clock: shapes are a pure function of it */
+    uint64_t anim_ms;     /* animation clock: shapes are a pure function of it */
+    struct demo_ttf *ttf; /* font for non-ASCII text; NULL: placeholder boxes */
 };
 
 void demo_scene_init(struct demo_scene *s, int w, int h, bool animate);
@@ -53,6 +56,12 @@ void demo_scene_backspace(struct demo_scene *s);
 void demo_scene_newline(struct demo_scene *s);
 void demo_scene_status(struct demo_scene *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Loads the font non-ASCII text is drawn with (after SDL_Init), sized for the scene. On failure
+ * it says so on stderr and such text stays placeholder boxes. ASCII always uses the 5x7 font. */
+void demo_scene_load_font(struct demo_scene *s, const char *path);
+/* Frees the font and its glyph textures; before the renderer goes. */
+void demo_scene_free_font(struct demo_scene *s);
 
 /* Draws the whole scene; the caller presents. */
 void demo_scene_draw(const struct demo_scene *s, SDL_Renderer *r);

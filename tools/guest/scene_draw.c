@@ -1,10 +1,12 @@
 /* Drawing with plain SDL_Renderer primitives (fill rects and one quad per trail segment), so the
- * software renderer is enough and a frame costs little. */
+ * software renderer is enough and a frame costs little. Non-ASCII text adds one cached glyph
+ * texture per distinct character (ttf.c). */
 #include "scene.h"
 
 #include <math.h>
 
 #include "font5x7.h"
+#include "ttf.h"
 
 #define TEXT_ROWS  6
 #define MAX_RADIUS 511
@@ -69,7 +71,7 @@ static void glyph(SDL_Renderer *r, int x, int y, int scale, uint32_t cp)
     int n = 0;
 
     if (!g) {
-        /* No glyph (e.g. CJK): an outlined box shows that a character arrived. */
+        /* No glyph (e.g. CJK without the font): an outlined box shows that a character arrived. */
         int w = DEMO_FONT_W * scale, h = DEMO_FONT_H * scale, t = scale > 1 ? scale / 2 : 1;
         fill(r, x, y, w, t);
         fill(r, x, y + h - t, w, t);
@@ -90,6 +92,36 @@ static void label(SDL_Renderer *r, int x, int y, int scale, const char *ascii)
         glyph(r, x, y, scale, (unsigned char)*ascii);
 }
 
+/* Text cells cp takes: one for ASCII and for boxes, two for the font's wide (CJK) glyphs. */
+static int text_cells(const struct demo_scene *s, uint32_t cp)
+{
+    int n = demo_font_glyph(cp) || !s->ttf ? 1 : demo_ttf_cells(s->ttf, cp);
+    return n > 0 ? n : 1;
+}
+
+/* A font glyph gets its n cells (less the gap after them) and a line height of the bitmap's 7
+ * rows plus one of the 3 spare rows above and below: the em square is 9 rows tall. */
+static void text_glyph(const struct demo_scene *s, SDL_Renderer *r, int x, int y, int n,
+                       uint32_t cp)
+{
+    SDL_Rect box = {x, y - s->scale, n * (DEMO_FONT_W + 1) * s->scale - s->scale,
+                    (DEMO_FONT_H + 2) * s->scale};
+    if (demo_font_glyph(cp) || !s->ttf || !demo_ttf_draw(s->ttf, r, cp, &box))
+        glyph(r, x, y, s->scale, cp);
+}
+
+void demo_scene_load_font(struct demo_scene *s, const char *path)
+{
+    demo_scene_free_font(s);
+    s->ttf = demo_ttf_open(path, (DEMO_FONT_H + 2) * s->scale);
+}
+
+void demo_scene_free_font(struct demo_scene *s)
+{
+    demo_ttf_close(s->ttf);
+    s->ttf = NULL;
+}
+
 /* Lays the text out in rows of `cols` cells and draws only the last TEXT_ROWS rows, so the newest
  * input is always visible. Called twice: once to count rows, once to draw. */
 static int text_rows(const struct demo_scene *s, SDL_Renderer *r, int cols, int first, int x0,
@@ -98,15 +130,16 @@ static int text_rows(const struct demo_scene *s, SDL_Renderer *r, int cols, int 
     int cw = (DEMO_FONT_W + 1) * s->scale, lh = (DEMO_FONT_H + 3) * s->scale;
     int row = 0, col = 0;
     for (size_t i = 0; i < s->ntext; i++) {
-        if (s->text[i] == '\n' || col == cols) {
+        int n = s->text[i] == '\n' ? 0 : text_cells(s, s->text[i]);
+        if (s->text[i] == '\n' || (col > 0 && col + n > cols)) {
             row++;
             col = 0;
             if (s->text[i] == '\n')
                 continue;
         }
         if (r && row >= first)
-            glyph(r, x0 + col * cw, y0 + (row - first) * lh, s->scale, s->text[i]);
-        col++;
+            text_glyph(s, r, x0 + col * cw, y0 + (row - first) * lh, n, s->text[i]);
+        col += n;
     }
     if (r && row >= first) /* caret */
         fill(r, x0 + col * cw, y0 + (row - first) * lh, s->scale, DEMO_FONT_H * s->scale);
