@@ -13,56 +13,16 @@
 
 #include "base/log.h"
 #include "base/pidwatch.h"
+#include "instance/display_internal.h"
 
 #define XVFB_DEFAULT       "/usr/bin/Xvfb"
 #define UNSHARE_PATH       "/usr/bin/unshare"
-#define HOST_SOCKET_DIR    "/tmp/.X11-unix"
 #define BACKOFF_MIN_MS     500u
 #define BACKOFF_MAX_MS     10000u
 #define STABLE_RUN_MS      10000u /* a run this long resets the backoff */
 #define STARTUP_TIMEOUT_MS 10000u
 #define KILL_TIMEOUT_MS    5000u
 #define DISPLAYFD          3
-
-enum state {
-    ST_STARTING, /* spawned, waiting for the display number */
-    ST_ADOPTING, /* a previous daemon's Xvfb is watched; ready is reported from the timer */
-    ST_READY,
-    ST_BACKOFF, /* no process; the timer restarts it */
-    ST_STOPPING,
-    ST_FAILED, /* the first spawn failed: free once the process handle is closed */
-};
-
-struct anc_display {
-    uv_loop_t *loop;
-    struct anc_display_callbacks cbs;
-    void *data;
-    int width, height, depth;
-    enum anc_display_socket_mode mode;
-    bool mode_auto;
-    char *run_dir, *xvfb_path;
-    char fb_path[PATH_MAX], sock_dir[PATH_MAX], sock_path[PATH_MAX + 16], rec_path[PATH_MAX];
-
-    enum state state;
-    uv_timer_t timer; /* startup timeout, restart backoff, kill timeout */
-    uv_process_t proc;
-    struct anc_pidwatch *adopted; /* instead of proc: the Xvfb a previous daemon started */
-    bool was_adopted;             /* the first run was adopted rather than started */
-    uv_pipe_t fdpipe, errpipe;    /* -displayfd and stderr, read ends */
-    int run_handles;              /* handles of the current run not yet closed */
-    bool exited;
-    int64_t exit_status;
-    int term_signal;
-    char fdbuf[16];
-    size_t fdlen;
-    char errbuf[256];
-    size_t errlen;
-    int number; /* -1 until ready */
-    char name[16];
-    uint64_t backoff_ms, ready_at;
-    void (*on_stopped)(void *data);
-    void *stopped_data;
-};
 
 static void spawn_run(struct anc_display *d);
 
@@ -132,13 +92,6 @@ static void publish_socket(struct anc_display *d)
         anc_debug("display: symlink %s: %s", d->sock_path, strerror(errno));
 }
 
-static int run_pid(const struct anc_display *d)
-{
-    if (d->run_handles == 0 || d->exited)
-        return 0;
-    return d->adopted ? anc_pidwatch_pid(d->adopted) : d->proc.pid;
-}
-
 static void kill_run(struct anc_display *d, int sig)
 {
     if (d->exited)
@@ -149,18 +102,6 @@ static void kill_run(struct anc_display *d, int sig)
         uv_process_kill(&d->proc, sig);
 }
 
-/* <run_dir>/display.pid: "PID NUMBER MODE", so that the next daemon can adopt this Xvfb (and with
- * it every X client on it, a container's guest among them) after a crash or kill -9. */
-static void write_record(struct anc_display *d)
-{
-    char tmp[PATH_MAX + 8], line[64];
-    int n = snprintf(line, sizeof(line), "%d %d %d\n", run_pid(d), d->number, (int)d->mode);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", d->rec_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, d->rec_path) < 0)
-        anc_warn("display: cannot record Xvfb in %s: %s", d->rec_path, strerror(errno));
-}
-
 static void became_ready(struct anc_display *d, int number)
 {
     d->number = number;
@@ -169,7 +110,7 @@ static void became_ready(struct anc_display *d, int number)
     d->state = ST_READY;
     d->ready_at = uv_now(d->loop);
     uv_timer_stop(&d->timer);
-    write_record(d);
+    anc__display_write_record(d);
     anc_debug("display: Xvfb pid %d ready on %s%s", run_pid(d), d->name,
               d->adopted ? " (adopted)" : "");
     if (d->cbs.on_ready)
@@ -266,7 +207,7 @@ static void schedule_restart(struct anc_display *d)
 }
 
 /* Every handle of a run is closed: the run is over. */
-static void run_ended(struct anc_display *d)
+void anc__display_run_ended(struct anc_display *d)
 {
     enum state was = d->state;
     remove_run_files(d);
@@ -297,80 +238,7 @@ static void handle_closed(uv_handle_t *h)
 {
     struct anc_display *d = h->data;
     if (--d->run_handles == 0)
-        run_ended(d);
-}
-
-static void on_adopted_closed(void *data)
-{
-    struct anc_display *d = data;
-    if (--d->run_handles == 0)
-        run_ended(d);
-}
-
-static void on_adopted_exit(struct anc_pidwatch *w, void *data)
-{
-    struct anc_display *d = data;
-    d->exited = true;
-    d->exit_status = -1; /* not our child: its status is not ours to read */
-    d->term_signal = 0;
-    d->adopted = NULL;
-    anc_pidwatch_close(w, on_adopted_closed, d);
-}
-
-/* The Xvfb recorded in run_dir, if it is still the one serving run_dir: its pid, display number
- * and socket mode. Returns the pid, or 0 when there is none to adopt. */
-static int recorded_xvfb(const char *rec_path, const char *run_dir, int *number, int *mode)
-{
-    char line[64], cmd[PATH_MAX + 512], want[PATH_MAX + 16];
-    FILE *f = fopen(rec_path, "re");
-    if (!f)
-        return 0;
-    int pid = 0;
-    if (!fgets(line, sizeof(line), f) || sscanf(line, "%d %d %d", &pid, number, mode) != 3 ||
-        pid <= 1 || *number < 0 || *number > 65535)
-        pid = 0;
-    fclose(f);
-    snprintf(want, sizeof(want), "\n-fbdir\n%s\n", run_dir);
-    if (pid && (anc_proc_cmdline(pid, cmd, sizeof(cmd)) < 0 || !strstr(cmd, want)))
-        pid = 0; /* gone, or the pid was reused by something else */
-    return pid;
-}
-
-int anc_display_kill_leftover(const char *run_dir)
-{
-    char rec[PATH_MAX];
-    int number, mode;
-    snprintf(rec, sizeof(rec), "%s/display.pid", run_dir);
-    int pid = recorded_xvfb(rec, run_dir, &number, &mode);
-    unlink(rec);
-    if (!pid)
-        return 0;
-    kill(pid, SIGKILL);
-    anc_debug("display: killed the Xvfb (pid %d) a previous daemon left in %s", pid, run_dir);
-    return pid;
-}
-
-/* Watches the recorded Xvfb instead of starting one; ready follows from the timer. */
-static int adopt_run(struct anc_display *d)
-{
-    int number, mode;
-    int pid = recorded_xvfb(d->rec_path, d->run_dir, &number, &mode);
-    if (!pid || access(d->fb_path, R_OK) < 0 ||
-        anc_pidwatch_start(d->loop, pid, on_adopted_exit, d, &d->adopted) < 0) {
-        if (pid)
-            kill(pid, SIGKILL); /* not usable: a fresh one replaces it */
-        return -ESRCH;
-    }
-    d->run_handles = 1;
-    d->exited = false;
-    d->number = number;
-    if (mode == ANC_DISPLAY_SOCKET_NAMESPACE || mode == ANC_DISPLAY_SOCKET_LINK)
-        d->mode = (enum anc_display_socket_mode)mode;
-    d->mode_auto = false;
-    d->state = ST_ADOPTING;
-    d->was_adopted = true;
-    anc_info("display: adopted Xvfb pid %d on :%d in %s", pid, number, d->run_dir);
-    return 0;
+        anc__display_run_ended(d);
 }
 
 static void on_proc_exit(uv_process_t *p, int64_t exit_status, int term_signal)
@@ -480,7 +348,7 @@ static void spawn_run(struct anc_display *d)
         anc_debug("display: cannot start Xvfb in %s: %s", d->run_dir, uv_strerror(r));
         if (d->run_handles == 0) { /* the pipes could not even be made */
             d->exit_status = r;
-            run_ended(d);
+            anc__display_run_ended(d);
         }
         return;
     }
@@ -550,7 +418,7 @@ int anc_display_start(uv_loop_t *loop, const struct anc_display_params *p,
     int r = init_display(d, p);
     if (r < 0)
         goto fail_free;
-    bool adopted = p->adopt && adopt_run(d) == 0;
+    bool adopted = p->adopt && anc__display_adopt_run(d) == 0;
     if (!adopted && (r = start_run(d)) < 0)
         goto fail_dir;
     uv_timer_init(loop, &d->timer);
