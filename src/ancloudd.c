@@ -82,6 +82,11 @@ static void on_instances_closed(void *arg)
         on_network_down(app);
         return;
     }
+    if (app->guests_left_running) {
+        anc_info("network: left in place for the guests still running");
+        anc_network_detach(net, on_network_down, app);
+        return;
+    }
     anc_network_teardown(net, on_network_down, app);
 }
 

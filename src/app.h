@@ -23,4 +23,5 @@ struct anc_app {
     struct anc_network *net; /* guest bridge; NULL: [network] disabled or its setup failed */
     uv_signal_t sig_int, sig_term, sig_hup;
     int stopping;
+    bool guests_left_running; /* keep_running_on_exit left guests: the network stays too */
 };

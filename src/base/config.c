@@ -114,6 +114,9 @@ static const struct key keys[] = {
     BOOL("network", "dhcp", net_dhcp, "true", "run dnsmasq (DHCP + DNS) on the bridge"),
     BOOL("network", "keep_on_exit", net_keep_on_exit, "false",
          "leave the bridge and firewall rules in place when the daemon exits"),
+    BOOL("instance", "keep_running_on_exit", keep_running_on_exit, "false",
+         "on SIGTERM/SIGINT leave linux guests (containers, their displays) and the guest network "
+         "running; the next start takes them over (daemon upgrades without restarting guests)"),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -38,11 +38,12 @@ struct anc_config {
     int min_bitrate_kbps;
     int max_bitrate_kbps;
     /* [network] (docs/networking.md) */
-    bool net_enabled;      /* set up the bridge at start; false: no container networking */
-    char net_bridge[16];   /* IFNAMSIZ */
-    char net_subnet[32];   /* a.b.c.d/prefix; the gateway is .1 */
-    bool net_dhcp;         /* run dnsmasq on the bridge */
-    bool net_keep_on_exit; /* leave bridge and rules in place at exit */
+    bool net_enabled;          /* set up the bridge at start; false: no container networking */
+    char net_bridge[16];       /* IFNAMSIZ */
+    char net_subnet[32];       /* a.b.c.d/prefix; the gateway is .1 */
+    bool net_dhcp;             /* run dnsmasq on the bridge */
+    bool net_keep_on_exit;     /* leave bridge and rules in place at exit */
+    bool keep_running_on_exit; /* [instance]: linux guests outlive a clean daemon stop */
 };
 
 /* Fills *c with the embedded defaults. */

@@ -210,6 +210,11 @@ static void schedule_restart(struct anc_display *d)
 void anc__display_run_ended(struct anc_display *d)
 {
     enum state was = d->state;
+    if (was == ST_DETACHING) { /* Xvfb runs on, its files stay for the next daemon */
+        uv_timer_stop(&d->timer);
+        uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+        return;
+    }
     remove_run_files(d);
     d->number = -1;
     if (was == ST_FAILED) {
@@ -467,6 +472,27 @@ bool anc_display_adopted(const struct anc_display *d)
 enum anc_display_socket_mode anc_display_socket_mode(const struct anc_display *d)
 {
     return d->mode;
+}
+
+void anc_display_detach(struct anc_display *d, void (*on_stopped)(void *data), void *data)
+{
+    if (!d || d->state != ST_READY || d->exited) { /* nothing ready to keep: a plain stop */
+        anc_display_stop(d, on_stopped, data);
+        return;
+    }
+    d->on_stopped = on_stopped;
+    d->stopped_data = data;
+    d->state = ST_DETACHING;
+    uv_timer_stop(&d->timer);
+    if (d->adopted) {
+        anc__display_release_adopted(d);
+        return;
+    }
+    /* Closing a process handle does not signal the process; Xvfb ignores SIGPIPE, so the pipes
+     * going away does not end it either. */
+    close_run_handle(d, (uv_handle_t *)&d->proc);
+    close_run_handle(d, (uv_handle_t *)&d->fdpipe);
+    close_run_handle(d, (uv_handle_t *)&d->errpipe);
 }
 
 void anc_display_stop(struct anc_display *d, void (*on_stopped)(void *data), void *data)

@@ -80,6 +80,11 @@ enum anc_display_socket_mode anc_display_socket_mode(const struct anc_display *d
  * pid or 0. */
 int anc_display_kill_leftover(const char *run_dir);
 
+/* At daemon exit with guests left running: closes everything of d but Xvfb itself (which keeps
+ * running, its record and files stay for the next daemon to adopt), frees d, then
+ * on_stopped(data). A display that is not ready is stopped instead. d may be NULL. */
+void anc_display_detach(struct anc_display *d, void (*on_stopped)(void *data), void *data);
+
 /* Stops for good: SIGTERM, SIGKILL after 5 s, waits for the exit, removes the fb file, the socket
  * or link and <run_dir>/X11-unix, then calls on_stopped(data) and frees d. No other callback runs
  * after this call. Call once; d may be NULL (on_stopped is then called at once). */

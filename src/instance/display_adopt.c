@@ -31,6 +31,13 @@ static void on_adopted_closed(void *data)
         anc__display_run_ended(d);
 }
 
+void anc__display_release_adopted(struct anc_display *d)
+{
+    struct anc_pidwatch *w = d->adopted;
+    d->adopted = NULL;
+    anc_pidwatch_close(w, on_adopted_closed, d);
+}
+
 static void on_adopted_exit(struct anc_pidwatch *w, void *data)
 {
     struct anc_display *d = data;

@@ -18,7 +18,8 @@ enum state {
     ST_READY,
     ST_BACKOFF, /* no process; the timer restarts it */
     ST_STOPPING,
-    ST_FAILED, /* the first spawn failed: free once the process handle is closed */
+    ST_FAILED,    /* the first spawn failed: free once the process handle is closed */
+    ST_DETACHING, /* letting go of a running Xvfb: its handles close, it keeps running */
 };
 
 struct anc_display {
@@ -67,3 +68,5 @@ void anc__display_write_record(struct anc_display *d);
 /* Watches the recorded Xvfb of d's run dir instead of starting one (state ST_ADOPTING; ready
  * follows from the timer). Returns 0, or -ESRCH when there is none to adopt. */
 int anc__display_adopt_run(struct anc_display *d);
+/* Stops watching the adopted Xvfb without signalling it; the run then ends (run_ended). */
+void anc__display_release_adopted(struct anc_display *d);

@@ -556,10 +556,13 @@ void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg
     uv_close((uv_handle_t *)m->restart_timer, (uv_close_cb)free);
     bool any = false;
     for (struct anc_instance *i = m->list; i; i = i->next) {
-        if (i->rt) {
-            any = true;
+        if (!i->rt)
+            continue;
+        any = true;
+        if (m->app->cfg.keep_running_on_exit && anc_runtime_detach(i) == 0)
+            m->app->guests_left_running = true;
+        else
             anc_runtime_stop(i);
-        }
     }
     if (!any)
         maybe_closed(m);

@@ -47,6 +47,7 @@ struct anc_runtime {
     bool adopt;     /* after a daemon restart: take over what still runs */
     bool adopting;  /* linux: a container adopt is in flight */
     bool replacing; /* linux: a leftover container is stopped before a fresh start */
+    bool detaching; /* the daemon exits and leaves the guest running (keep_running_on_exit) */
     int closing_handles;
 };
 
@@ -136,7 +137,7 @@ static void on_container_freed(void *arg)
 {
     struct anc_runtime *rt = arg;
     rt->ct = NULL;
-    if (rt->ip_leased && rt->env.net)
+    if (rt->ip_leased && rt->env.net && !rt->detaching) /* a detached guest keeps its address */
         anc_ipam_release(&rt->env.net->ipam, rt->inst->id);
     rt->ip_leased = false;
     teardown(rt);
@@ -167,7 +168,10 @@ static void teardown(struct anc_runtime *rt)
         uv_timer_stop(&rt->kill_timer);
     rt->inst->stream = NULL;
     rt->inst->input = NULL;
-    anc_screen_stop(rt->screen, on_screen_stopped, rt);
+    if (rt->detaching)
+        anc_screen_detach(rt->screen, on_screen_stopped, rt);
+    else
+        anc_screen_stop(rt->screen, on_screen_stopped, rt);
 }
 
 static void report_started(struct anc_runtime *rt, const char *error)
@@ -563,6 +567,20 @@ static void on_kill_timer(uv_timer_t *t)
 static void on_pattern_stream_freed(void *arg)
 {
     finish_stop(arg);
+}
+
+int anc_runtime_detach(struct anc_instance *inst)
+{
+    struct anc_runtime *rt = inst->rt;
+    if (!rt || rt->stopping || inst->kind != ANC_KIND_LINUX || !rt->ct_active ||
+        !rt->started_reported || rt->adopting || rt->replacing || !rt->screen)
+        return -EINVAL;
+    rt->stopping = true;
+    rt->detaching = true;
+    rt->ct_active = false; /* let go of it: nothing of the container is stopped */
+    log_line(rt, "daemon exiting: the guest and its display keep running (keep_running_on_exit)");
+    teardown(rt);
+    return 0;
 }
 
 void anc_runtime_stop(struct anc_instance *inst)

@@ -52,6 +52,12 @@ int anc_runtime_adopt(struct anc_instance *inst, const struct anc_runtime_env *e
  * A no-op when it is already stopping. */
 void anc_runtime_stop(struct anc_instance *inst);
 
+/* At daemon exit with [instance] keep_running_on_exit: lets go of a running linux guest without
+ * stopping it — its container, its Xvfb and its address stay, the next daemon adopts them — and
+ * frees the runtime (on_stopped follows). Returns 0, or -EINVAL when inst is not a running linux
+ * guest (stop it instead). */
+int anc_runtime_detach(struct anc_instance *inst);
+
 /* The instance's log file path (command output, display problems). */
 void anc_runtime_log_path(const struct anc_runtime_env *env, const struct anc_instance *inst,
                           char *out, size_t len);

@@ -23,7 +23,7 @@ struct anc_screen {
     struct anc_capture_source cap;
     struct anc_stream *stream;
     struct anc_xtest *xtest;
-    bool ready_reported, stopping;
+    bool ready_reported, stopping, detaching;
     void (*done)(void *arg);
     void *done_arg;
 };
@@ -189,7 +189,17 @@ static void on_stream_freed(void *arg)
     s->stream = NULL;
     anc_fb_close(s->cap.fb); /* no worker uses it any more */
     s->cap.fb = NULL;
-    anc_display_stop(s->display, on_display_stopped, s);
+    if (s->detaching)
+        anc_display_detach(s->display, on_display_stopped, s);
+    else
+        anc_display_stop(s->display, on_display_stopped, s);
+}
+
+void anc_screen_detach(struct anc_screen *s, void (*done)(void *arg), void *arg)
+{
+    if (s)
+        s->detaching = true;
+    anc_screen_stop(s, done, arg);
 }
 
 void anc_screen_stop(struct anc_screen *s, void (*done)(void *arg), void *arg)

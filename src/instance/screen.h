@@ -45,3 +45,5 @@ int anc_screen_input(struct anc_screen *s, const struct anc_input_msg *m);
 /* Closes the stream (waiting for its jobs), the X connection, the framebuffer and Xvfb; then
  * done(arg). s may be NULL. */
 void anc_screen_stop(struct anc_screen *s, void (*done)(void *arg), void *arg);
+/* The same, but Xvfb keeps running for a later daemon to adopt (anc_display_detach). */
+void anc_screen_detach(struct anc_screen *s, void (*done)(void *arg), void *arg);

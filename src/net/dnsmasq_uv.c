@@ -229,6 +229,22 @@ static void kill_cb(uv_timer_t *t)
         uv_process_kill(&d->proc, SIGKILL);
 }
 
+void anc_dnsmasq_detach(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud)
+{
+    if (!d || d->closing)
+        return;
+    d->closing = true;
+    d->close_cb = cb;
+    d->close_ud = ud;
+    uv_timer_stop(&d->timer);
+    if (d->state == PROC_RUNNING) { /* closing a process handle does not signal the process */
+        d->state = PROC_CLOSING;
+        uv_close((uv_handle_t *)&d->proc, proc_closed);
+    } else if (d->state == PROC_NONE) {
+        finish(d);
+    } /* PROC_CLOSING: proc_closed finishes */
+}
+
 void anc_dnsmasq_close(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud)
 {
     if (!d || d->closing)

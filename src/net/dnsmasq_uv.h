@@ -32,3 +32,6 @@ unsigned anc_dnsmasq_restarts(const struct anc_dnsmasq *d);
 /* Stops dnsmasq (SIGTERM, SIGKILL after 2 s) and frees d once all its handles are closed; cb
  * (may be NULL) runs then. Accepts NULL (then cb is not called). */
 void anc_dnsmasq_close(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud);
+/* Lets go of dnsmasq without stopping it (its pid file stays: the next daemon replaces it), then
+ * frees d and calls cb(ud). */
+void anc_dnsmasq_detach(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud);

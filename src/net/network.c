@@ -181,6 +181,29 @@ static void dnsmasq_closed(void *ud)
         cb(cb_ud);
 }
 
+static void dnsmasq_detached(void *ud)
+{
+    struct anc_network *n = ud;
+    void (*cb)(void *) = n->done_cb;
+    void *cb_ud = n->done_ud;
+    anc_ipam_destroy(&n->ipam);
+    free(n);
+    if (cb)
+        cb(cb_ud);
+}
+
+void anc_network_detach(struct anc_network *n, void (*cb)(void *ud), void *ud)
+{
+    if (!n)
+        return;
+    n->done_cb = cb;
+    n->done_ud = ud;
+    if (n->dnsmasq)
+        anc_dnsmasq_detach(n->dnsmasq, dnsmasq_detached, n);
+    else
+        dnsmasq_detached(n);
+}
+
 void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud)
 {
     if (!n)

@@ -60,6 +60,10 @@ int anc_network_set_hosts(struct anc_network *n, const struct anc_dnsmasq_host *
  * Accepts NULL. Errors are logged at debug level and otherwise ignored: teardown goes on. */
 void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud);
 
+/* At exit with guests left running ([instance] keep_running_on_exit): changes nothing on the host
+ * (bridge, rules and dnsmasq stay for the guests; the next start adopts them), frees n, then cb. */
+void anc_network_detach(struct anc_network *n, void (*cb)(void *ud), void *ud);
+
 /* ancloudd --teardown-network: what a daemon that did not exit cleanly left on the host, removed
  * without a running daemon: its dnsmasq, exactly our firewall rules (matched by their comment),
  * and the bridge unless keep_on_exit (a link of that name that is not a bridge is left alone).

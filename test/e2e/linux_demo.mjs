@@ -95,7 +95,8 @@ try {
   browser = undefined;
   check(await daemon.stop({ keep: true, signal: 'SIGKILL' }) === 'SIGKILL', 'daemon killed with SIGKILL');
   check(fs.existsSync(`/proc/${initPid}`), `the container (init pid ${initPid}) outlived the daemon`);
-  daemon = await startDaemon('', { dir });
+  const KEEP = '[instance]\nkeep_running_on_exit = true\n';
+  daemon = await startDaemon(KEEP, { dir });
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'running',
     { what: 'instance running after the restart', timeoutMs: 20000 });
   const log2 = (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
@@ -103,6 +104,23 @@ try {
   check(adopted && adopted[1] === initPid, `the restarted daemon adopted the container (init pid ${adopted?.[1]})`);
   check(appLog().split('"event":"ready"').length === 2, 'the app in the container was not restarted');
   await viewAndTap(0.75, 0.25, 2, 'after kill -9 and restart');
+
+  // A clean stop with [instance] keep_running_on_exit (a daemon upgrade): exit 0, the guest, its
+  // display and the bridge stay; the next daemon takes them over again.
+  await browser.close();
+  browser = undefined;
+  check(await daemon.stop({ keep: true }) === 0, 'SIGTERM with keep_running_on_exit: exit 0');
+  check(fs.existsSync(`/proc/${initPid}`), 'the container kept running through the clean stop');
+  check(spawnSync('ip', ['link', 'show', 'ancloud']).status === 0, 'the bridge stayed for it');
+  daemon = await startDaemon(KEEP, { dir });
+  await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'running',
+    { what: 'instance running after the clean restart', timeoutMs: 20000 });
+  const log3 = (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
+  check(/keep running \(keep_running_on_exit\)/.test(log3) &&
+    [...log3.matchAll(/adopted container \S+ \(init pid (\d+)\)/g)].pop()?.[1] === initPid,
+  'adopted again after the clean stop (same init pid)');
+  check(appLog().split('"event":"ready"').length === 2, 'the app was still not restarted');
+  await viewAndTap(0.5, 0.75, 3, 'after a clean stop and restart');
 
   await daemon.api('POST', `/api/v1/instances/${id}/stop`);
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'stopped',

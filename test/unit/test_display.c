@@ -411,6 +411,26 @@ TEST(adopt_after_crash)
     CHECK(gone(xvfb));
 }
 
+/* A daemon stopping with keep_running_on_exit detaches: its handles close, Xvfb and its files
+ * stay, and the next daemon adopts the very same server. */
+TEST(detach_then_adopt)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    int xvfb = anc_display_pid(display);
+    anc_display_detach(display, on_stopped, NULL);
+    display = NULL;
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(stopped);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+    CHECK(!gone(xvfb));
+    start_adopting();
+    CHECK(run_until(&ready_count, 1, 5000));
+    CHECK(anc_display_adopted(display));
+    CHECK_EQ(anc_display_pid(display), xvfb);
+    stop_display();
+    CHECK(gone(xvfb));
+}
+
 /* A record whose pid is something else (reused) is never adopted nor killed. */
 TEST(adopt_ignores_a_foreign_pid)
 {
