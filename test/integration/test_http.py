@@ -133,7 +133,12 @@ class Daemon:
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
-        rc = self.p.wait(30)
+        try:
+            rc = self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()  # a daemon that hangs on SIGTERM must not outlive the test
+            self.p.wait()
+            fail("the daemon did not exit within 30 s of SIGTERM:\n" + self.log()[-2000:])
         self.err.close()
         return rc
 

@@ -43,8 +43,10 @@ udp_port = 0
 enabled = true
 CONF
 
-in_ns "$daemon" -c "$tmp/a.conf" >"$tmp/out" 2>&1 &
-pid=$!
+# `ip netns exec` runs the command as its child: the daemon writes its own pid first.
+in_ns sh -c 'echo $$ >"$0/pid"; exec "$@"' "$tmp" "$daemon" -c "$tmp/a.conf" >"$tmp/out" 2>&1 &
+for _ in $(seq 50); do [ -s "$tmp/pid" ] && break; sleep 0.1; done
+pid=$(cat "$tmp/pid")
 for _ in $(seq 100); do
     grep -q 'listening' "$tmp/out" && break
     sleep 0.1
@@ -57,7 +59,8 @@ for _ in $(seq 50); do dnsmasq_running && break; sleep 0.1; done
 dnsmasq_running || fail "no dnsmasq"
 
 kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then fail "the daemon survived kill -9"; fi
 pid=
 in_ns ip link show ancloud >/dev/null 2>&1 || fail "the bridge went with the daemon?"
 echo "ok - after kill -9: bridge, $(rules) rules and dnsmasq left behind"
