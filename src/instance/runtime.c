@@ -1,6 +1,5 @@
 #include "instance/runtime.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,9 +14,9 @@
 #include "base/log.h"
 #include "base/pidwatch.h"
 #include "container/lxc.h"
-#include "container/profile_linux.h"
 #include "instance/display.h"
 #include "input/proto.h"
+#include "instance/runtime_internal.h"
 #include "instance/screen.h"
 #include "media/pattern.h"
 #include "net/network.h"
@@ -25,31 +24,6 @@
 #define KILL_AFTER_MS    5000
 #define LOG_ROTATE       (1024 * 1024)
 #define CONTAINER_STOP_S 10
-#define FORKSTART_HELPER "/proc/self/exe"
-
-struct anc_runtime {
-    struct anc_instance *inst;
-    struct anc_runtime_env env;
-    char run_dir[PATH_MAX];
-    char log_path[PATH_MAX + 64];
-    struct anc_runtime_callbacks cbs;
-    void *data;
-    struct anc_screen *screen;
-    struct anc_container *ct; /* linux: from start until freed in teardown */
-    bool ct_active;           /* linux: starting or running (a stop or an exit report is due) */
-    bool ip_leased, ct_freeing;
-    uv_process_t proc;
-    bool proc_alive, proc_handle;
-    uv_timer_t kill_timer;
-    bool timer_init;
-    int log_fd;
-    bool started_reported, stopping, died;
-    bool adopt;     /* after a daemon restart: take over what still runs */
-    bool adopting;  /* linux: a container adopt is in flight */
-    bool replacing; /* linux: a leftover container is stopped before a fresh start */
-    bool detaching; /* the daemon exits and leaves the guest running (keep_running_on_exit) */
-    int closing_handles;
-};
 
 void anc_runtime_log_path(const struct anc_runtime_env *env, const struct anc_instance *inst,
                           char *out, size_t len)
@@ -71,7 +45,7 @@ static int screen_input(struct anc_instance *inst, const struct anc_input_msg *m
 }
 
 /* Appends a line to the instance log (daemon-side events next to the command's output). */
-static void log_line(struct anc_runtime *rt, const char *what)
+void anc__rt_log_line(struct anc_runtime *rt, const char *what)
 {
     if (rt->log_fd < 0)
         return;
@@ -131,8 +105,6 @@ static void on_screen_stopped(void *arg)
     finish_stop(rt);
 }
 
-static void teardown(struct anc_runtime *rt);
-
 static void on_container_freed(void *arg)
 {
     struct anc_runtime *rt = arg;
@@ -140,7 +112,7 @@ static void on_container_freed(void *arg)
     if (rt->ip_leased && rt->env.net && !rt->detaching) /* a detached guest keeps its address */
         anc_ipam_release(&rt->env.net->ipam, rt->inst->id);
     rt->ip_leased = false;
-    teardown(rt);
+    anc__rt_teardown(rt);
 }
 
 static void free_container(uv_timer_t *t)
@@ -151,7 +123,7 @@ static void free_container(uv_timer_t *t)
 
 /* After the command or container is gone (or there is none): the container object, the screen,
  * then the handles. */
-static void teardown(struct anc_runtime *rt)
+void anc__rt_teardown(struct anc_runtime *rt)
 {
     if (rt->proc_alive || rt->ct_active)
         return;
@@ -174,7 +146,7 @@ static void teardown(struct anc_runtime *rt)
         anc_screen_stop(rt->screen, on_screen_stopped, rt);
 }
 
-static void report_started(struct anc_runtime *rt, const char *error)
+void anc__rt_report_started(struct anc_runtime *rt, const char *error)
 {
     if (rt->started_reported)
         return;
@@ -183,18 +155,18 @@ static void report_started(struct anc_runtime *rt, const char *error)
 }
 
 /* The guest ended: reported once, as a failed start or as a death. */
-static void guest_gone(struct anc_runtime *rt, const char *why)
+void anc__rt_guest_gone(struct anc_runtime *rt, const char *why)
 {
-    log_line(rt, why);
+    anc__rt_log_line(rt, why);
     if (!rt->stopping) {
         rt->stopping = true;
         rt->died = true;
         if (!rt->started_reported)
-            report_started(rt, why);
+            anc__rt_report_started(rt, why);
         else
             rt->cbs.on_died(rt->inst, why, rt->data);
     }
-    teardown(rt);
+    anc__rt_teardown(rt);
 }
 
 /* <run_dir>/command.pid: the x11 command's pid, so that the next daemon can end it after a crash
@@ -232,7 +204,7 @@ static void kill_leftover_command(struct anc_runtime *rt)
     if (strcmp(cmd, rt->inst->command[0]) != 0)
         return;
     kill(pid, SIGKILL);
-    log_line(rt, "ended the command a previous daemon left running");
+    anc__rt_log_line(rt, "ended the command a previous daemon left running");
 }
 
 static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
@@ -246,7 +218,7 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
         snprintf(why, sizeof(why), "command exited on signal %d (%s)", sig, strsignal(sig));
     else
         snprintf(why, sizeof(why), "command exited with status %lld", (long long)status);
-    guest_gone(rt, why);
+    anc__rt_guest_gone(rt, why);
 }
 
 static int spawn_command(struct anc_runtime *rt)
@@ -284,163 +256,7 @@ static int spawn_command(struct anc_runtime *rt)
     char line[128];
     snprintf(line, sizeof(line), "started %s (pid %d) on display %s", argv[0], rt->proc.pid,
              anc_screen_display(rt->screen));
-    log_line(rt, line);
-    return 0;
-}
-
-static void ct_failed_to_start(struct anc_runtime *rt, int r)
-{
-    char why[200];
-    rt->ct_active = false;
-    snprintf(why, sizeof(why), "cannot start the container: %s", strerror(-r));
-    guest_gone(rt, why);
-}
-
-/* The end of an adopt: a container that still runs on the adopted display is kept; one whose
- * display is new (the old Xvfb was gone: its guest lost its X connection and DISPLAY is stale) is
- * stopped and started again; none is started. */
-static void adopt_done(struct anc_runtime *rt, int status, int init_pid)
-{
-    char line[300];
-    rt->adopting = false;
-    if (status == 0 && anc_screen_adopted(rt->screen)) {
-        snprintf(line, sizeof(line), "adopted container %s (init pid %d) on display %s",
-                 anc_container_get_name(rt->ct), init_pid, anc_screen_display(rt->screen));
-        log_line(rt, line);
-        report_started(rt, NULL);
-        return;
-    }
-    if (status == 0) {
-        log_line(rt, "the container outlived its display: restarting it on the new one");
-        rt->replacing = true;
-        anc_container_stop(rt->ct, 0);
-        return;
-    }
-    log_line(rt, "no container left running: starting it");
-    int r = anc_container_start(rt->ct);
-    if (r < 0)
-        ct_failed_to_start(rt, r);
-}
-
-static void on_ct_started(struct anc_container *c, int status, int init_pid, const char *error,
-                          void *data)
-{
-    struct anc_runtime *rt = data;
-    char line[400];
-    (void)c;
-    if (rt->adopting && !rt->stopping) {
-        adopt_done(rt, status, init_pid);
-        return;
-    }
-    rt->adopting = false;
-    if (status < 0) {
-        rt->ct_active = false;
-        snprintf(line, sizeof(line), "container did not start: %s", error ? error : "");
-        guest_gone(rt, line);
-        return;
-    }
-    snprintf(line, sizeof(line), "container %s running (init pid %d) on display %s",
-             anc_container_get_name(c), init_pid, anc_screen_display(rt->screen));
-    log_line(rt, line);
-    if (!rt->stopping)
-        report_started(rt, NULL);
-}
-
-static void on_ct_exit(struct anc_container *c, const char *reason, void *data)
-{
-    struct anc_runtime *rt = data;
-    char why[200];
-    (void)c;
-    rt->ct_active = false;
-    snprintf(why, sizeof(why), "container %s", reason);
-    guest_gone(rt, why);
-}
-
-static void on_ct_stopped(struct anc_container *c, int status, void *data)
-{
-    struct anc_runtime *rt = data;
-    (void)c;
-    if (rt->replacing) {
-        rt->replacing = false;
-        int r = rt->stopping ? -ECANCELED : anc_container_start(rt->ct);
-        if (r == 0)
-            return;
-        if (r != -ECANCELED) {
-            ct_failed_to_start(rt, r);
-            return;
-        }
-    }
-    rt->ct_active = false;
-    if (status < 0)
-        anc_warn("instance %s: container stop: %s", rt->inst->id, strerror(-status));
-    log_line(rt, "container stopped");
-    teardown(rt);
-}
-
-/* The container's address from IPAM, as "A.B.C.D/N" and the gateway. */
-static int lease_address(struct anc_runtime *rt, char *cidr, size_t cidrlen, char *gw, size_t gwlen)
-{
-    struct anc_network *net = rt->env.net;
-    uint32_t addr;
-    char a[INET_ADDRSTRLEN];
-    int r = anc_ipam_alloc(&net->ipam, rt->inst->id, &addr);
-    if (r < 0)
-        return r;
-    rt->ip_leased = true;
-    inet_ntop(AF_INET, &addr, a, sizeof(a));
-    snprintf(cidr, cidrlen, "%s/%d", a, net->prefix);
-    inet_ntop(AF_INET, &net->gateway, gw, (socklen_t)gwlen);
-    return 0;
-}
-
-static int start_container(struct anc_runtime *rt, char *why, size_t whylen)
-{
-    struct anc_instance *inst = rt->inst;
-    const char *argv[ANC_INSTANCE_MAX_ARGS + 1];
-    char cidr[32], gw[INET_ADDRSTRLEN];
-    for (int i = 0; i < inst->n_command; i++)
-        argv[i] = inst->command[i];
-    argv[inst->n_command] = NULL;
-    struct anc_container_spec spec = {.id = inst->id,
-                                      .image = inst->image,
-                                      .image_dir = rt->env.image_dir,
-                                      .state_dir = rt->env.state_dir,
-                                      .run_dir = rt->env.run_dir,
-                                      .argv = inst->n_command ? argv : NULL,
-                                      .display = anc_screen_display(rt->screen),
-                                      .x11_dir = anc_screen_socket_dir(rt->screen),
-                                      .console_log = rt->log_path,
-                                      .memory_mb = inst->memory_mb,
-                                      .cpus = inst->cpus,
-                                      .pids_max = 4096,
-                                      .cgroup = anc_profile_cgroup_layout(),
-                                      .apparmor = anc_profile_apparmor_enabled()};
-    int r = 0;
-    if (rt->env.net) {
-        r = lease_address(rt, cidr, sizeof(cidr), gw, sizeof(gw));
-        if (r < 0) {
-            snprintf(why, whylen, "no address for the container: %s", strerror(-r));
-            return r;
-        }
-        spec.bridge = rt->env.net->cfg.bridge;
-        spec.ipv4_cidr = cidr;
-        spec.gateway = gw;
-    }
-    static const struct anc_container_callbacks cbs = {on_ct_started, on_ct_exit, on_ct_stopped};
-    r = anc_container_new(rt->env.loop, rt->env.images, FORKSTART_HELPER, &spec, &cbs, rt, &rt->ct);
-    rt->adopting = r == 0 && rt->adopt;
-    if (r == 0)
-        r = rt->adopting ? anc_container_adopt(rt->ct) : anc_container_start(rt->ct);
-    if (r < 0) {
-        snprintf(why, whylen, "cannot start the container: %s", strerror(-r));
-        return r;
-    }
-    rt->ct_active = true;
-    char line[300];
-    snprintf(line, sizeof(line), "%s container from image %s%s%s",
-             rt->adopting ? "adopting the" : "starting", inst->image,
-             spec.ipv4_cidr ? " at " : " (no network)", spec.ipv4_cidr ? spec.ipv4_cidr : "");
-    log_line(rt, line);
+    anc__rt_log_line(rt, line);
     return 0;
 }
 
@@ -453,11 +269,11 @@ static void on_screen_ready(struct anc_screen *s, void *data)
     rt->inst->input = screen_input;
     if (rt->inst->kind == ANC_KIND_LINUX) {
         char why[300];
-        if (start_container(rt, why, sizeof(why)) < 0) {
-            log_line(rt, why);
+        if (anc__rt_start_container(rt, why, sizeof(why)) < 0) {
+            anc__rt_log_line(rt, why);
             rt->stopping = true;
-            report_started(rt, why);
-            teardown(rt);
+            anc__rt_report_started(rt, why);
+            anc__rt_teardown(rt);
         }
         return; /* on_ct_started reports */
     }
@@ -465,23 +281,23 @@ static void on_screen_ready(struct anc_screen *s, void *data)
     if (r < 0) {
         char why[ANC_INSTANCE_MAX_ARG + 64];
         snprintf(why, sizeof(why), "cannot run %s: %s", rt->inst->command[0], uv_strerror(r));
-        log_line(rt, why);
+        anc__rt_log_line(rt, why);
         rt->stopping = true;
-        report_started(rt, why);
-        teardown(rt);
+        anc__rt_report_started(rt, why);
+        anc__rt_teardown(rt);
         return;
     }
-    report_started(rt, NULL);
+    anc__rt_report_started(rt, NULL);
 }
 
 static void on_screen_failed(struct anc_screen *s, const char *why, void *data)
 {
     struct anc_runtime *rt = data;
     (void)s;
-    log_line(rt, why);
+    anc__rt_log_line(rt, why);
     rt->stopping = true;
-    report_started(rt, why);
-    teardown(rt);
+    anc__rt_report_started(rt, why);
+    anc__rt_teardown(rt);
 }
 
 static int start_x11(struct anc_runtime *rt)
@@ -500,7 +316,7 @@ static int start_x11(struct anc_runtime *rt)
     if (rt->adopt && !adopt_screen) {
         kill_leftover_command(rt);
         if (anc_display_kill_leftover(rt->run_dir) > 0)
-            log_line(rt, "ended the Xvfb a previous daemon left running");
+            anc__rt_log_line(rt, "ended the Xvfb a previous daemon left running");
     }
     struct anc_screen_params sp = {.loop = rt->env.loop,
                                    .pool = rt->env.pool,
@@ -539,7 +355,7 @@ static int runtime_begin(struct anc_instance *inst, const struct anc_runtime_env
     }
     inst->rt = rt;
     if (inst->kind == ANC_KIND_PATTERN)
-        report_started(rt, NULL);
+        anc__rt_report_started(rt, NULL);
     return 0;
 }
 
@@ -578,8 +394,9 @@ int anc_runtime_detach(struct anc_instance *inst)
     rt->stopping = true;
     rt->detaching = true;
     rt->ct_active = false; /* let go of it: nothing of the container is stopped */
-    log_line(rt, "daemon exiting: the guest and its display keep running (keep_running_on_exit)");
-    teardown(rt);
+    anc__rt_log_line(
+        rt, "daemon exiting: the guest and its display keep running (keep_running_on_exit)");
+    anc__rt_teardown(rt);
     return 0;
 }
 
@@ -596,15 +413,15 @@ void anc_runtime_stop(struct anc_instance *inst)
         return;
     }
     if (rt->ct_active) {
-        log_line(rt, "stopping: the container");
+        anc__rt_log_line(rt, "stopping: the container");
         anc_container_stop(rt->ct, CONTAINER_STOP_S);
         return; /* on_ct_stopped (or on_ct_exit) continues */
     }
     if (rt->proc_alive) {
-        log_line(rt, "stopping: SIGTERM to the command");
+        anc__rt_log_line(rt, "stopping: SIGTERM to the command");
         uv_process_kill(&rt->proc, SIGTERM);
         uv_timer_start(&rt->kill_timer, on_kill_timer, KILL_AFTER_MS, 0);
         return; /* on_proc_exit continues */
     }
-    teardown(rt);
+    anc__rt_teardown(rt);
 }

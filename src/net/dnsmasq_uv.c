@@ -229,23 +229,8 @@ static void kill_cb(uv_timer_t *t)
         uv_process_kill(&d->proc, SIGKILL);
 }
 
-void anc_dnsmasq_detach(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud)
-{
-    if (!d || d->closing)
-        return;
-    d->closing = true;
-    d->close_cb = cb;
-    d->close_ud = ud;
-    uv_timer_stop(&d->timer);
-    if (d->state == PROC_RUNNING) { /* closing a process handle does not signal the process */
-        d->state = PROC_CLOSING;
-        uv_close((uv_handle_t *)&d->proc, proc_closed);
-    } else if (d->state == PROC_NONE) {
-        finish(d);
-    } /* PROC_CLOSING: proc_closed finishes */
-}
-
-void anc_dnsmasq_close(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud)
+/* Close (SIGTERM, SIGKILL after KILL_AFTER_MS) or detach (let go of a running dnsmasq). */
+static void end(struct anc_dnsmasq *d, bool stop_it, anc_dnsmasq_close_cb cb, void *ud)
 {
     if (!d || d->closing)
         return;
@@ -255,10 +240,21 @@ void anc_dnsmasq_close(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud)
     uv_timer_stop(&d->timer);
     if (d->state == PROC_NONE) {
         finish(d);
-        return;
-    }
-    if (d->state == PROC_RUNNING) {
+    } else if (d->state == PROC_RUNNING && stop_it) {
         uv_process_kill(&d->proc, SIGTERM);
         uv_timer_start(&d->timer, kill_cb, KILL_AFTER_MS, 0);
-    }
+    } else if (d->state == PROC_RUNNING) { /* closing the handle does not signal the process */
+        d->state = PROC_CLOSING;
+        uv_close((uv_handle_t *)&d->proc, proc_closed);
+    } /* PROC_CLOSING: proc_closed finishes */
+}
+
+void anc_dnsmasq_detach(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud)
+{
+    end(d, false, cb, ud);
+}
+
+void anc_dnsmasq_close(struct anc_dnsmasq *d, anc_dnsmasq_close_cb cb, void *ud)
+{
+    end(d, true, cb, ud);
 }

@@ -168,52 +168,52 @@ int anc_network_set_hosts(struct anc_network *n, const struct anc_dnsmasq_host *
     return n->dnsmasq ? anc_dnsmasq_set_hosts(n->dnsmasq, hosts, count) : 0;
 }
 
-/* Runs once dnsmasq has exited (or at once without it): then the bridge can go. */
-static void dnsmasq_closed(void *ud)
+/* Runs once dnsmasq has exited or been let go (or at once without it): then the bridge can go,
+ * unless the host is left as it is for guests still running (detach). */
+static void dnsmasq_done(struct anc_network *n, bool undo_host)
 {
-    struct anc_network *n = ud;
     void (*cb)(void *) = n->done_cb;
     void *cb_ud = n->done_ud;
-    undo(n, !n->cfg.keep_on_exit);
+    if (undo_host)
+        undo(n, !n->cfg.keep_on_exit);
     anc_ipam_destroy(&n->ipam);
     free(n);
     if (cb)
         cb(cb_ud);
+}
+
+static void dnsmasq_closed(void *ud)
+{
+    dnsmasq_done(ud, true);
 }
 
 static void dnsmasq_detached(void *ud)
 {
-    struct anc_network *n = ud;
-    void (*cb)(void *) = n->done_cb;
-    void *cb_ud = n->done_ud;
-    anc_ipam_destroy(&n->ipam);
-    free(n);
-    if (cb)
-        cb(cb_ud);
+    dnsmasq_done(ud, false);
+}
+
+static void end(struct anc_network *n, bool undo_host, void (*cb)(void *ud), void *ud)
+{
+    if (!n)
+        return;
+    n->done_cb = cb;
+    n->done_ud = ud;
+    if (!n->dnsmasq)
+        dnsmasq_done(n, undo_host);
+    else if (undo_host)
+        anc_dnsmasq_close(n->dnsmasq, dnsmasq_closed, n);
+    else
+        anc_dnsmasq_detach(n->dnsmasq, dnsmasq_detached, n);
 }
 
 void anc_network_detach(struct anc_network *n, void (*cb)(void *ud), void *ud)
 {
-    if (!n)
-        return;
-    n->done_cb = cb;
-    n->done_ud = ud;
-    if (n->dnsmasq)
-        anc_dnsmasq_detach(n->dnsmasq, dnsmasq_detached, n);
-    else
-        dnsmasq_detached(n);
+    end(n, false, cb, ud);
 }
 
 void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud)
 {
-    if (!n)
-        return;
-    n->done_cb = cb;
-    n->done_ud = ud;
-    if (n->dnsmasq)
-        anc_dnsmasq_close(n->dnsmasq, dnsmasq_closed, n);
-    else
-        dnsmasq_closed(n);
+    end(n, true, cb, ud);
 }
 
 int anc_network_teardown_host(const struct anc_net_config *c, char *report, size_t len)
