@@ -95,7 +95,8 @@ static void enter_host_ns(void)
 
 static void make_dirs(struct anc_net_config *c)
 {
-    char tmpl[] = "/tmp/anc-net-XXXXXX";
+    char tmpl[96];
+    snprintf(tmpl, sizeof(tmpl), "/tmp/%s-XXXXXX", ns_host); /* removed by run_one */
     CHECK(mkdtemp(tmpl));
     CHECK(chmod(tmpl, 0755) == 0); /* dnsmasq drops privileges and reads its hosts file here */
     snprintf(c->state_dir, sizeof(c->state_dir), "%s", tmpl);
@@ -415,6 +416,7 @@ static int run_one(int i)
     CHECK(waitpid(pid, &st, 0) == pid);
     cleanup_ns(ns_guest);
     cleanup_ns(ns_host);
+    sh("rm -rf /tmp/%s-??????", ns_host);
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
     fprintf(stderr, "%s: killed by signal %d\n", tests[i].name, WTERMSIG(st));
