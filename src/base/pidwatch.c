@@ -2,12 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/log.h"
 
 struct anc_pidwatch {
     uv_poll_t poll;
@@ -96,25 +100,49 @@ void anc_pidwatch_close(struct anc_pidwatch *w, void (*on_closed)(void *data), v
     uv_close((uv_handle_t *)&w->poll, on_poll_closed);
 }
 
-int anc_proc_cmdline(int pid, char *out, size_t len)
+bool anc_proc_matches(int pid, const char *needle)
 {
-    char path[64];
+    char path[64], cmd[PATH_MAX + 1024];
+    if (pid <= 1)
+        return false;
     snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, out, len - 1);
-    int err = errno;
+        return false;
+    cmd[0] = '\n';
+    ssize_t n = read(fd, cmd + 1, sizeof(cmd) - 3); /* room for the leading and the last newline */
     close(fd);
-    if (n < 0)
-        return -err;
-    if (n == 0)
-        return -ESRCH; /* a zombie or a kernel thread */
-    out[n] = '\0';
-    if (out[n - 1] == '\0')
-        out[--n] = '\0';
-    for (ssize_t i = 0; i < n; i++)
-        if (out[i] == '\0')
-            out[i] = '\n';
-    return 0;
+    if (n <= 0)
+        return false; /* gone, a zombie or a kernel thread */
+    n++;
+    if (cmd[n - 1] != '\0')
+        cmd[n++] = '\0';
+    for (ssize_t i = 0; i < n - 1; i++)
+        if (cmd[i] == '\0')
+            cmd[i] = '\n';
+    cmd[n - 1] = '\n';
+    cmd[n] = '\0';
+    return strstr(cmd, needle) != NULL;
+}
+
+void anc_pidfile_write(const char *path, int pid)
+{
+    char line[32];
+    int n = snprintf(line, sizeof(line), "%d\n", pid);
+    int r = anc_write_file_atomic(path, line, (size_t)n, 0600);
+    if (r < 0)
+        anc_warn("cannot record pid %d in %s: %s", pid, path, strerror(-r));
+}
+
+int anc_pidfile_take(const char *path, const char *needle)
+{
+    int pid = 0;
+    FILE *f = fopen(path, "re");
+    if (f) {
+        if (fscanf(f, "%d", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    unlink(path);
+    return anc_proc_matches(pid, needle) ? pid : 0;
 }

@@ -25,6 +25,16 @@ int anc_pidwatch_pid(const struct anc_pidwatch *w);
  * runs after this call. */
 void anc_pidwatch_close(struct anc_pidwatch *w, void (*on_closed)(void *data), void *data);
 
-/* The process's argv from /proc/<pid>/cmdline as one string with the arguments separated by
- * '\n' (for matching a recorded process after a restart). Returns 0 or -errno. */
-int anc_proc_cmdline(int pid, char *out, size_t len);
+/* Processes a previous daemon left running are found again through pid files and checked by
+ * their command line, so that a reused pid is never mistaken for them. */
+
+/* pid > 1 is alive and its command line, seen as "\nARG0\nARG1\n...\n", contains needle (e.g.
+ * "\n--interface=ancloud\n": one whole argument). */
+bool anc_proc_matches(int pid, const char *needle);
+
+/* Writes "PID\n" to path atomically (a failure is logged: the record only helps a later daemon). */
+void anc_pidfile_write(const char *path, int pid);
+
+/* Reads the pid recorded in path and removes the file; returns that pid when anc_proc_matches it
+ * with needle, else 0. */
+int anc_pidfile_take(const char *path, const char *needle);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/pidwatch.h"
 #include "instance/display_internal.h"
@@ -16,12 +17,11 @@
  * it every X client on it, a container's guest among them) after a crash or kill -9. */
 void anc__display_write_record(struct anc_display *d)
 {
-    char tmp[PATH_MAX + 8], line[64];
+    char line[64];
     int n = snprintf(line, sizeof(line), "%d %d %d\n", run_pid(d), d->number, (int)d->mode);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", d->rec_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, d->rec_path) < 0)
-        anc_warn("display: cannot record Xvfb in %s: %s", d->rec_path, strerror(errno));
+    int r = anc_write_file_atomic(d->rec_path, line, (size_t)n, 0600);
+    if (r < 0)
+        anc_warn("display: cannot record Xvfb in %s: %s", d->rec_path, strerror(-r));
 }
 
 static void on_adopted_closed(void *data)
@@ -52,7 +52,7 @@ static void on_adopted_exit(struct anc_pidwatch *w, void *data)
  * and socket mode. Returns the pid, or 0 when there is none to adopt. */
 static int recorded_xvfb(const char *rec_path, const char *run_dir, int *number, int *mode)
 {
-    char line[64], cmd[PATH_MAX + 512], want[PATH_MAX + 16];
+    char line[64], want[PATH_MAX + 16];
     FILE *f = fopen(rec_path, "re");
     if (!f)
         return 0;
@@ -62,7 +62,7 @@ static int recorded_xvfb(const char *rec_path, const char *run_dir, int *number,
         pid = 0;
     fclose(f);
     snprintf(want, sizeof(want), "\n-fbdir\n%s\n", run_dir);
-    if (pid && (anc_proc_cmdline(pid, cmd, sizeof(cmd)) < 0 || !strstr(cmd, want)))
+    if (pid && !anc_proc_matches(pid, want))
         pid = 0; /* gone, or the pid was reused by something else */
     return pid;
 }

@@ -178,30 +178,19 @@ static void command_record_path(const struct anc_runtime *rt, char *out, size_t 
 
 static void write_command_record(struct anc_runtime *rt)
 {
-    char path[PATH_MAX + 16], line[32];
+    char path[PATH_MAX + 16];
     command_record_path(rt, path, sizeof(path));
-    int n = snprintf(line, sizeof(line), "%d\n", rt->proc.pid);
-    if (anc_write_file_atomic(path, line, (size_t)n, 0600) < 0)
-        anc_debug("instance %s: cannot record its command's pid", rt->inst->id);
+    anc_pidfile_write(path, rt->proc.pid);
 }
 
 /* Ends the command a previous daemon started when it is still the same program. */
 static void kill_leftover_command(struct anc_runtime *rt)
 {
-    char path[PATH_MAX + 16], cmd[PATH_MAX + 512];
+    char path[PATH_MAX + 16], needle[ANC_INSTANCE_MAX_ARG + 4];
     command_record_path(rt, path, sizeof(path));
-    FILE *f = fopen(path, "re");
-    int pid = 0;
-    if (f) {
-        if (fscanf(f, "%d", &pid) != 1)
-            pid = 0;
-        fclose(f);
-    }
-    unlink(path);
-    if (pid <= 1 || anc_proc_cmdline(pid, cmd, sizeof(cmd)) < 0)
-        return;
-    cmd[strcspn(cmd, "\n")] = '\0';
-    if (strcmp(cmd, rt->inst->command[0]) != 0)
+    snprintf(needle, sizeof(needle), "\n%s\n", rt->inst->command[0]);
+    int pid = anc_pidfile_take(path, needle);
+    if (!pid)
         return;
     kill(pid, SIGKILL);
     anc__rt_log_line(rt, "ended the command a previous daemon left running");

@@ -98,31 +98,23 @@ static void pid_path(const struct anc_dnsmasq_config *c, char *out, size_t len)
 
 int anc_dnsmasq_kill_leftover(const struct anc_dnsmasq_config *c)
 {
-    char path[PATH_MAX + 16], cmd[4096], want[ANC_DNSMASQ_NAME_MAX + 32];
-    int pid = 0;
+    char path[PATH_MAX + 16], want[ANC_DNSMASQ_NAME_MAX + 32];
     pid_path(c, path, sizeof(path));
-    FILE *f = fopen(path, "re");
-    if (f) {
-        if (fscanf(f, "%d", &pid) != 1)
-            pid = 0;
-        fclose(f);
-    }
-    unlink(path);
     snprintf(want, sizeof(want), "\n--interface=%s\n", c->bridge);
-    if (pid > 1 && anc_proc_cmdline(pid, cmd, sizeof(cmd)) == 0 && strstr(cmd, want)) {
-        anc_info("dnsmasq: ending the one (pid %d) a previous daemon left on %s", pid, c->bridge);
-        /* Its sockets close when it exits: wait for that (briefly) so that ours can bind. A
-         * pidfd turns readable at the exit, before an orphan is reaped. */
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        kill(pid, SIGKILL);
-        if (fd >= 0) {
-            struct pollfd p = {.fd = fd, .events = POLLIN};
-            poll(&p, 1, 1000);
-            close(fd);
-        }
-        return pid;
+    int pid = anc_pidfile_take(path, want);
+    if (!pid)
+        return 0;
+    anc_info("dnsmasq: ending the one (pid %d) a previous daemon left on %s", pid, c->bridge);
+    /* Its sockets close when it exits: wait for that (briefly) so that ours can bind. A pidfd
+     * turns readable at the exit, before an orphan is reaped. */
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    kill(pid, SIGKILL);
+    if (fd >= 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        poll(&p, 1, 1000);
+        close(fd);
     }
-    return 0;
+    return pid;
 }
 
 static int spawn_once(struct anc_dnsmasq *d)
@@ -145,11 +137,9 @@ static int spawn_once(struct anc_dnsmasq *d)
         uv_close((uv_handle_t *)&d->proc, proc_closed);
         return r;
     }
-    char path[PATH_MAX + 16], line[32];
+    char path[PATH_MAX + 16];
     pid_path(&d->cfg, path, sizeof(path));
-    int n = snprintf(line, sizeof(line), "%d\n", d->proc.pid);
-    if (anc_write_file_atomic(path, line, (size_t)n, 0600) < 0)
-        anc_debug("dnsmasq: cannot write %s", path);
+    anc_pidfile_write(path, d->proc.pid);
     return 0;
 }
 
