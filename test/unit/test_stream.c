@@ -46,15 +46,6 @@ static void on_pool_closed(struct anc_encpool *p)
     pool_closed = true;
 }
 
-static void on_stop(uv_timer_t *t)
-{
-    anc_stream_remove_viewer(stream, &v1.base);
-    anc_stream_remove_viewer(stream, &v2.base);
-    anc_stream_close(stream);
-    anc_encpool_close(&pool, on_pool_closed);
-    uv_close((uv_handle_t *)t, NULL);
-}
-
 static const struct anc_stream_params test_params = {.width = 64,
                                                      .height = 48,
                                                      .fps = 50,
@@ -62,22 +53,45 @@ static const struct anc_stream_params test_params = {.width = 64,
                                                      .min_bitrate_kbps = 100,
                                                      .max_bitrate_kbps = 1000};
 
-static void run_for(uint64_t ms)
+static void close_stream(uv_timer_t *t)
+{
+    anc_stream_close(stream);
+    anc_encpool_close(&pool, on_pool_closed);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void on_stop(uv_timer_t *t)
+{
+    anc_stream_remove_viewer(stream, &v1.base);
+    anc_stream_remove_viewer(stream, &v2.base);
+    close_stream(t);
+}
+
+/* A stream of src with two fresh viewers v1 and v2 on a pool of `threads`; at(timer) runs after
+ * ms and must close the stream (close_stream). */
+static void run_stream(struct anc_stream_source src, int threads, uv_timer_cb at, uint64_t ms)
 {
     uv_loop_t loop;
-    uv_timer_t stop;
+    uv_timer_t t;
     struct anc_stream_params p = test_params;
     uv_loop_init(&loop);
-    CHECK_EQ(anc_encpool_init(&pool, &loop, 2), 0);
-    CHECK_EQ(
-        anc_stream_new(&loop, &pool, &p, (struct anc_stream_source){draw, NULL, NULL}, &stream), 0);
+    pool_closed = false;
+    CHECK_EQ(anc_encpool_init(&pool, &loop, threads), 0);
+    CHECK_EQ(anc_stream_new(&loop, &pool, &p, src, &stream), 0);
+    v1 = (struct counting_viewer){.base.on_frame = on_frame};
+    v2 = (struct counting_viewer){.base.on_frame = on_frame};
     anc_stream_add_viewer(stream, &v1.base);
     anc_stream_add_viewer(stream, &v2.base);
-    uv_timer_init(&loop, &stop);
-    uv_timer_start(&stop, on_stop, ms, 0);
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, at, ms, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(pool_closed);
     CHECK_EQ(uv_loop_close(&loop), 0);
+}
+
+static void run_for(uint64_t ms)
+{
+    run_stream((struct anc_stream_source){draw, NULL, NULL}, 2, on_stop, ms);
 }
 
 /* One encode feeds every viewer; the first frame a viewer gets is a keyframe. */
@@ -95,10 +109,7 @@ TEST(unchanged_source_sends_nothing)
 {
     changing = false;
     draws = 0;
-    v1 = (struct counting_viewer){.base.on_frame = on_frame};
-    v2 = (struct counting_viewer){.base.on_frame = on_frame};
-    pool_closed = false;
-    run_for(300);
+    run_for(300); /* with fresh viewers */
     CHECK(draws >= 5);
     CHECK_EQ(v1.frames, 1);
     CHECK_EQ(v1.keyframes, 1);
@@ -107,8 +118,6 @@ TEST(unchanged_source_sends_nothing)
 /* The target follows the lowest viewer estimate (REMB) within [min, max]; small changes are
  * ignored; a viewer that leaves no longer holds the bitrate down. Checked from a timer once
  * frames flow (an idle stream's estimates may not lower it: below). */
-static struct counting_viewer ea = {.base.on_frame = on_frame}, eb = {.base.on_frame = on_frame};
-
 static int kbps_now(void)
 {
     struct anc_stream_stats st;
@@ -116,56 +125,29 @@ static int kbps_now(void)
     return st.bitrate_kbps;
 }
 
-static void close_stream(uv_timer_t *t)
-{
-    anc_stream_close(stream);
-    anc_encpool_close(&pool, on_pool_closed);
-    uv_close((uv_handle_t *)t, NULL);
-}
-
 static void check_estimates(uv_timer_t *t)
 {
-    CHECK(ea.frames > 0);
-    anc_stream_viewer_estimate(stream, &ea.base, 800000);
+    CHECK(v1.frames > 0);
+    anc_stream_viewer_estimate(stream, &v1.base, 800000);
     CHECK_EQ(kbps_now(), 800);
-    anc_stream_viewer_estimate(stream, &eb.base, 250000); /* the slower link decides */
+    anc_stream_viewer_estimate(stream, &v2.base, 250000); /* the slower link decides */
     CHECK_EQ(kbps_now(), 250);
-    anc_stream_viewer_estimate(stream, &ea.base, 5000000); /* above b: b still decides */
+    anc_stream_viewer_estimate(stream, &v1.base, 5000000); /* above b: b still decides */
     CHECK_EQ(kbps_now(), 250);
-    anc_stream_viewer_estimate(stream, &eb.base, 255000); /* 2 %: not worth a reconfiguration */
+    anc_stream_viewer_estimate(stream, &v2.base, 255000); /* 2 %: not worth a reconfiguration */
     CHECK_EQ(kbps_now(), 250);
-    anc_stream_viewer_estimate(stream, &eb.base, 20000); /* clamped to the minimum */
+    anc_stream_viewer_estimate(stream, &v2.base, 20000); /* clamped to the minimum */
     CHECK_EQ(kbps_now(), 100);
-    anc_stream_remove_viewer(stream, &eb.base); /* a alone: its 5 Mbit/s, clamped to the maximum */
+    anc_stream_remove_viewer(stream, &v2.base); /* a alone: its 5 Mbit/s, clamped to the maximum */
     CHECK_EQ(kbps_now(), 1000);
-    anc_stream_remove_viewer(stream, &ea.base);
+    anc_stream_remove_viewer(stream, &v1.base);
     close_stream(t);
-}
-
-static void run_stream(struct anc_stream_source src, uv_timer_cb at, uint64_t ms)
-{
-    uv_loop_t loop;
-    uv_timer_t t;
-    struct anc_stream_params p = test_params;
-    uv_loop_init(&loop);
-    pool_closed = false;
-    CHECK_EQ(anc_encpool_init(&pool, &loop, 1), 0);
-    CHECK_EQ(anc_stream_new(&loop, &pool, &p, src, &stream), 0);
-    ea = (struct counting_viewer){.base.on_frame = on_frame};
-    eb = (struct counting_viewer){.base.on_frame = on_frame};
-    anc_stream_add_viewer(stream, &ea.base);
-    anc_stream_add_viewer(stream, &eb.base);
-    uv_timer_init(&loop, &t);
-    uv_timer_start(&t, at, ms, 0);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(pool_closed);
-    CHECK_EQ(uv_loop_close(&loop), 0);
 }
 
 TEST(bitrate_follows_the_slowest_viewer)
 {
     changing = true;
-    run_stream((struct anc_stream_source){draw, NULL, NULL}, check_estimates, 200);
+    run_stream((struct anc_stream_source){draw, NULL, NULL}, 1, check_estimates, 200);
 }
 
 /* A screen source (changed() gates ticks): one change, then REFINE_FRAMES more frames of the
@@ -181,14 +163,14 @@ static bool changed_once(void *data)
 
 static void check_idle(uv_timer_t *t)
 {
-    CHECK_EQ(ea.frames, 1 + 1 + 8); /* the new viewers' keyframe, the change, 8 refinements */
+    CHECK_EQ(v1.frames, 1 + 1 + 8); /* the new viewers' keyframe, the change, 8 refinements */
     CHECK_EQ(kbps_now(), 300);
-    anc_stream_viewer_estimate(stream, &ea.base, 120000);
+    anc_stream_viewer_estimate(stream, &v1.base, 120000);
     CHECK_EQ(kbps_now(), 300); /* idle for > 1 s: the sinking estimate is ignored */
-    anc_stream_viewer_estimate(stream, &ea.base, 600000);
+    anc_stream_viewer_estimate(stream, &v1.base, 600000);
     CHECK_EQ(kbps_now(), 600);
-    anc_stream_remove_viewer(stream, &ea.base);
-    anc_stream_remove_viewer(stream, &eb.base);
+    anc_stream_remove_viewer(stream, &v1.base);
+    anc_stream_remove_viewer(stream, &v2.base);
     close_stream(t);
 }
 
@@ -196,5 +178,5 @@ TEST(static_screen_refines_then_idles)
 {
     changing = true;
     changes_left = 1;
-    run_stream((struct anc_stream_source){draw, changed_once, NULL}, check_idle, 1600);
+    run_stream((struct anc_stream_source){draw, changed_once, NULL}, 1, check_idle, 1600);
 }
