@@ -97,7 +97,7 @@ static void publish_hosts(struct anc_manager *m)
         return;
     for (struct anc_instance *i = m->list; i; i = i->next) {
         uint32_t addr;
-        if (i->kind != ANC_KIND_LINUX || !i->rt || anc_ipam_lookup(&net->ipam, i->id, &addr) < 0)
+        if (i->kind != ANC_KIND_LINUX || !i->rt || anc_network_lookup(net, i->id, &addr) < 0)
             continue;
         snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", i->name);
         hosts[n++].addr = addr;

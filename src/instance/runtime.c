@@ -110,7 +110,7 @@ static void on_container_freed(void *arg)
     struct anc_runtime *rt = arg;
     rt->ct = NULL;
     if (rt->ip_leased && rt->env.net && !rt->detaching) /* a detached guest keeps its address */
-        anc_ipam_release(&rt->env.net->ipam, rt->inst->id);
+        anc_network_release(rt->env.net, rt->inst->id);
     rt->ip_leased = false;
     anc__rt_teardown(rt);
 }

@@ -1,6 +1,5 @@
 /* The linux kind's container, seen from the instance runtime: its address from IPAM, start or
  * adoption (after a daemon crash) on the instance's screen, exit and stop. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,27 +102,11 @@ static void on_ct_stopped(struct anc_container *c, int status, void *data)
     anc__rt_teardown(rt);
 }
 
-/* The container's address from IPAM, as "A.B.C.D/N" and the gateway. */
-static int lease_address(struct anc_runtime *rt, char *cidr, size_t cidrlen, char *gw, size_t gwlen)
-{
-    struct anc_network *net = rt->env.net;
-    uint32_t addr;
-    char a[INET_ADDRSTRLEN];
-    int r = anc_ipam_alloc(&net->ipam, rt->inst->id, &addr);
-    if (r < 0)
-        return r;
-    rt->ip_leased = true;
-    inet_ntop(AF_INET, &addr, a, sizeof(a));
-    snprintf(cidr, cidrlen, "%s/%d", a, net->prefix);
-    inet_ntop(AF_INET, &net->gateway, gw, (socklen_t)gwlen);
-    return 0;
-}
-
 int anc__rt_start_container(struct anc_runtime *rt, char *why, size_t whylen)
 {
     struct anc_instance *inst = rt->inst;
     const char *argv[ANC_INSTANCE_MAX_ARGS + 1];
-    char cidr[32], gw[INET_ADDRSTRLEN];
+    struct anc_network_lease lease;
     for (int i = 0; i < inst->n_command; i++)
         argv[i] = inst->command[i];
     argv[inst->n_command] = NULL;
@@ -143,14 +126,15 @@ int anc__rt_start_container(struct anc_runtime *rt, char *why, size_t whylen)
                                       .apparmor = anc_profile_apparmor_enabled()};
     int r = 0;
     if (rt->env.net) {
-        r = lease_address(rt, cidr, sizeof(cidr), gw, sizeof(gw));
+        r = anc_network_lease(rt->env.net, inst->id, &lease);
         if (r < 0) {
             snprintf(why, whylen, "no address for the container: %s", strerror(-r));
             return r;
         }
-        spec.bridge = rt->env.net->cfg.bridge;
-        spec.ipv4_cidr = cidr;
-        spec.gateway = gw;
+        rt->ip_leased = true;
+        spec.bridge = lease.bridge;
+        spec.ipv4_cidr = lease.cidr;
+        spec.gateway = lease.gateway;
     }
     static const struct anc_container_callbacks cbs = {on_ct_started, on_ct_exit, on_ct_stopped};
     r = anc_container_new(rt->env.loop, rt->env.images, FORKSTART_HELPER, &spec, &cbs, rt, &rt->ct);

@@ -1,6 +1,7 @@
 /* Composition of bridge, forwarding, firewall, IPAM and dnsmasq (see network.h). */
 #include "net/network.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,31 @@ fail:
     anc_ipam_destroy(&n->ipam);
     free(n);
     return r;
+}
+
+int anc_network_lease(struct anc_network *n, const char *owner, struct anc_network_lease *out)
+{
+    uint32_t addr;
+    char a[INET_ADDRSTRLEN];
+    int r = anc_ipam_alloc(&n->ipam, owner, &addr);
+    if (r < 0)
+        return r;
+    *out = (struct anc_network_lease){.addr = addr};
+    inet_ntop(AF_INET, &addr, a, sizeof(a));
+    snprintf(out->cidr, sizeof(out->cidr), "%s/%d", a, n->prefix);
+    inet_ntop(AF_INET, &n->gateway, out->gateway, sizeof(out->gateway));
+    snprintf(out->bridge, sizeof(out->bridge), "%s", n->cfg.bridge);
+    return 0;
+}
+
+int anc_network_release(struct anc_network *n, const char *owner)
+{
+    return anc_ipam_release(&n->ipam, owner);
+}
+
+int anc_network_lookup(const struct anc_network *n, const char *owner, uint32_t *addr)
+{
+    return anc_ipam_lookup(&n->ipam, owner, addr);
 }
 
 int anc_network_set_hosts(struct anc_network *n, const struct anc_dnsmasq_host *hosts, size_t count)

@@ -49,6 +49,22 @@ struct anc_network {
 int anc_network_setup(const struct anc_net_config *c, uv_loop_t *loop, struct anc_network **out,
                       char *err, size_t errlen);
 
+/* A guest's address on the bridge, in the forms a container configuration takes. */
+struct anc_network_lease {
+    uint32_t addr;         /* network byte order */
+    char cidr[24];         /* "192.168.240.7/24" */
+    char gateway[16];      /* "192.168.240.1" */
+    char bridge[IFNAMSIZ]; /* the bridge the guest's veth joins */
+};
+
+/* The address of owner (an instance id): the one it had, else a free one, persisted in
+ * <state_dir>/ipam.json. Returns 0, or -ENOSPC when the subnet is full, or -errno. */
+int anc_network_lease(struct anc_network *n, const char *owner, struct anc_network_lease *out);
+/* Gives owner's address back; -ENOENT when it had none. */
+int anc_network_release(struct anc_network *n, const char *owner);
+/* owner's address without taking one; -ENOENT when it has none. */
+int anc_network_lookup(const struct anc_network *n, const char *owner, uint32_t *addr);
+
 /* Publishes instance names to dnsmasq (NAME and NAME.ancloud). No-op without dnsmasq. */
 int anc_network_set_hosts(struct anc_network *n, const struct anc_dnsmasq_host *hosts,
                           size_t count);
