@@ -30,53 +30,14 @@ struct anc_dtls_ctx {
     BIO_METHOD *bio_method;
 };
 
-struct anc_dtls_dgram {
-    struct anc_dtls_dgram *next;
-    size_t len;
-    uint8_t data[];
-};
-
 /* ---- queues ---- */
 
-static int queue_push(struct anc_dtls *d, struct anc_dtls_queue *q, const void *data, size_t len)
+/* A full queue drops the datagram (the queue counts it), as a lossy network would: DTLS
+ * retransmits handshake flights and SCTP its packets. Only running out of memory is an error. */
+static int enqueue(struct anc_dgramq *q, const void *data, size_t len)
 {
-    if (q->count >= ANC_DTLS_MAX_QUEUE) {
-        d->dropped++;
-        return 0;
-    }
-    struct anc_dtls_dgram *g = malloc(sizeof(*g) + len);
-    if (!g)
-        return -ENOMEM;
-    g->next = NULL;
-    g->len = len;
-    memcpy(g->data, data, len);
-    if (q->tail)
-        q->tail->next = g;
-    else
-        q->head = g;
-    q->tail = g;
-    q->count++;
-    return 0;
-}
-
-/* Detaches the head; the caller frees it. */
-static struct anc_dtls_dgram *queue_pop(struct anc_dtls_queue *q)
-{
-    struct anc_dtls_dgram *g = q->head;
-    if (!g)
-        return NULL;
-    q->head = g->next;
-    if (!q->head)
-        q->tail = NULL;
-    q->count--;
-    return g;
-}
-
-static void queue_clear(struct anc_dtls_queue *q)
-{
-    struct anc_dtls_dgram *g;
-    while ((g = queue_pop(q)))
-        free(g);
+    int r = anc_dgramq_push(q, data, len, NULL);
+    return r == -ENOMEM ? r : 0;
 }
 
 /* ---- the datagram BIO: reads hand over the one datagram being fed, writes queue datagrams ---- */
@@ -87,7 +48,7 @@ static int bio_write(BIO *b, const char *data, int len)
     BIO_clear_retry_flags(b);
     if (len <= 0)
         return 0;
-    return queue_push(d, &d->out, data, (size_t)len) < 0 ? -1 : len;
+    return enqueue(&d->out, data, (size_t)len) < 0 ? -1 : len;
 }
 
 static int bio_read(BIO *b, char *buf, int cap)
@@ -283,6 +244,8 @@ int anc_dtls_init(struct anc_dtls *d, struct anc_dtls_ctx *ctx, bool is_server,
     d->is_server = is_server;
     d->rto_initial_us = ANC_DTLS_DEFAULT_RTO_US;
     d->rto_max_us = ANC_DTLS_MAX_RTO_US;
+    anc_dgramq_init(&d->out, ANC_DTLS_MAX_QUEUE, SIZE_MAX);
+    anc_dgramq_init(&d->app, ANC_DTLS_MAX_QUEUE, SIZE_MAX);
     int r = set_remote_fingerprint(d, remote_fp_alg, remote_fp_hex);
     if (r < 0)
         return r;
@@ -317,8 +280,8 @@ void anc_dtls_destroy(struct anc_dtls *d)
     if (!d)
         return;
     SSL_free(d->ssl);
-    queue_clear(&d->out);
-    queue_clear(&d->app);
+    anc_dgramq_destroy(&d->out);
+    anc_dgramq_destroy(&d->app);
     memset(d, 0, sizeof(*d));
 }
 
@@ -374,7 +337,7 @@ static int read_records(struct anc_dtls *d)
         int n = SSL_read(d->ssl, buf, sizeof(buf));
         if (n <= 0)
             return on_ssl_result(d, n);
-        int r = queue_push(d, &d->app, buf, (size_t)n);
+        int r = enqueue(&d->app, buf, (size_t)n);
         if (r < 0)
             return fail(d, r);
     }
@@ -443,23 +406,22 @@ uint64_t anc_dtls_next_timeout(const struct anc_dtls *d, uint64_t now_us)
 
 bool anc_dtls_poll_transmit(struct anc_dtls *d, uint8_t *buf, size_t cap, size_t *len)
 {
-    struct anc_dtls_dgram *g;
-    while ((g = queue_pop(&d->out))) {
-        if (g->len <= cap) {
-            memcpy(buf, g->data, g->len);
-            *len = g->len;
-            free(g);
-            return true;
-        }
-        d->dropped++;
-        free(g);
+    struct anc_dgram *g;
+    while ((g = anc_dgramq_pop(&d->out)) && g->len > cap) {
+        d->dropped_oversize++;
+        anc_dgram_free(g);
     }
-    return false;
+    if (!g)
+        return false;
+    memcpy(buf, g->data, g->len);
+    *len = g->len;
+    anc_dgram_free(g);
+    return true;
 }
 
 int anc_dtls_read(struct anc_dtls *d, uint8_t *buf, size_t cap)
 {
-    struct anc_dtls_dgram *g = queue_pop(&d->app);
+    struct anc_dgram *g = anc_dgramq_pop(&d->app);
     if (!g)
         return -EAGAIN;
     int r = -EMSGSIZE;
@@ -467,7 +429,7 @@ int anc_dtls_read(struct anc_dtls *d, uint8_t *buf, size_t cap)
         memcpy(buf, g->data, g->len);
         r = (int)g->len;
     }
-    free(g);
+    anc_dgram_free(g);
     return r;
 }
 
@@ -508,7 +470,7 @@ int anc_dtls_error(const struct anc_dtls *d)
 
 uint64_t anc_dtls_dropped(const struct anc_dtls *d)
 {
-    return d->dropped;
+    return anc_dgramq_drops(&d->out) + anc_dgramq_drops(&d->app) + d->dropped_oversize;
 }
 
 int anc_dtls_export_srtp(struct anc_dtls *d, struct anc_srtp_keys *out)

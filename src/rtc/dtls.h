@@ -20,6 +20,7 @@
 
 #include <openssl/types.h>
 
+#include "base/dgramq.h"
 #include "rtc/srtp.h"
 
 struct anc_cert;
@@ -50,13 +51,6 @@ struct anc_dtls_ctx;
 int anc_dtls_ctx_new(const struct anc_cert *cert, struct anc_dtls_ctx **out);
 void anc_dtls_ctx_free(struct anc_dtls_ctx *ctx); /* accepts NULL */
 
-struct anc_dtls_dgram; /* queue node, private to dtls.c */
-
-struct anc_dtls_queue {
-    struct anc_dtls_dgram *head, *tail;
-    size_t count;
-};
-
 /* One DTLS association, embedded in its owner. It must not move between init and destroy (OpenSSL
  * callbacks hold its address). All fields are private; use the functions below. */
 struct anc_dtls {
@@ -70,10 +64,10 @@ struct anc_dtls {
     uint8_t fp[64];
     const uint8_t *in_buf; /* datagram being fed, borrowed for one call */
     size_t in_len;
-    struct anc_dtls_queue out; /* datagrams to send */
-    struct anc_dtls_queue app; /* decrypted records for anc_dtls_read */
+    struct anc_dgramq out; /* datagrams to send */
+    struct anc_dgramq app; /* decrypted records for anc_dtls_read */
     uint32_t rto_initial_us, rto_max_us;
-    uint64_t dropped;
+    uint64_t dropped_oversize; /* datagrams larger than poll_transmit's buffer */
 };
 
 /* Initializes d. is_server: the DTLS server role (we are the answerer with a=setup:passive, or the
@@ -129,8 +123,10 @@ int anc_dtls_write(struct anc_dtls *d, const uint8_t *buf, size_t len);
 void anc_dtls_close(struct anc_dtls *d);
 
 enum anc_dtls_state anc_dtls_state(const struct anc_dtls *d);
-int anc_dtls_error(const struct anc_dtls *d);        /* negative errno once FAILED, else 0 */
-uint64_t anc_dtls_dropped(const struct anc_dtls *d); /* datagrams/records dropped (queue full) */
+int anc_dtls_error(const struct anc_dtls *d); /* negative errno once FAILED, else 0 */
+/* Datagrams and records dropped: a queue was full (or out of memory), or a datagram was larger
+ * than poll_transmit's buffer. */
+uint64_t anc_dtls_dropped(const struct anc_dtls *d);
 
 /* Derives the SRTP masters after the handshake (RFC 5764 §4.2: exporter label
  * "EXTRACTOR-dtls_srtp", split client key, server key, client salt, server salt) and the negotiated

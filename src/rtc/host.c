@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/dgramq.h"
 #include "rtc/ice.h"
 #include "rtc/stun.h"
 
@@ -17,18 +18,13 @@ struct entry {
     bool expired; /* consent lost, not reported yet */
 };
 
-struct out_dgram {
-    struct anc_addr to;
-    size_t len;
-    uint8_t buf[ANC_PEER_MAX_DATAGRAM];
-};
-
 struct anc_rtc_host {
     struct anc_ice_agent *ice;
     struct entry *entries;
     size_t max, count;
-    struct out_dgram out[MAX_OUT];
-    unsigned out_head, out_count;
+    /* Sent before any peer's datagrams. The queue counts what it refused; stats.dropped_tx only
+     * what was too large for poll_transmit's buffer; anc_rtc_host_get_stats reports the sum. */
+    struct anc_dgramq out;
     size_t tx_cursor, ev_cursor; /* round robin over peers */
     struct anc_rtc_host_stats stats;
 };
@@ -39,6 +35,7 @@ int anc_rtc_host_new(size_t max_sessions, struct anc_rtc_host **out)
     if (!h)
         return -ENOMEM;
     h->max = max_sessions;
+    anc_dgramq_init(&h->out, MAX_OUT, ANC_PEER_MAX_DATAGRAM);
     h->entries = calloc(max_sessions, sizeof(*h->entries));
     h->ice = anc_ice_agent_new(max_sessions);
     if (!h->entries || !h->ice) {
@@ -58,6 +55,7 @@ void anc_rtc_host_free(struct anc_rtc_host *h)
             anc_peer_free(h->entries[i].peer);
     free(h->entries);
     anc_ice_agent_free(h->ice);
+    anc_dgramq_destroy(&h->out);
     free(h);
 }
 
@@ -93,31 +91,21 @@ int anc_rtc_host_add(struct anc_rtc_host *h, uint64_t now_us, const char *local_
     return 0;
 }
 
-static void queue_out(struct anc_rtc_host *h, const struct anc_addr *to, const uint8_t *buf,
-                      size_t len)
-{
-    if (h->out_count == MAX_OUT || len > ANC_PEER_MAX_DATAGRAM)
-        return;
-    struct out_dgram *o = &h->out[(h->out_head + h->out_count) % MAX_OUT];
-    o->to = *to;
-    o->len = len;
-    memcpy(o->buf, buf, len);
-    h->out_count++;
-}
-
 void anc_rtc_host_remove(struct anc_rtc_host *h, uint64_t now_us, void *user)
 {
     struct entry *e = find(h, user);
     if (!e)
         return;
-    /* Say goodbye (close_notify) before the peer goes; its queue is flushed into ours. */
+    /* Say goodbye (close_notify) before the peer goes; its queue is flushed into ours. What does
+     * not fit is dropped (and counted): the browser then learns of the end from its unanswered
+     * consent checks. */
     anc_peer_close(e->peer, now_us);
     uint8_t buf[ANC_PEER_MAX_DATAGRAM];
     size_t len;
     struct anc_addr to;
     while (anc_peer_poll_transmit(e->peer, buf, sizeof(buf), &len, &to))
         if (buf[0] >= 20 && buf[0] <= 63)
-            queue_out(h, &to, buf, len);
+            (void)anc_dgramq_push(&h->out, buf, len, &to);
     anc_ice_session_remove(h->ice, e->ufrag);
     anc_peer_free(e->peer);
     memset(e, 0, sizeof(*e));
@@ -159,7 +147,8 @@ void anc_rtc_host_handle_datagram(struct anc_rtc_host *h, uint64_t now_us,
         }
         if (res.len) {
             h->stats.stun_answered++;
-            queue_out(h, from, res.buf, res.len);
+            /* If the queue is full the answer is dropped (and counted); the browser retries. */
+            (void)anc_dgramq_push(&h->out, res.buf, res.len, from);
         }
         follow_ice_events(h, now_us);
         return;
@@ -202,15 +191,16 @@ uint64_t anc_rtc_host_next_timeout(const struct anc_rtc_host *h, uint64_t now_us
 bool anc_rtc_host_poll_transmit(struct anc_rtc_host *h, uint8_t *buf, size_t cap, size_t *len,
                                 struct anc_addr *to)
 {
-    if (h->out_count) {
-        struct out_dgram *o = &h->out[h->out_head];
-        h->out_head = (h->out_head + 1) % MAX_OUT;
-        h->out_count--;
-        if (o->len > cap)
-            return anc_rtc_host_poll_transmit(h, buf, cap, len, to);
-        memcpy(buf, o->buf, o->len);
-        *len = o->len;
-        *to = o->to;
+    struct anc_dgram *g;
+    while ((g = anc_dgramq_pop(&h->out)) && g->len > cap) {
+        h->stats.dropped_tx++;
+        anc_dgram_free(g);
+    }
+    if (g) {
+        memcpy(buf, g->data, g->len);
+        *len = g->len;
+        *to = g->addr;
+        anc_dgram_free(g);
         return true;
     }
     /* Round robin, so one busy viewer does not starve the others within a flush. */
@@ -248,6 +238,7 @@ bool anc_rtc_host_poll_event(struct anc_rtc_host *h, struct anc_rtc_host_event *
 void anc_rtc_host_get_stats(const struct anc_rtc_host *h, struct anc_rtc_host_stats *out)
 {
     *out = h->stats;
+    out->dropped_tx += anc_dgramq_drops(&h->out);
 }
 
 size_t anc_rtc_host_sessions(const struct anc_rtc_host *h)

@@ -21,6 +21,7 @@ struct anc_rtc_host_event {
 
 struct anc_rtc_host_stats {
     uint64_t datagrams_in, stun_in, stun_answered, dropped_unknown, dropped_invalid_stun;
+    uint64_t dropped_tx; /* STUN answers and farewells lost: queue full or too large */
 };
 
 int anc_rtc_host_new(size_t max_sessions, struct anc_rtc_host **out);

@@ -6,14 +6,9 @@
 
 void anc__peer_queue_tx(struct anc_peer *p, const uint8_t *buf, size_t len)
 {
-    if (p->tx_count == TX_SLOTS || len > ANC_PEER_MAX_DATAGRAM) {
-        p->stats.dropped_tx++;
-        return;
-    }
-    struct tx_slot *s = &p->tx[(p->tx_head + p->tx_count) % TX_SLOTS];
-    memcpy(s->buf, buf, len);
-    s->len = (uint16_t)len;
-    p->tx_count++;
+    /* A full queue or an oversized datagram is a drop the queue counts, reported in dropped_tx:
+     * the browser recovers lost media with NACKs and DTLS/SCTP retransmit. */
+    (void)anc_dgramq_push(&p->tx, buf, len, NULL);
 }
 
 struct anc_peer_event *anc__peer_push_event(struct anc_peer *p, enum anc_peer_event_type type)
@@ -47,12 +42,9 @@ int anc_peer_new(const struct anc_peer_config *cfg, uint64_t now_us, struct anc_
     p->cfg.remote_fp_alg = p->remote_fp_alg;
     p->cfg.remote_fp = p->remote_fp;
     p->cfg.cname = p->cname;
-    p->tx = malloc(sizeof(*p->tx) * TX_SLOTS);
-    int r = p->tx ? 0 : -ENOMEM;
-    if (r < 0)
-        goto fail;
-    r = anc_dtls_init(&p->dtls, cfg->dtls_ctx, cfg->dtls_server, cfg->remote_fp_alg,
-                      cfg->remote_fp);
+    anc_dgramq_init(&p->tx, TX_MAX, ANC_PEER_MAX_DATAGRAM);
+    int r = anc_dtls_init(&p->dtls, cfg->dtls_ctx, cfg->dtls_server, cfg->remote_fp_alg,
+                          cfg->remote_fp);
     if (r < 0)
         goto fail;
     r = anc__peer_media_init(p, now_us);
@@ -81,7 +73,7 @@ void anc_peer_free(struct anc_peer *p)
     anc_srtp_free(p->srtp);
     anc_dtls_destroy(&p->dtls);
     anc__peer_media_destroy(p);
-    free(p->tx);
+    anc_dgramq_destroy(&p->tx);
     free(p);
 }
 
@@ -272,18 +264,19 @@ uint64_t anc_peer_next_timeout(const struct anc_peer *p, uint64_t now)
 bool anc_peer_poll_transmit(struct anc_peer *p, uint8_t *buf, size_t cap, size_t *len,
                             struct anc_addr *to)
 {
-    if (!p->tx_count || !p->have_remote)
+    if (!p->have_remote)
         return false;
-    struct tx_slot *s = &p->tx[p->tx_head];
-    p->tx_head = (p->tx_head + 1) % TX_SLOTS;
-    p->tx_count--;
-    if (s->len > cap) {
+    struct anc_dgram *g;
+    while ((g = anc_dgramq_pop(&p->tx)) && g->len > cap) {
         p->stats.dropped_tx++;
-        return anc_peer_poll_transmit(p, buf, cap, len, to);
+        anc_dgram_free(g);
     }
-    memcpy(buf, s->buf, s->len);
-    *len = s->len;
+    if (!g)
+        return false;
+    memcpy(buf, g->data, g->len);
+    *len = g->len;
     *to = p->remote;
+    anc_dgram_free(g);
     return true;
 }
 
@@ -332,4 +325,5 @@ bool anc_peer_connected(const struct anc_peer *p)
 void anc_peer_get_stats(const struct anc_peer *p, struct anc_peer_stats *out)
 {
     *out = p->stats;
+    out->dropped_tx += anc_dgramq_drops(&p->tx);
 }

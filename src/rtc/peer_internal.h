@@ -1,6 +1,7 @@
 /* Shared between peer.c (DTLS, SCTP, queues) and peer_media.c (RTP/RTCP). Not a public header. */
 #pragma once
 
+#include "base/dgramq.h"
 #include "rtc/dtls.h"
 #include "rtc/h264_pack.h"
 #include "rtc/peer.h"
@@ -9,15 +10,10 @@
 #include "rtc/sctp.h"
 #include "rtc/srtp.h"
 
-#define TX_SLOTS     512 /* datagrams waiting for the glue; a keyframe is rarely over 200 */
+#define TX_MAX       512 /* datagrams waiting for the glue; a keyframe is rarely over 200 */
 #define EV_SLOTS     256
 #define SR_PERIOD_US 1000000u
 #define HISTORY_PKTS 2048 /* ≥ 1 s of video at 8 Mbit/s */
-
-struct tx_slot {
-    uint16_t len;
-    uint8_t buf[ANC_PEER_MAX_DATAGRAM];
-};
 
 struct ev_slot {
     struct anc_peer_event ev;
@@ -48,8 +44,9 @@ struct anc_peer {
     uint64_t next_sr_us;
     uint32_t sr_packets, sr_octets;
 
-    struct tx_slot *tx;
-    unsigned tx_head, tx_count;
+    /* Datagrams for the glue. The queue counts what it refused; stats.dropped_tx only what was
+     * too large for poll_transmit's buffer; anc_peer_get_stats reports the sum. */
+    struct anc_dgramq tx;
     struct ev_slot ev[EV_SLOTS];
     unsigned ev_head, ev_count;
     struct ev_slot ev_current; /* the event handed out last; freed on the next poll */

@@ -73,30 +73,13 @@ static void *id_addr(const struct anc_sctp *s)
     return (void *)(uintptr_t)s->id;
 }
 
-/* usrsctp's output callback: queue the packet on the association named by addr. */
+/* usrsctp's output callback: queue the packet on the association named by addr. A full queue
+ * drops it (counted by the queue); SCTP retransmits. */
 static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t set_df)
 {
     struct anc_sctp *s = table_find((uint64_t)(uintptr_t)addr);
-    if (!s)
-        return 0;
-    if (s->tx_count >= TRANSMIT_QUEUE_MAX) {
-        s->stats.transmit_dropped++;
-        return 0;
-    }
-    struct anc__sctp_datagram *d = malloc(sizeof(*d) + len);
-    if (!d) {
-        s->stats.transmit_dropped++;
-        return 0;
-    }
-    d->next = NULL;
-    d->len = len;
-    memcpy(d->data, buf, len);
-    if (s->tx_tail)
-        s->tx_tail->next = d;
-    else
-        s->tx_head = d;
-    s->tx_tail = d;
-    s->tx_count++;
+    if (s)
+        (void)anc_dgramq_push(&s->tx, buf, len, NULL);
     return 0;
 }
 
@@ -206,6 +189,7 @@ int anc_sctp_new(const struct anc_sctp_config *cfg, struct anc_sctp **out)
         global_unref();
         return -ENOMEM;
     }
+    anc_dgramq_init(&s->tx, TRANSMIT_QUEUE_MAX, SIZE_MAX);
     if (cfg)
         s->cfg = *cfg;
     if (!s->cfg.local_port)
@@ -256,11 +240,8 @@ void anc_sctp_free(struct anc_sctp *s)
     if (s->registered)
         usrsctp_deregister_address(id_addr(s));
     table_remove(s);
-    for (struct anc__sctp_datagram *d = s->tx_head, *n; d; d = n) {
-        n = d->next;
-        free(d);
-    }
-    free(s->tx_polled);
+    anc_dgramq_destroy(&s->tx);
+    anc_dgram_free(s->tx_polled);
     for (struct anc__sctp_event_node *e = s->ev_head, *n; e; e = n) {
         n = e->next;
         free(e);
@@ -305,14 +286,10 @@ int anc_sctp_handle_data(struct anc_sctp *s, uint64_t now_us, const uint8_t *buf
 
 bool anc_sctp_poll_transmit(struct anc_sctp *s, struct anc_sctp_datagram *out)
 {
-    free(s->tx_polled);
-    s->tx_polled = s->tx_head;
-    if (!s->tx_head)
+    anc_dgram_free(s->tx_polled);
+    s->tx_polled = anc_dgramq_pop(&s->tx);
+    if (!s->tx_polled)
         return false;
-    s->tx_head = s->tx_head->next;
-    if (!s->tx_head)
-        s->tx_tail = NULL;
-    s->tx_count--;
     out->data = s->tx_polled->data;
     out->len = s->tx_polled->len;
     return true;
@@ -337,6 +314,7 @@ int anc_sctp_handle_timeout(struct anc_sctp *s, uint64_t now_us)
 void anc_sctp_get_stats(const struct anc_sctp *s, struct anc_sctp_stats *out)
 {
     *out = s->stats;
+    out->transmit_dropped = anc_dgramq_drops(&s->tx);
 }
 
 /* ---- events ---- */

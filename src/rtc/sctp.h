@@ -82,7 +82,7 @@ struct anc_sctp_stats {
     uint64_t dropped_no_channel; /* messages on a stream without an open channel */
     uint64_t bad_dcep;           /* malformed or unexpected DCEP messages */
     uint64_t bad_ppid;           /* unknown or deprecated PPIDs */
-    uint64_t transmit_dropped;   /* outgoing datagrams dropped because the queue was full */
+    uint64_t transmit_dropped;   /* outgoing datagrams dropped: queue full or out of memory */
 };
 
 /* Creates an association object (AF_CONN socket bound to local_port); cfg may be NULL for

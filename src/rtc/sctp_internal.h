@@ -8,16 +8,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/dgramq.h"
 #include "rtc/sctp.h"
 
 #define RECV_CHUNK         65536 /* one usrsctp_recvv; larger messages come in parts */
 #define RESET_ATTEMPTS_MAX 3
-
-struct anc__sctp_datagram {
-    struct anc__sctp_datagram *next;
-    size_t len;
-    uint8_t data[];
-};
 
 struct anc__sctp_event_node {
     struct anc__sctp_event_node *next;
@@ -46,8 +41,8 @@ struct anc_sctp {
     bool registered, connect_called, connected, closed;
     struct anc_sctp_config cfg;
     uint16_t out_streams;
-    struct anc__sctp_datagram *tx_head, *tx_tail, *tx_polled;
-    size_t tx_count;
+    struct anc_dgramq tx;
+    struct anc_dgram *tx_polled; /* handed out by poll_transmit, freed by the next poll */
     struct anc__sctp_event_node *ev_head, *ev_tail, *ev_polled;
     struct anc__sctp_channel *chans[ANC_SCTP_MAX_STREAMS];
     uint8_t *rbuf;
