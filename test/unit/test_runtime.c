@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/pidwatch.h"
 #include "instance/instance.h"
 #include "instance/runtime.h"
 #include "instance/runtime_internal.h"
@@ -274,5 +277,57 @@ TEST(x11_spawn_fails)
     CHECK_EQ(stopped, 1);
     CHECK(order[0] == 1 && order[1] == 3);
     CHECK(log_has("ancloudd: cannot run /nonexistent/command"));
+    teardown();
+}
+
+/* A command that ignores SIGTERM is killed 5 s later; the stop still ends with on_stopped. */
+TEST(x11_stop_kills_after_timeout)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    snprintf(inst.command[0], sizeof(inst.command[0]), "/bin/sh");
+    snprintf(inst.command[1], sizeof(inst.command[1]), "-c");
+    snprintf(inst.command[2], sizeof(inst.command[2]), "trap '' TERM; while :; do sleep 1; done");
+    inst.n_command = 3;
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&started, 1, 10000));
+    run_until(NULL, 0, 300); /* the shell has set its trap */
+    uint64_t t0 = uv_hrtime() / 1000000u;
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 15000));
+    CHECK(uv_hrtime() / 1000000u - t0 >= 4900);
+    CHECK_EQ(died, 0);
+    CHECK(log_has("ancloudd: command exited on signal 9"));
+    teardown();
+}
+
+/* After a daemon crash an x11 command left running is ended and started afresh. */
+TEST(x11_adopt_ends_leftover_command)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    set_command("/bin/sleep", "30");
+    pid_t old = fork();
+    CHECK(old >= 0);
+    if (old == 0) {
+        execl("/bin/sleep", "/bin/sleep", "30", (char *)NULL);
+        _exit(127);
+    }
+    char dir[128], rec[160];
+    snprintf(dir, sizeof(dir), "%s/%s", run_dir, inst.id);
+    CHECK_EQ(mkdir(dir, 0700), 0);
+    snprintf(rec, sizeof(rec), "%s/command.pid", dir);
+    usleep(100 * 1000); /* the child has exec'd: its command line is sleep's */
+    anc_pidfile_write(rec, old);
+    CHECK_EQ(anc_runtime_adopt(&inst, &env, &cbs, NULL), 0);
+    int status;
+    CHECK_EQ(waitpid(old, &status, 0), old);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CHECK(log_has("ancloudd: ended the command a previous daemon left running"));
+    CHECK(run_until(&started, 1, 10000));
+    CHECK_STREQ(start_error, "");
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 10000));
+    CHECK_EQ(died, 0);
     teardown();
 }
