@@ -1,7 +1,11 @@
 /* What runs while an instance runs, by kind: a stream of the test card (pattern), or a screen
  * (Xvfb + capture + input) with a command on it (x11) or a container whose X socket directory is
  * the screen's (linux). Start and stop are asynchronous; the
- * manager persists the state transitions around them. Loop thread only. */
+ * manager persists the state transitions around them. Loop thread only.
+ *
+ * Each kind is one file behind struct anc_runtime_ops (runtime_pattern.c, runtime_x11.c,
+ * runtime_container.c); runtime.c holds the lifecycle they share. runtime_internal.h draws the
+ * states and says how a new kind (android, whose in-guest agent supplies H.264) slots in. */
 #pragma once
 
 #include <stdbool.h>
@@ -36,8 +40,9 @@ struct anc_runtime_callbacks {
     void (*on_stopped)(struct anc_instance *inst, void *data);
 };
 
-/* Starts inst. Returns 0 (then exactly one on_started, and on_stopped after a stop) or -errno
- * with nothing started. */
+/* Starts inst. Returns 0 or -errno with nothing started and no callback. After 0: on_started
+ * once (unless a stop comes first: then only on_stopped), on_died if the guest ends by itself
+ * after it started, and on_stopped once at the end, when inst->rt is NULL again. */
 int anc_runtime_start(struct anc_instance *inst, const struct anc_runtime_env *env,
                       const struct anc_runtime_callbacks *cbs, void *data);
 

@@ -1,5 +1,6 @@
-/* The linux kind's container, seen from the instance runtime: its address from IPAM, start or
- * adoption (after a daemon crash) on the instance's screen, exit and stop. */
+/* Kind linux: a container from an image on the instance's screen, its address leased from the
+ * network. After a daemon crash the guest and its Xvfb are taken over (adopted) when they still
+ * run; at exit with keep_running_on_exit they are let go of (detached), address included. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,144 +13,265 @@
 #include "net/network.h"
 
 #define FORKSTART_HELPER "/proc/self/exe"
+#define CONTAINER_STOP_S 10
 
-static void ct_failed_to_start(struct anc_runtime *rt, int r)
+enum ct_state {
+    CT_NONE,      /* no container object (yet) */
+    CT_ADOPTING,  /* anc_container_adopt in flight */
+    CT_REPLACING, /* a leftover on a stale display is stopped before a fresh start */
+    CT_STARTING,  /* anc_container_start in flight */
+    CT_RUNNING,   /* started or adopted */
+    CT_ENDED,     /* exited, stopped, failed or let go: only the object is left */
+};
+
+struct rt_linux {
+    struct anc_runtime rt;
+    struct anc_container *ct;
+    enum ct_state cs;
+    bool adopt;  /* after a daemon restart: take over what still runs */
+    bool leased; /* the network lent the guest an address */
+};
+
+static bool ct_active(const struct rt_linux *l)
+{
+    return l->cs >= CT_ADOPTING && l->cs <= CT_RUNNING;
+}
+
+/* The container ended (or never ran): GONE with why. */
+static void ct_gone(struct rt_linux *l, const char *why)
+{
+    l->cs = CT_ENDED;
+    anc__rt_event(&l->rt, ANC_RT_GONE, why);
+}
+
+static void ct_failed_to_start(struct rt_linux *l, int r)
 {
     char why[200];
-    rt->ct_active = false;
     snprintf(why, sizeof(why), "cannot start the container: %s", strerror(-r));
-    anc__rt_guest_gone(rt, why);
+    ct_gone(l, why);
+}
+
+static void ct_start(struct rt_linux *l)
+{
+    l->cs = CT_STARTING;
+    int r = anc_container_start(l->ct);
+    if (r < 0)
+        ct_failed_to_start(l, r);
 }
 
 /* The end of an adopt: a container that still runs on the adopted display is kept; one whose
  * display is new (the old Xvfb was gone: its guest lost its X connection and DISPLAY is stale) is
  * stopped and started again; none is started. */
-static void adopt_done(struct anc_runtime *rt, int status, int init_pid)
+static void adopt_done(struct rt_linux *l, int status, int init_pid)
 {
+    struct anc_runtime *rt = &l->rt;
     char line[300];
-    rt->adopting = false;
     if (status == 0 && anc_screen_adopted(rt->screen)) {
         snprintf(line, sizeof(line), "adopted container %s (init pid %d) on display %s",
-                 anc_container_get_name(rt->ct), init_pid, anc_screen_display(rt->screen));
+                 anc_container_get_name(l->ct), init_pid, anc_screen_display(rt->screen));
         anc__rt_log_line(rt, line);
-        anc__rt_report_started(rt, NULL);
+        l->cs = CT_RUNNING;
+        anc__rt_event(rt, ANC_RT_UP, NULL);
         return;
     }
     if (status == 0) {
         anc__rt_log_line(rt, "the container outlived its display: restarting it on the new one");
-        rt->replacing = true;
-        anc_container_stop(rt->ct, 0);
+        l->cs = CT_REPLACING;
+        anc_container_stop(l->ct, 0);
         return;
     }
     anc__rt_log_line(rt, "no container left running: starting it");
-    int r = anc_container_start(rt->ct);
-    if (r < 0)
-        ct_failed_to_start(rt, r);
+    ct_start(l);
 }
 
 static void on_ct_started(struct anc_container *c, int status, int init_pid, const char *error,
                           void *data)
 {
-    struct anc_runtime *rt = data;
+    struct rt_linux *l = data;
     char line[400];
-    (void)c;
-    if (rt->adopting && !rt->stopping) {
-        adopt_done(rt, status, init_pid);
+    if (l->cs == CT_ADOPTING && l->rt.state == ANC_RT_STARTING) {
+        adopt_done(l, status, init_pid);
         return;
     }
-    rt->adopting = false;
     if (status < 0) {
-        rt->ct_active = false;
         snprintf(line, sizeof(line), "container did not start: %s", error ? error : "");
-        anc__rt_guest_gone(rt, line);
+        ct_gone(l, line);
         return;
     }
+    l->cs = CT_RUNNING;
     snprintf(line, sizeof(line), "container %s running (init pid %d) on display %s",
-             anc_container_get_name(c), init_pid, anc_screen_display(rt->screen));
-    anc__rt_log_line(rt, line);
-    if (!rt->stopping)
-        anc__rt_report_started(rt, NULL);
+             anc_container_get_name(c), init_pid, anc_screen_display(l->rt.screen));
+    anc__rt_log_line(&l->rt, line);
+    anc__rt_event(&l->rt, ANC_RT_UP, NULL); /* nothing while stopping: the stop goes on */
 }
 
 static void on_ct_exit(struct anc_container *c, const char *reason, void *data)
 {
-    struct anc_runtime *rt = data;
     char why[200];
     (void)c;
-    rt->ct_active = false;
     snprintf(why, sizeof(why), "container %s", reason);
-    anc__rt_guest_gone(rt, why);
+    ct_gone(data, why);
 }
 
 static void on_ct_stopped(struct anc_container *c, int status, void *data)
 {
-    struct anc_runtime *rt = data;
+    struct rt_linux *l = data;
     (void)c;
-    if (rt->replacing) {
-        rt->replacing = false;
-        int r = rt->stopping ? -ECANCELED : anc_container_start(rt->ct);
-        if (r == 0)
-            return;
-        if (r != -ECANCELED) {
-            ct_failed_to_start(rt, r);
-            return;
-        }
+    if (l->cs == CT_REPLACING && l->rt.state == ANC_RT_STARTING) {
+        ct_start(l);
+        return;
     }
-    rt->ct_active = false;
     if (status < 0)
-        anc_warn("instance %s: container stop: %s", rt->inst->id, strerror(-status));
-    anc__rt_log_line(rt, "container stopped");
-    anc__rt_teardown(rt);
+        anc_warn("instance %s: container stop: %s", l->rt.inst->id, strerror(-status));
+    ct_gone(l, "container stopped");
 }
 
-int anc__rt_start_container(struct anc_runtime *rt, char *why, size_t whylen)
+/* The container's description: image, screen, limits, and the leased address (if any). */
+static void describe(struct rt_linux *l, const char **argv, const struct anc_network_lease *lease,
+                     struct anc_container_spec *spec)
 {
+    struct anc_runtime *rt = &l->rt;
     struct anc_instance *inst = rt->inst;
-    const char *argv[ANC_INSTANCE_MAX_ARGS + 1];
-    struct anc_network_lease lease;
     for (int i = 0; i < inst->n_command; i++)
         argv[i] = inst->command[i];
     argv[inst->n_command] = NULL;
-    struct anc_container_spec spec = {.id = inst->id,
-                                      .image = inst->image,
-                                      .image_dir = rt->env.image_dir,
-                                      .state_dir = rt->env.state_dir,
-                                      .run_dir = rt->env.run_dir,
-                                      .argv = inst->n_command ? argv : NULL,
-                                      .display = anc_screen_display(rt->screen),
-                                      .x11_dir = anc_screen_socket_dir(rt->screen),
-                                      .console_log = rt->log_path,
-                                      .memory_mb = inst->memory_mb,
-                                      .cpus = inst->cpus,
-                                      .pids_max = 4096,
-                                      .cgroup = anc_profile_cgroup_layout(),
-                                      .apparmor = anc_profile_apparmor_enabled()};
+    *spec = (struct anc_container_spec){.id = inst->id,
+                                        .image = inst->image,
+                                        .image_dir = rt->env.image_dir,
+                                        .state_dir = rt->env.state_dir,
+                                        .run_dir = rt->env.run_dir,
+                                        .argv = inst->n_command ? argv : NULL,
+                                        .display = anc_screen_display(rt->screen),
+                                        .x11_dir = anc_screen_socket_dir(rt->screen),
+                                        .console_log = rt->log_path,
+                                        .memory_mb = inst->memory_mb,
+                                        .cpus = inst->cpus,
+                                        .pids_max = 4096,
+                                        .cgroup = anc_profile_cgroup_layout(),
+                                        .apparmor = anc_profile_apparmor_enabled()};
+    if (lease) {
+        spec->bridge = lease->bridge;
+        spec->ipv4_cidr = lease->cidr;
+        spec->gateway = lease->gateway;
+    }
+}
+
+/* Starts (or adopts) the container on the screen that is ready. Returns 0 (a callback follows)
+ * or -errno with why filled. */
+static int start_container(struct rt_linux *l, char *why, size_t whylen)
+{
+    struct anc_runtime *rt = &l->rt;
+    const char *argv[ANC_INSTANCE_MAX_ARGS + 1];
+    struct anc_network_lease lease;
+    struct anc_container_spec spec;
     int r = 0;
     if (rt->env.net) {
-        r = anc_network_lease(rt->env.net, inst->id, &lease);
+        r = anc_network_lease(rt->env.net, rt->inst->id, &lease);
         if (r < 0) {
             snprintf(why, whylen, "no address for the container: %s", strerror(-r));
             return r;
         }
-        rt->ip_leased = true;
-        spec.bridge = lease.bridge;
-        spec.ipv4_cidr = lease.cidr;
-        spec.gateway = lease.gateway;
+        l->leased = true;
     }
+    describe(l, argv, rt->env.net ? &lease : NULL, &spec);
     static const struct anc_container_callbacks cbs = {on_ct_started, on_ct_exit, on_ct_stopped};
-    r = anc_container_new(rt->env.loop, rt->env.images, FORKSTART_HELPER, &spec, &cbs, rt, &rt->ct);
-    rt->adopting = r == 0 && rt->adopt;
-    if (r == 0)
-        r = rt->adopting ? anc_container_adopt(rt->ct) : anc_container_start(rt->ct);
+    r = anc_container_new(rt->env.loop, rt->env.images, FORKSTART_HELPER, &spec, &cbs, l, &l->ct);
+    if (r == 0) {
+        l->cs = l->adopt ? CT_ADOPTING : CT_STARTING;
+        r = l->adopt ? anc_container_adopt(l->ct) : anc_container_start(l->ct);
+    }
     if (r < 0) {
+        l->cs = CT_ENDED;
         snprintf(why, whylen, "cannot start the container: %s", strerror(-r));
         return r;
     }
-    rt->ct_active = true;
     char line[300];
     snprintf(line, sizeof(line), "%s container from image %s%s%s",
-             rt->adopting ? "adopting the" : "starting", inst->image,
+             l->adopt ? "adopting the" : "starting", rt->inst->image,
              spec.ipv4_cidr ? " at " : " (no network)", spec.ipv4_cidr ? spec.ipv4_cidr : "");
     anc__rt_log_line(rt, line);
     return 0;
 }
+
+static void on_screen(struct anc_runtime *rt)
+{
+    char why[300];
+    if (start_container((struct rt_linux *)rt, why, sizeof(why)) < 0)
+        anc__rt_event(rt, ANC_RT_GONE, why);
+}
+
+static int start(struct anc_runtime *rt)
+{
+    int r = anc__rt_open_log(rt);
+    return r < 0 ? r : anc__rt_screen_start(rt, false);
+}
+
+/* A linux guest lives on after a daemon crash with its display: both are taken over. */
+static int adopt(struct anc_runtime *rt)
+{
+    ((struct rt_linux *)rt)->adopt = true;
+    int r = anc__rt_open_log(rt);
+    return r < 0 ? r : anc__rt_screen_start(rt, true);
+}
+
+static void stop(struct anc_runtime *rt)
+{
+    struct rt_linux *l = (struct rt_linux *)rt;
+    if (!ct_active(l)) {
+        anc__rt_event(rt, ANC_RT_GONE, NULL);
+        return;
+    }
+    anc__rt_log_line(rt, "stopping: the container");
+    anc_container_stop(l->ct, CONTAINER_STOP_S); /* on_ct_stopped (or on_ct_exit) reports */
+}
+
+static int detach(struct anc_runtime *rt)
+{
+    struct rt_linux *l = (struct rt_linux *)rt;
+    if (l->cs != CT_RUNNING || !rt->screen)
+        return -EINVAL;
+    l->cs = CT_ENDED; /* let go of it: nothing of the container is stopped */
+    return 0;
+}
+
+static void on_container_freed(void *arg)
+{
+    struct rt_linux *l = arg;
+    l->ct = NULL;
+    if (l->leased && l->rt.env.net && l->rt.state != ANC_RT_DETACHING)
+        anc_network_release(l->rt.env.net, l->rt.inst->id); /* a detached guest keeps it */
+    l->leased = false;
+    anc__rt_kind_released(&l->rt);
+}
+
+static void free_container(uv_timer_t *t)
+{
+    struct rt_linux *l = t->data;
+    anc_container_free(l->ct, on_container_freed, l);
+}
+
+static void release(struct anc_runtime *rt, bool detach)
+{
+    struct rt_linux *l = (struct rt_linux *)rt;
+    (void)detach;
+    if (!l->ct) {
+        on_container_freed(l);
+        return;
+    }
+    /* Not from inside the container's own callback (where the release usually begins): the
+     * module must not be freed under it. The timer is idle by now. */
+    uv_timer_start(&rt->timer, free_container, 0, 0);
+}
+
+const struct anc_runtime_ops anc__rt_linux_ops = {
+    .name = "linux",
+    .size = sizeof(struct rt_linux),
+    .start = start,
+    .adopt = adopt,
+    .on_screen = on_screen,
+    .stop = stop,
+    .detach = detach,
+    .release = release,
+    .stream = anc__rt_screen_stream,
+    .input = anc__rt_screen_input,
+};

@@ -1,0 +1,333 @@
+/* The instance runtime's lifecycle on a private loop: which callbacks fire and how often, for the
+ * pattern kind and for x11 commands on a real Xvfb (skips without /usr/bin/Xvfb), including the
+ * failure paths (a screen that cannot start, a command that cannot be spawned, a stop during the
+ * start). Every test ends with the loop closing with nothing left open. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/pidwatch.h"
+#include "instance/instance.h"
+#include "instance/runtime.h"
+#include "instance/runtime_internal.h"
+#include "media/encpool.h"
+#include "test.h"
+
+static uv_loop_t loop;
+static struct anc_encpool pool;
+static bool pool_closed;
+static char run_dir[64], state_dir[64];
+static struct anc_instance inst;
+static struct anc_runtime_env env;
+
+static int started, died, stopped;
+static char start_error[256], died_reason[256];
+static int order[8], n_order; /* 1 started, 2 died, 3 stopped */
+
+static void on_started(struct anc_instance *i, const char *error, void *data)
+{
+    (void)data;
+    CHECK(i == &inst);
+    started++;
+    snprintf(start_error, sizeof(start_error), "%s", error ? error : "");
+    if (!error)
+        CHECK(i->stream != NULL);
+    order[n_order++ & 7] = 1;
+}
+
+static void on_died(struct anc_instance *i, const char *reason, void *data)
+{
+    (void)data;
+    CHECK(i == &inst);
+    died++;
+    snprintf(died_reason, sizeof(died_reason), "%s", reason);
+    order[n_order++ & 7] = 2;
+}
+
+static void on_stopped(struct anc_instance *i, void *data)
+{
+    (void)data;
+    CHECK(i == &inst);
+    CHECK(i->rt == NULL);
+    CHECK(i->stream == NULL);
+    CHECK(i->input == NULL);
+    stopped++;
+    order[n_order++ & 7] = 3;
+}
+
+static const struct anc_runtime_callbacks cbs = {on_started, on_died, on_stopped};
+
+/* The linux kind (container and network code) is not linked into this test: its kind refuses. */
+static int no_linux(struct anc_runtime *rt)
+{
+    (void)rt;
+    return -ENOTSUP;
+}
+
+const struct anc_runtime_ops anc__rt_linux_ops = {
+    .name = "linux", .size = sizeof(struct anc_runtime), .start = no_linux};
+
+static void noop_tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Runs the loop until *flag >= want or ms pass; returns whether it got there. */
+static bool run_until(const int *flag, int want, uint64_t ms)
+{
+    uv_timer_t tick;
+    uv_timer_init(&loop, &tick);
+    uv_timer_start(&tick, noop_tick, 5, 5);
+    uint64_t end = uv_hrtime() / 1000000u + ms;
+    while ((!flag || *flag < want) && uv_hrtime() / 1000000u < end)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&tick, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    return !flag || *flag >= want;
+}
+
+static void need_xvfb(void)
+{
+    if (access("/usr/bin/Xvfb", X_OK) != 0)
+        ANC_SKIP("no /usr/bin/Xvfb");
+}
+
+static void setup(enum anc_instance_kind kind, int width, int height)
+{
+    CHECK_EQ(uv_loop_init(&loop), 0);
+    CHECK_EQ(anc_encpool_init(&pool, &loop, 1), 0);
+    pool_closed = false;
+    snprintf(run_dir, sizeof(run_dir), "/tmp/anc-rt-run-XXXXXX");
+    snprintf(state_dir, sizeof(state_dir), "/tmp/anc-rt-state-XXXXXX");
+    CHECK(mkdtemp(run_dir));
+    CHECK(mkdtemp(state_dir));
+    char logs[128];
+    snprintf(logs, sizeof(logs), "%s/instances", state_dir);
+    CHECK_EQ(mkdir(logs, 0700), 0);
+    inst = (struct anc_instance){.kind = kind, .width = width, .height = height, .fps = 30};
+    snprintf(inst.id, sizeof(inst.id), "rt0test");
+    env = (struct anc_runtime_env){.loop = &loop,
+                                   .pool = &pool,
+                                   .run_dir = run_dir,
+                                   .state_dir = state_dir,
+                                   .stream = {.width = width,
+                                              .height = height,
+                                              .fps = 30,
+                                              .bitrate_kbps = 500,
+                                              .min_bitrate_kbps = 100,
+                                              .max_bitrate_kbps = 1000}};
+    started = died = stopped = n_order = 0;
+    start_error[0] = died_reason[0] = '\0';
+}
+
+static void set_command(const char *a0, const char *a1)
+{
+    snprintf(inst.command[0], sizeof(inst.command[0]), "%s", a0);
+    inst.n_command = 1;
+    if (a1) {
+        snprintf(inst.command[1], sizeof(inst.command[1]), "%s", a1);
+        inst.n_command = 2;
+    }
+}
+
+static void on_pool_closed(struct anc_encpool *p)
+{
+    (void)p;
+    pool_closed = true;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* The instance log holds line (the daemon's own lines start with "ancloudd: "). */
+static bool log_has(const char *line)
+{
+    char path[256], buf[8192];
+    snprintf(path, sizeof(path), "%s/instances/%s.log", state_dir, inst.id);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, line) != NULL;
+}
+
+static void teardown(void)
+{
+    anc_encpool_close(&pool, on_pool_closed);
+    while (!pool_closed)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+    nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    nftw(state_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A screen that cannot even begin (no valid geometry: the display refuses synchronously) fails
+ * the start with nothing left: no callback, no handle, no runtime. */
+TEST(x11_screen_fails_synchronously)
+{
+    setup(ANC_KIND_X11, 0, 0);
+    set_command("/bin/sleep", "30");
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), -EINVAL);
+    CHECK(inst.rt == NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK_EQ(started + died + stopped, 0);
+    teardown();
+}
+
+TEST(pattern_start_stop)
+{
+    setup(ANC_KIND_PATTERN, 160, 120);
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(inst.rt != NULL);
+    CHECK(run_until(&started, 1, 1000));
+    CHECK_STREQ(start_error, "");
+    run_until(NULL, 0, 50);
+    anc_runtime_stop(&inst);
+    anc_runtime_stop(&inst); /* a second stop is a no-op */
+    CHECK(run_until(&stopped, 1, 5000));
+    run_until(NULL, 0, 20);
+    CHECK_EQ(started, 1);
+    CHECK_EQ(died, 0);
+    CHECK_EQ(stopped, 1);
+    CHECK_EQ(anc_runtime_detach(&inst), -EINVAL);
+    teardown();
+}
+
+TEST(x11_start_stop)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    set_command("/bin/sleep", "30");
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&started, 1, 10000));
+    CHECK_STREQ(start_error, "");
+    CHECK(inst.input != NULL);
+    CHECK(log_has("ancloudd: started /bin/sleep (pid "));
+    CHECK_EQ(anc_runtime_detach(&inst), -EINVAL); /* only a linux guest is left running */
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 10000));
+    run_until(NULL, 0, 20);
+    CHECK_EQ(started, 1);
+    CHECK_EQ(died, 0);
+    CHECK_EQ(stopped, 1);
+    CHECK(log_has("ancloudd: stopping: SIGTERM to the command"));
+    CHECK(log_has("ancloudd: command exited on signal 15"));
+    teardown();
+}
+
+TEST(x11_command_exits_by_itself)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    set_command("/bin/true", NULL);
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&stopped, 1, 10000));
+    run_until(NULL, 0, 20);
+    CHECK_EQ(started, 1);
+    CHECK_STREQ(start_error, "");
+    CHECK_EQ(died, 1);
+    CHECK_STREQ(died_reason, "command exited with status 0");
+    CHECK_EQ(stopped, 1);
+    CHECK_EQ(n_order, 3);
+    CHECK(order[0] == 1 && order[1] == 2 && order[2] == 3);
+    teardown();
+}
+
+/* A stop before the screen is ready: the start is reported as failed, then stopped. */
+TEST(x11_stop_during_start)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    set_command("/bin/sleep", "30");
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 10000));
+    run_until(NULL, 0, 20);
+    CHECK_EQ(died, 0);
+    CHECK_EQ(stopped, 1);
+    CHECK_EQ(started, 0); /* stopped before it was reported */
+    teardown();
+}
+
+TEST(x11_spawn_fails)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    set_command("/nonexistent/command", NULL);
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&stopped, 1, 10000));
+    run_until(NULL, 0, 20);
+    CHECK_EQ(started, 1);
+    CHECK(strstr(start_error, "cannot run /nonexistent/command") != NULL);
+    CHECK_EQ(died, 0);
+    CHECK_EQ(stopped, 1);
+    CHECK(order[0] == 1 && order[1] == 3);
+    CHECK(log_has("ancloudd: cannot run /nonexistent/command"));
+    teardown();
+}
+
+/* A command that ignores SIGTERM is killed 5 s later; the stop still ends with on_stopped. */
+TEST(x11_stop_kills_after_timeout)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    snprintf(inst.command[0], sizeof(inst.command[0]), "/bin/sh");
+    snprintf(inst.command[1], sizeof(inst.command[1]), "-c");
+    snprintf(inst.command[2], sizeof(inst.command[2]), "trap '' TERM; while :; do sleep 1; done");
+    inst.n_command = 3;
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&started, 1, 10000));
+    run_until(NULL, 0, 300); /* the shell has set its trap */
+    uint64_t t0 = uv_hrtime() / 1000000u;
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 15000));
+    CHECK(uv_hrtime() / 1000000u - t0 >= 4900);
+    CHECK_EQ(died, 0);
+    CHECK(log_has("ancloudd: command exited on signal 9"));
+    teardown();
+}
+
+/* After a daemon crash an x11 command left running is ended and started afresh. */
+TEST(x11_adopt_ends_leftover_command)
+{
+    need_xvfb();
+    setup(ANC_KIND_X11, 320, 240);
+    set_command("/bin/sleep", "30");
+    pid_t old = fork();
+    CHECK(old >= 0);
+    if (old == 0) {
+        execl("/bin/sleep", "/bin/sleep", "30", (char *)NULL);
+        _exit(127);
+    }
+    char dir[128], rec[160];
+    snprintf(dir, sizeof(dir), "%s/%s", run_dir, inst.id);
+    CHECK_EQ(mkdir(dir, 0700), 0);
+    snprintf(rec, sizeof(rec), "%s/command.pid", dir);
+    usleep(100 * 1000); /* the child has exec'd: its command line is sleep's */
+    anc_pidfile_write(rec, old);
+    CHECK_EQ(anc_runtime_adopt(&inst, &env, &cbs, NULL), 0);
+    int status;
+    CHECK_EQ(waitpid(old, &status, 0), old);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CHECK(log_has("ancloudd: ended the command a previous daemon left running"));
+    CHECK(run_until(&started, 1, 10000));
+    CHECK_STREQ(start_error, "");
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 10000));
+    CHECK_EQ(died, 0);
+    teardown();
+}
