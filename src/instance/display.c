@@ -1,7 +1,9 @@
+/* The display's state machine: Xvfb supervised through base/child (spawn or adopt, restart
+ * back-off, stop, detach), readiness from -displayfd, the socket made visible in the run dir, and
+ * the record "PID NUMBER MODE" that lets the next daemon adopt this Xvfb. */
 #include "instance/display.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,28 +13,99 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/log.h"
-#include "base/pidwatch.h"
-#include "instance/display_internal.h"
+#include "instance/display_xvfb.h"
 
 #define XVFB_DEFAULT       "/usr/bin/Xvfb"
-#define UNSHARE_PATH       "/usr/bin/unshare"
 #define BACKOFF_MIN_MS     500u
 #define BACKOFF_MAX_MS     10000u
-#define STABLE_RUN_MS      10000u /* a run this long resets the backoff */
+#define STABLE_RUN_MS      10000u /* a run ready this long resets the backoff */
 #define STARTUP_TIMEOUT_MS 10000u
 #define KILL_TIMEOUT_MS    5000u
-#define DISPLAYFD          3
 
-static void spawn_run(struct anc_display *d);
+enum state {
+    ST_STARTING,  /* Xvfb spawned, waiting for its display number; the timer kills it */
+    ST_ADOPTING,  /* a previous daemon's Xvfb is watched; ready is reported from the timer */
+    ST_READY,     /* serving d->name */
+    ST_BACKOFF,   /* Xvfb ended; the child spawns it again */
+    ST_STOPPING,  /* Xvfb stopping, then its files go; the last close frees d */
+    ST_DETACHING, /* letting go of a running Xvfb (files stay); the last close frees d */
+};
 
-static void handle_closed(uv_handle_t *h);
+enum event {
+    EV_SPAWNED, /* a new Xvfb runs (its pipes are open) */
+    EV_NUMBER,  /* -displayfd gave d->number */
+    EV_TIMER,
+    EV_EXIT, /* Xvfb ended (d->exit_status, d->term_signal) */
+    EV_STOP,
+    EV_DETACH,
+    EV_CLOSED, /* one of d's handles (timer, pipe) or the child finished closing */
+};
 
-static void close_run_handle(struct anc_display *d, uv_handle_t *h)
+struct anc_display {
+    uv_loop_t *loop;
+    struct anc_display_callbacks cbs;
+    void *data;
+    int width, height, depth;
+    enum anc_display_socket_mode mode;
+    bool mode_auto;
+    char *run_dir, *xvfb_path;
+    char fb_path[PATH_MAX], sock_dir[PATH_MAX], sock_path[PATH_MAX + 16], rec_path[PATH_MAX];
+    char needle[PATH_MAX + 16]; /* "\n-fbdir\n<run_dir>\n": an Xvfb of this run dir */
+
+    enum state state;
+    struct anc_child *child; /* NULL once closed */
+    bool was_adopted;
+    uv_timer_t timer;            /* startup timeout, or the adopted display's ready */
+    uv_pipe_t fdpipe, errpipe;   /* -displayfd and stderr of the current run, read ends */
+    int pending;                 /* handles and the child not yet closed */
+    int pipes;                   /* of those, the pipes */
+    uv_file fds[4];              /* a spawn's pipes: -displayfd read, write; stderr read, write */
+    struct anc__display_cmd cmd; /* the current spawn's argv */
+    int64_t exit_status;
+    int term_signal;
+    char fdbuf[16];
+    size_t fdlen;
+    char errbuf[256];
+    size_t errlen;
+    int number; /* -1 until ready */
+    char name[16];
+    void (*on_stopped)(void *data);
+    void *stopped_data;
+};
+
+static void step(struct anc_display *d, enum event ev);
+
+static void display_free(struct anc_display *d)
 {
-    (void)d;
+    free(d->run_dir);
+    free(d->xvfb_path);
+    free(d);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    struct anc_display *d = h->data;
+    if (h != (uv_handle_t *)&d->timer)
+        d->pipes--;
+    d->pending--;
+    step(d, EV_CLOSED);
+}
+
+static void close_handle(uv_handle_t *h)
+{
     if (!uv_is_closing(h))
         uv_close(h, handle_closed);
+}
+
+static void close_pipes(struct anc_display *d)
+{
+    /* Before the first spawn (an adopted Xvfb) the pipes were never initialised. */
+    if (d->fdpipe.type == UV_NAMED_PIPE)
+        close_handle((uv_handle_t *)&d->fdpipe);
+    if (d->errpipe.type == UV_NAMED_PIPE)
+        close_handle((uv_handle_t *)&d->errpipe);
 }
 
 static void log_stderr_lines(struct anc_display *d, bool flush)
@@ -65,7 +138,7 @@ static void on_err_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (n < 0) {
         if (d->errlen)
             log_stderr_lines(d, true);
-        close_run_handle(d, (uv_handle_t *)s);
+        close_handle((uv_handle_t *)s);
         return;
     }
     d->errlen += (size_t)n;
@@ -79,50 +152,12 @@ static void alloc_fd(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     *buf = uv_buf_init(d->fdbuf + d->fdlen, (unsigned)(sizeof(d->fdbuf) - 1 - d->fdlen));
 }
 
-/* Makes the socket visible as <run_dir>/X11-unix/X<N>. */
-static void publish_socket(struct anc_display *d)
-{
-    snprintf(d->sock_path, sizeof(d->sock_path), "%s/X%d", d->sock_dir, d->number);
-    if (d->mode != ANC_DISPLAY_SOCKET_LINK)
-        return;
-    char target[64];
-    snprintf(target, sizeof(target), HOST_SOCKET_DIR "/X%d", d->number);
-    unlink(d->sock_path);
-    if (symlink(target, d->sock_path) < 0)
-        anc_debug("display: symlink %s: %s", d->sock_path, strerror(errno));
-}
-
-static void kill_run(struct anc_display *d, int sig)
-{
-    if (d->exited)
-        return;
-    if (d->adopted)
-        anc_pidwatch_signal(d->adopted, sig);
-    else if (!uv_is_closing((uv_handle_t *)&d->proc))
-        uv_process_kill(&d->proc, sig);
-}
-
-static void became_ready(struct anc_display *d, int number)
-{
-    d->number = number;
-    snprintf(d->name, sizeof(d->name), ":%d", number);
-    publish_socket(d);
-    d->state = ST_READY;
-    d->ready_at = uv_now(d->loop);
-    uv_timer_stop(&d->timer);
-    anc__display_write_record(d);
-    anc_debug("display: Xvfb pid %d ready on %s%s", run_pid(d), d->name,
-              d->adopted ? " (adopted)" : "");
-    if (d->cbs.on_ready)
-        d->cbs.on_ready(d, d->name, d->data);
-}
-
 static void on_fd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     (void)buf;
     struct anc_display *d = s->data;
     if (n < 0 || (n == 0 && d->fdlen == sizeof(d->fdbuf) - 1)) {
-        close_run_handle(d, (uv_handle_t *)s); /* EOF without a number: the exit follows */
+        close_handle((uv_handle_t *)s); /* EOF without a number: the exit follows */
         return;
     }
     d->fdlen += (size_t)n;
@@ -131,179 +166,158 @@ static void on_fd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (!nl)
         return;
     long number = strtol(d->fdbuf, &end, 10);
-    close_run_handle(d, (uv_handle_t *)s);
-    if (end == d->fdbuf || end != nl || number < 0 || number > 65535 || d->state != ST_STARTING)
+    close_handle((uv_handle_t *)s);
+    if (end == d->fdbuf || end != nl || number < 0 || number > 65535)
         return;
-    became_ready(d, (int)number);
+    d->number = (int)number;
+    step(d, EV_NUMBER);
 }
 
 static void remove_run_files(struct anc_display *d)
 {
-    /* Xvfb removes both itself when it exits cleanly; not after SIGKILL. */
+    /* Xvfb removes both itself when it exits cleanly; not after SIGKILL. (The record goes with
+     * every exit the child sees.) */
     unlink(d->fb_path);
-    unlink(d->rec_path);
-    if (d->mode == ANC_DISPLAY_SOCKET_LINK && d->number >= 0 && d->term_signal == SIGKILL) {
-        /* Killed: Xvfb left its socket in the host's /tmp/.X11-unix (NAMESPACE mode keeps it in
-         * the run dir, which goes with the instance). */
-        char host[64];
-        snprintf(host, sizeof(host), HOST_SOCKET_DIR "/X%d", d->number);
-        unlink(host);
-    }
-    if (d->sock_path[0])
-        unlink(d->sock_path);
+    anc__display_remove_socket(d->sock_path, d->number, d->mode, d->term_signal == SIGKILL);
     d->sock_path[0] = '\0';
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void became_ready(struct anc_display *d, bool adopted)
 {
-    struct anc_display *d = h->data;
-    void (*cb)(void *) = d->on_stopped;
-    void *data = d->stopped_data;
-    free(d->run_dir);
-    free(d->xvfb_path);
-    free(d);
-    if (cb)
-        cb(data);
-}
-
-static void finish_stop(struct anc_display *d)
-{
-    remove_run_files(d);
-    rmdir(d->sock_dir);
+    char extra[32];
+    snprintf(d->name, sizeof(d->name), ":%d", d->number);
+    snprintf(d->sock_path, sizeof(d->sock_path), "%s/X%d", d->sock_dir, d->number);
+    anc__display_publish_socket(d->sock_path, d->number, d->mode);
+    d->state = ST_READY;
     uv_timer_stop(&d->timer);
-    uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+    anc_child_ready(d->child);
+    /* "PID NUMBER MODE", so that the next daemon can adopt this Xvfb (and with it every X
+     * client on it, a container's guest among them) after a crash or kill -9. */
+    anc__display_record_format(extra, sizeof(extra), d->number, d->mode);
+    int r = anc_child_record(d->child, extra);
+    if (r < 0)
+        anc_warn("display: cannot record Xvfb in %s: %s", d->rec_path, strerror(-r));
+    anc_debug("display: Xvfb pid %d ready on %s%s", anc_child_pid(d->child), d->name,
+              adopted ? " (adopted)" : "");
+    if (d->cbs.on_ready)
+        d->cbs.on_ready(d, d->name, d->data);
 }
 
-static void on_timer(uv_timer_t *t)
+/* Xvfb ended by itself: a restart follows (the child's back-off). */
+static void run_ended(struct anc_display *d, enum state was)
 {
-    struct anc_display *d = t->data;
-    switch (d->state) {
-    case ST_BACKOFF:
-        spawn_run(d);
-        break;
-    case ST_ADOPTING:
-        became_ready(d, d->number);
-        break;
-    case ST_STARTING:
-        anc_debug("display: Xvfb in %s not ready in time, killing it", d->run_dir);
-        /* fall through */
-    case ST_STOPPING:
-        kill_run(d, SIGKILL);
-        break;
-    default:
-        break;
-    }
-}
-
-static void schedule_restart(struct anc_display *d)
-{
-    uint64_t now = uv_now(d->loop);
-    if (d->ready_at && now - d->ready_at >= STABLE_RUN_MS)
-        d->backoff_ms = BACKOFF_MIN_MS;
-    uint64_t delay = d->backoff_ms;
-    d->backoff_ms = d->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : d->backoff_ms * 2;
-    d->state = ST_BACKOFF;
-    uv_timer_start(&d->timer, on_timer, delay, 0);
-}
-
-/* Every handle of a run is closed: the run is over. */
-void anc__display_run_ended(struct anc_display *d)
-{
-    enum state was = d->state;
-    if (was == ST_DETACHING) { /* Xvfb runs on, its files stay for the next daemon */
-        uv_timer_stop(&d->timer);
-        uv_close((uv_handle_t *)&d->timer, on_timer_closed);
-        return;
-    }
-    remove_run_files(d);
-    d->number = -1;
-    if (was == ST_FAILED) {
-        free(d->run_dir);
-        free(d->xvfb_path);
-        free(d);
-        return;
-    }
-    if (was == ST_STOPPING) {
-        finish_stop(d);
-        return;
-    }
     anc_debug("display: Xvfb in %s ended (status %lld, signal %d)", d->run_dir,
               (long long)d->exit_status, d->term_signal);
+    close_pipes(d);
+    uv_timer_stop(&d->timer);
+    remove_run_files(d);
+    d->number = -1;
     if (was == ST_STARTING && d->mode_auto && d->mode == ANC_DISPLAY_SOCKET_NAMESPACE) {
         anc_debug("display: no private mount namespace for Xvfb, linking its socket instead");
         d->mode = ANC_DISPLAY_SOCKET_LINK;
     }
     d->mode_auto = false; /* the mode that worked once stays */
-    schedule_restart(d);
+    d->state = ST_BACKOFF;
     if (d->cbs.on_exit)
         d->cbs.on_exit(d, d->exit_status, d->term_signal, d->data);
 }
 
-static void handle_closed(uv_handle_t *h)
+static void on_child_closed(void *data)
 {
-    struct anc_display *d = h->data;
-    if (--d->run_handles == 0)
-        anc__display_run_ended(d);
-}
-
-static void on_proc_exit(uv_process_t *p, int64_t exit_status, int term_signal)
-{
-    struct anc_display *d = p->data;
-    d->exited = true;
-    d->exit_status = exit_status;
-    d->term_signal = term_signal;
-    uv_close((uv_handle_t *)p, handle_closed);
-    close_run_handle(d, (uv_handle_t *)&d->fdpipe);
-    close_run_handle(d, (uv_handle_t *)&d->errpipe);
-}
-
-/* argv for Xvfb, wrapped in a private mount namespace in NAMESPACE mode. */
-static void build_args(struct anc_display *d, char *geometry, size_t len, char **args)
-{
-    int n = 0;
-    snprintf(geometry, len, "%dx%dx%d", d->width, d->height, d->depth);
-    if (d->mode == ANC_DISPLAY_SOCKET_NAMESPACE) {
-        args[n++] = UNSHARE_PATH;
-        args[n++] = "--mount";
-        args[n++] = "--propagation";
-        args[n++] = "slave";
-        args[n++] = "--";
-        args[n++] = "/bin/sh";
-        args[n++] = "-c";
-        args[n++] = "mount --bind \"$0\" " HOST_SOCKET_DIR " && exec \"$@\"";
-        args[n++] = d->sock_dir;
+    struct anc_display *d = data;
+    d->child = NULL;
+    d->pending--;
+    if (d->state == ST_STOPPING) { /* Xvfb is gone: so are its files */
+        remove_run_files(d);
+        rmdir(d->sock_dir);
     }
-    char *xvfb[] = {d->xvfb_path, "-screen",   "0",   geometry,   "-fbdir",
-                    d->run_dir,   "-nolisten", "tcp", "-noreset", "-br",
-                    "-displayfd", "3",         NULL};
-    memcpy(args + n, xvfb, sizeof(xvfb));
+    close_handle((uv_handle_t *)&d->timer);
+    step(d, EV_CLOSED);
 }
 
-/* Spawns with raw pipes first, so that a failed spawn leaves no pipe handle to close. */
-static int spawn_process(struct anc_display *d, uv_file fdp[2], uv_file errp[2])
+static void on_timer(uv_timer_t *t)
 {
-    char geometry[64];
-    char *args[24];
-    build_args(d, geometry, sizeof(geometry), args);
-    uv_stdio_container_t stdio[4] = {
-        {.flags = UV_IGNORE},
-        {.flags = UV_IGNORE},
-        {.flags = UV_INHERIT_FD, .data.fd = errp[1]},
-        {.flags = UV_INHERIT_FD, .data.fd = fdp[1]},
-    };
-    uv_process_options_t o = {
-        .exit_cb = on_proc_exit, .file = args[0], .args = args, .stdio_count = 4, .stdio = stdio};
-    d->proc.data = d;
-    d->run_handles++;
-    int r = uv_spawn(d->loop, &d->proc, &o);
-    close(fdp[1]);
-    close(errp[1]);
+    step(t->data, EV_TIMER);
+}
+
+static void step(struct anc_display *d, enum event ev)
+{
+    enum state s = d->state;
+    bool closing = s == ST_STOPPING || s == ST_DETACHING;
+    switch (ev) {
+    case EV_SPAWNED:
+        d->state = ST_STARTING;
+        uv_timer_start(&d->timer, on_timer, STARTUP_TIMEOUT_MS, 0);
+        break;
+    case EV_NUMBER:
+        if (s == ST_STARTING)
+            became_ready(d, false);
+        break;
+    case EV_TIMER:
+        if (s == ST_ADOPTING) {
+            became_ready(d, true);
+        } else if (s == ST_STARTING) {
+            anc_debug("display: Xvfb in %s not ready in time, killing it", d->run_dir);
+            anc_child_signal(d->child, SIGKILL);
+        }
+        break;
+    case EV_EXIT:
+        if (closing)
+            close_pipes(d); /* the stop continues in on_child_closed */
+        else
+            run_ended(d, s);
+        break;
+    case EV_STOP:
+    case EV_DETACH:
+        if (closing)
+            break;
+        d->state = ev == EV_STOP ? ST_STOPPING : ST_DETACHING;
+        uv_timer_stop(&d->timer);
+        if (ev == EV_DETACH) {
+            /* Closing our ends does not end Xvfb: it ignores SIGPIPE. */
+            close_pipes(d);
+            anc_child_detach(d->child, on_child_closed, d);
+        } else {
+            anc_child_stop(d->child, on_child_closed, d); /* SIGTERM, SIGKILL after 5 s */
+        }
+        break;
+    case EV_CLOSED:
+        if (closing && d->pending == 0) {
+            void (*cb)(void *) = d->on_stopped;
+            void *data = d->stopped_data;
+            display_free(d);
+            if (cb)
+                cb(data);
+        }
+        break;
+    }
+}
+
+/* Before each spawn: the argv of the current mode, and fresh pipes for stderr and -displayfd
+ * (raw fds, so that a failed spawn leaves no handle to close). */
+static int prepare_run(struct anc_child *c, struct anc_child_spawn *s, void *data)
+{
+    struct anc_display *d = data;
+    d->child = c;
+    if (d->pipes > 0)
+        return -EBUSY; /* the last run's pipes are still closing */
+    int r = uv_pipe(d->fds, 0, 0);
+    if (r < 0)
+        return r;
+    r = uv_pipe(d->fds + 2, 0, 0);
     if (r < 0) {
-        d->exited = true;
-        d->exit_status = r;
-        uv_close((uv_handle_t *)&d->proc, handle_closed);
+        close(d->fds[0]);
+        close(d->fds[1]);
+        return r;
     }
-    return r;
+    anc__display_argv(&d->cmd, d->xvfb_path, d->run_dir, d->sock_dir, d->width, d->height, d->depth,
+                      d->mode);
+    s->argv = d->cmd.argv;
+    s->nfds = ANC_XVFB_DISPLAYFD + 1;
+    s->fds[0] = s->fds[1] = ANC_CHILD_IGNORE;
+    s->fds[2] = d->fds[3];
+    s->fds[ANC_XVFB_DISPLAYFD] = d->fds[1];
+    return 0;
 }
 
 static void open_read_pipe(struct anc_display *d, uv_pipe_t *p, uv_file fd, uv_alloc_cb alloc,
@@ -311,78 +325,51 @@ static void open_read_pipe(struct anc_display *d, uv_pipe_t *p, uv_file fd, uv_a
 {
     uv_pipe_init(d->loop, p, 0);
     p->data = d;
-    d->run_handles++;
+    d->pending++;
+    d->pipes++;
     if (uv_pipe_open(p, fd) < 0 || uv_read_start((uv_stream_t *)p, alloc, read) < 0)
-        close_run_handle(d, (uv_handle_t *)p);
+        close_handle((uv_handle_t *)p);
 }
 
-static int start_run(struct anc_display *d)
+/* After each spawn: our copies of the child's ends go; on success the read ends are watched. */
+static void on_spawned(struct anc_child *c, int r, void *data)
 {
-    uv_file fdp[2], errp[2];
-    int r = uv_pipe(fdp, 0, 0);
-    if (r < 0)
-        return r;
-    r = uv_pipe(errp, 0, 0);
+    struct anc_display *d = data;
+    d->child = c;
+    close(d->fds[1]);
+    close(d->fds[3]);
     if (r < 0) {
-        close(fdp[0]);
-        close(fdp[1]);
-        return r;
+        close(d->fds[0]);
+        close(d->fds[2]);
+        return;
     }
-    d->exited = false;
     d->exit_status = 0;
     d->term_signal = 0;
     d->fdlen = d->errlen = 0;
-    d->ready_at = 0;
-    d->state = ST_STARTING;
-    r = spawn_process(d, fdp, errp);
-    if (r < 0) {
-        close(fdp[0]);
-        close(errp[0]);
-        return r;
-    }
-    open_read_pipe(d, &d->fdpipe, fdp[0], alloc_fd, on_fd_read);
-    open_read_pipe(d, &d->errpipe, errp[0], alloc_err, on_err_read);
-    return 0;
+    open_read_pipe(d, &d->fdpipe, d->fds[0], alloc_fd, on_fd_read);
+    open_read_pipe(d, &d->errpipe, d->fds[2], alloc_err, on_err_read);
+    step(d, EV_SPAWNED);
 }
 
-/* A restart: failures end the run like an exit and go through the backoff again. */
-static void spawn_run(struct anc_display *d)
+static void on_child_exit(struct anc_child *c, const struct anc_child_exit *e, void *data)
 {
-    int r = start_run(d);
-    if (r < 0) {
-        anc_debug("display: cannot start Xvfb in %s: %s", d->run_dir, uv_strerror(r));
-        if (d->run_handles == 0) { /* the pipes could not even be made */
-            d->exit_status = r;
-            anc__display_run_ended(d);
-        }
-        return;
-    }
-    uv_timer_start(&d->timer, on_timer, STARTUP_TIMEOUT_MS, 0);
+    (void)c;
+    struct anc_display *d = data;
+    d->exit_status = e->status;
+    d->term_signal = e->signal;
+    step(d, EV_EXIT);
 }
 
-static enum anc_display_socket_mode resolve_mode(enum anc_display_socket_mode m)
+static int set_paths(struct anc_display *d, const char *run_dir)
 {
-    if (m != ANC_DISPLAY_SOCKET_AUTO)
-        return m;
-    if (geteuid() == 0 && access(UNSHARE_PATH, X_OK) == 0)
-        return ANC_DISPLAY_SOCKET_NAMESPACE;
-    return ANC_DISPLAY_SOCKET_LINK;
-}
-
-/* <run_dir>/X11-unix, and in NAMESPACE mode the host directory it is mounted over: both must be
- * sticky and world-writable as xtrans expects. */
-static int prepare_socket_dir(struct anc_display *d)
-{
-    if (mkdir(d->sock_dir, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    if (d->mode != ANC_DISPLAY_SOCKET_NAMESPACE)
-        return 0;
-    if (chmod(d->sock_dir, 01777) < 0)
-        return -errno;
-    if (mkdir(HOST_SOCKET_DIR, 01777) == 0)
-        chmod(HOST_SOCKET_DIR, 01777);
-    else if (errno != EEXIST)
-        return -errno;
+    if (snprintf(d->fb_path, sizeof(d->fb_path), "%s/Xvfb_screen0", run_dir) >=
+            (int)sizeof(d->fb_path) - 16 ||
+        snprintf(d->sock_dir, sizeof(d->sock_dir), "%s/X11-unix", run_dir) >=
+            (int)sizeof(d->sock_dir) - 16 ||
+        snprintf(d->rec_path, sizeof(d->rec_path), "%s/display.pid", run_dir) >=
+            (int)sizeof(d->rec_path) - 8)
+        return -ENAMETOOLONG;
+    snprintf(d->needle, sizeof(d->needle), "\n-fbdir\n%s\n", run_dir);
     return 0;
 }
 
@@ -391,22 +378,73 @@ static int init_display(struct anc_display *d, const struct anc_display_params *
     d->width = p->width;
     d->height = p->height;
     d->depth = p->depth ? p->depth : 24;
-    d->mode = resolve_mode(p->socket_mode);
+    d->mode = anc__display_resolve_mode(p->socket_mode);
     d->mode_auto = p->socket_mode == ANC_DISPLAY_SOCKET_AUTO;
     d->number = -1;
-    d->backoff_ms = BACKOFF_MIN_MS;
     d->run_dir = strdup(p->run_dir);
     d->xvfb_path = strdup(p->xvfb_path ? p->xvfb_path : XVFB_DEFAULT);
     if (!d->run_dir || !d->xvfb_path)
         return -ENOMEM;
-    if (snprintf(d->fb_path, sizeof(d->fb_path), "%s/Xvfb_screen0", p->run_dir) >=
-            (int)sizeof(d->fb_path) - 16 ||
-        snprintf(d->sock_dir, sizeof(d->sock_dir), "%s/X11-unix", p->run_dir) >=
-            (int)sizeof(d->sock_dir) - 16 ||
-        snprintf(d->rec_path, sizeof(d->rec_path), "%s/display.pid", p->run_dir) >=
-            (int)sizeof(d->rec_path) - 8)
-        return -ENAMETOOLONG;
-    return prepare_socket_dir(d);
+    int r = set_paths(d, p->run_dir);
+    return r < 0 ? r : anc__display_prepare_socket_dir(d->sock_dir, d->mode);
+}
+
+/* Whether the Xvfb recorded in the run dir can be taken over: still this run dir's Xvfb, a sane
+ * record, its framebuffer file there; then the number and mode it serves. One that matches but
+ * is not usable is killed: a fresh one replaces it. */
+static bool can_adopt(struct anc_display *d, int *number, enum anc_display_socket_mode *mode)
+{
+    char extra[64];
+    if (!anc_child_record_read(d->rec_path, d->needle, extra, sizeof(extra)))
+        return false;
+    if (!anc__display_record_parse(extra, number, mode) || access(d->fb_path, R_OK) < 0) {
+        anc_child_kill_leftover(d->rec_path, d->needle, 0);
+        return false;
+    }
+    return true;
+}
+
+/* Starts supervising Xvfb: adopts the recorded one when allowed and usable, else spawns. */
+static int start_child(struct anc_display *d, bool adopt)
+{
+    int number = -1;
+    enum anc_display_socket_mode mode = ANC_DISPLAY_SOCKET_AUTO;
+    char *argv[] = {d->xvfb_path, NULL}; /* replaced by prepare_run */
+    const struct anc_child_params p = {
+        .argv = argv,
+        .record = d->rec_path,
+        .needle = d->needle,
+        .record_later = true, /* with the number, once ready */
+        .adopt = adopt && can_adopt(d, &number, &mode),
+        .grace_ms = KILL_TIMEOUT_MS,
+        .restart = {.min_ms = BACKOFF_MIN_MS,
+                    .max_ms = BACKOFF_MAX_MS,
+                    .stable_ms = STABLE_RUN_MS,
+                    .stable_from_ready = true},
+    };
+    const struct anc_child_callbacks cbs = {
+        .on_exit = on_child_exit, .prepare = prepare_run, .on_spawned = on_spawned};
+    int r = anc_child_start(d->loop, &p, &cbs, d, &d->child);
+    if (r < 0)
+        return r;
+    d->pending++;
+    if (!anc_child_adopted(d->child))
+        return 0;
+    d->was_adopted = true;
+    d->number = number;
+    if (mode != ANC_DISPLAY_SOCKET_AUTO)
+        d->mode = mode;
+    d->mode_auto = false;
+    d->state = ST_ADOPTING;
+    uv_timer_start(&d->timer, on_timer, 0, 0);
+    anc_info("display: adopted Xvfb pid %d on :%d in %s", anc_child_pid(d->child), d->number,
+             d->run_dir);
+    return 0;
+}
+
+static void on_failed_closed(uv_handle_t *h)
+{
+    display_free(h->data);
 }
 
 int anc_display_start(uv_loop_t *loop, const struct anc_display_params *p,
@@ -423,24 +461,20 @@ int anc_display_start(uv_loop_t *loop, const struct anc_display_params *p,
     int r = init_display(d, p);
     if (r < 0)
         goto fail_free;
-    bool adopted = p->adopt && anc__display_adopt_run(d) == 0;
-    if (!adopted && (r = start_run(d)) < 0)
-        goto fail_dir;
     uv_timer_init(loop, &d->timer);
     d->timer.data = d;
-    uv_timer_start(&d->timer, on_timer, adopted ? 0 : STARTUP_TIMEOUT_MS, 0);
+    d->pending = 1;
+    r = start_child(d, p->adopt);
+    if (r < 0)
+        goto fail_timer;
     *out = d;
     return 0;
-fail_dir:
+fail_timer:
     rmdir(d->sock_dir);
-    if (d->run_handles > 0) {
-        d->state = ST_FAILED; /* the process handle's close callback frees d */
-        return r;
-    }
+    uv_close((uv_handle_t *)&d->timer, on_failed_closed); /* frees d, calling nothing */
+    return r;
 fail_free:
-    free(d->run_dir);
-    free(d->xvfb_path);
-    free(d);
+    display_free(d);
     return r;
 }
 
@@ -461,7 +495,7 @@ const char *anc_display_socket_path(const struct anc_display *d)
 
 int anc_display_pid(const struct anc_display *d)
 {
-    return run_pid(d);
+    return d->child ? anc_child_pid(d->child) : 0;
 }
 
 bool anc_display_adopted(const struct anc_display *d)
@@ -474,25 +508,26 @@ enum anc_display_socket_mode anc_display_socket_mode(const struct anc_display *d
     return d->mode;
 }
 
+int anc_display_kill_leftover(const char *run_dir)
+{
+    struct anc_display d = {0};
+    if (set_paths(&d, run_dir) < 0)
+        return 0;
+    int pid = anc_child_kill_leftover(d.rec_path, d.needle, 0);
+    if (pid)
+        anc_debug("display: killed the Xvfb (pid %d) a previous daemon left in %s", pid, run_dir);
+    return pid;
+}
+
 void anc_display_detach(struct anc_display *d, void (*on_stopped)(void *data), void *data)
 {
-    if (!d || d->state != ST_READY || d->exited) { /* nothing ready to keep: a plain stop */
+    if (!d || d->state != ST_READY || !anc_display_pid(d)) { /* nothing ready to keep: stop */
         anc_display_stop(d, on_stopped, data);
         return;
     }
     d->on_stopped = on_stopped;
     d->stopped_data = data;
-    d->state = ST_DETACHING;
-    uv_timer_stop(&d->timer);
-    if (d->adopted) {
-        anc__display_release_adopted(d);
-        return;
-    }
-    /* Closing a process handle does not signal the process; Xvfb ignores SIGPIPE, so the pipes
-     * going away does not end it either. */
-    close_run_handle(d, (uv_handle_t *)&d->proc);
-    close_run_handle(d, (uv_handle_t *)&d->fdpipe);
-    close_run_handle(d, (uv_handle_t *)&d->errpipe);
+    step(d, EV_DETACH);
 }
 
 void anc_display_stop(struct anc_display *d, void (*on_stopped)(void *data), void *data)
@@ -504,14 +539,5 @@ void anc_display_stop(struct anc_display *d, void (*on_stopped)(void *data), voi
     }
     d->on_stopped = on_stopped;
     d->stopped_data = data;
-    d->state = ST_STOPPING;
-    uv_timer_stop(&d->timer);
-    if (d->run_handles == 0) { /* between runs */
-        finish_stop(d);
-        return;
-    }
-    if (!d->exited) {
-        kill_run(d, SIGTERM);
-        uv_timer_start(&d->timer, on_timer, KILL_TIMEOUT_MS, 0);
-    }
+    step(d, EV_STOP);
 }
