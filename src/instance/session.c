@@ -280,6 +280,8 @@ int anc_sessions_delete(struct anc_sessions *s, const char *sid)
 
 void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst)
 {
+    if (!s)
+        return; /* shutting down: the sessions are gone already */
     for (struct anc_session *x = s->list, *next; x; x = next) {
         next = x->next;
         if (x->inst == inst)

@@ -69,7 +69,8 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
 /* Ends one session; -ENOENT when unknown. */
 int anc_sessions_delete(struct anc_sessions *s, const char *sid);
 
-/* Ends every session of an instance (it stops or goes away). */
+/* Ends every session of an instance (it stops or goes away). s may be NULL: there are none (the
+ * owner closed them at shutdown while instances were still stopping). */
 void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst);
 
 /* JSON of one session (new reference) or NULL when unknown; and of all (an array). */
