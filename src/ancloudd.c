@@ -2,15 +2,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
 #include "base/config.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/token.h"
 #include "container/forkstart.h"
 #include "container/lxc_ops.h"
@@ -20,6 +21,10 @@
 #include "instance/manager.h"
 #include "instance/session.h"
 #include "net/network.h"
+#include "rtc/cert.h"
+#include "rtc/dtls.h"
+#include "rtc/host.h"
+#include "rtc/udp_uv.h"
 
 #define EXIT_CONFIG 2
 
@@ -49,6 +54,27 @@ static int load_config(struct anc_config *cfg, const char *path)
     return r;
 }
 
+/* The composition root's state: the only place that sees every module. Loop thread only. */
+struct daemon {
+    uv_loop_t *loop;
+    struct anc_config cfg;
+    const char *config_path;     /* NULL: embedded defaults only */
+    struct anc_metrics *metrics; /* rendered by /metrics; freed after the HTTP server */
+    struct anc_http_server *http;
+    /* Viewer sessions and their transport: certificate, DTLS context, RTC host, UDP port. */
+    struct anc_cert *cert;
+    struct anc_dtls_ctx *dtls;
+    struct anc_rtc_host *rtc_host;
+    struct anc_rtc_udp *udp;
+    struct anc_sessions *sessions;
+    struct anc_manager *instances;
+    struct anc_network *net; /* guest bridge; NULL: [network] disabled or its setup failed */
+    struct anc_api_instances_deps api_instances;
+    struct anc_api_images_deps api_images;
+    uv_signal_t sig_int, sig_term, sig_hup;
+    int stopping;
+};
+
 static void on_handle_closed(uv_handle_t *h)
 {
     (void)h;
@@ -56,58 +82,81 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void on_http_closed(void *arg)
 {
-    struct anc_app *app = arg;
-    app->http = NULL;
-    uv_close((uv_handle_t *)&app->sig_int, on_handle_closed);
-    uv_close((uv_handle_t *)&app->sig_term, on_handle_closed);
-    uv_close((uv_handle_t *)&app->sig_hup, on_handle_closed);
+    struct daemon *d = arg;
+    d->http = NULL;
+    anc_metrics_free(d->metrics);
+    d->metrics = NULL;
+    uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
+    uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
+    uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
 }
 
 /* Shutdown order: no new HTTP connections, then viewers (close_notify, the UDP port), then instances (streams, containers, the
  * encoder pool), then the guest network (dnsmasq, rules, bridge unless keep_on_exit), then the
- * HTTP server (stop accepting, finish or close connections, the metrics registry), then the signal
- * handles; uv_loop_close() then finds nothing open. */
+ * HTTP server (stop accepting, finish or close connections), the metrics registry, then the
+ * signal handles; uv_loop_close() then finds nothing open. */
 static void on_network_down(void *arg)
 {
-    struct anc_app *app = arg;
-    anc_http_server_close(app->http, on_http_closed, app);
+    struct daemon *d = arg;
+    anc_http_server_close(d->http, on_http_closed, d);
 }
 
-static void on_instances_closed(void *arg)
+static void on_instances_closed(void *arg, bool guests_left_running)
 {
-    struct anc_app *app = arg;
-    struct anc_network *net = app->net;
-    app->net = NULL;
+    struct daemon *d = arg;
+    struct anc_network *net = d->net;
+    d->net = NULL;
     if (!net) {
-        on_network_down(app);
+        on_network_down(d);
         return;
     }
-    if (app->guests_left_running) {
+    if (guests_left_running) {
         anc_info("network: left in place for the guests still running");
-        anc_network_detach(net, on_network_down, app);
+        anc_network_detach(net, on_network_down, d);
         return;
     }
-    anc_network_teardown(net, on_network_down, app);
+    anc_network_teardown(net, on_network_down, d);
 }
 
+static void free_rtc(struct daemon *d)
+{
+    anc_rtc_host_free(d->rtc_host);
+    anc_dtls_ctx_free(d->dtls);
+    anc_cert_free(d->cert);
+    d->rtc_host = NULL;
+    d->dtls = NULL;
+    d->cert = NULL;
+}
+
+static void on_udp_closed(void *arg)
+{
+    struct daemon *d = arg;
+    struct anc_manager *m = d->instances;
+    d->udp = NULL;
+    free_rtc(d);
+    d->instances = NULL;
+    d->api_instances.manager = NULL;
+    anc_manager_close(m, on_instances_closed, d);
+}
+
+/* The sessions queued close_notify for every viewer: closing the port sends it. */
 static void on_sessions_closed(void *arg)
 {
-    struct anc_app *app = arg;
-    struct anc_manager *m = app->instances;
-    app->instances = NULL;
-    anc_manager_close(m, on_instances_closed, app);
+    struct daemon *d = arg;
+    anc_rtc_udp_close(d->udp, on_udp_closed, d);
 }
 
-static void app_stop(struct anc_app *app, const char *why)
+static void daemon_stop(struct daemon *d, const char *why)
 {
-    if (app->stopping)
+    if (d->stopping)
         return;
-    app->stopping = 1;
+    d->stopping = 1;
     anc_info("%s: shutting down", why);
-    anc_http_server_stop_accepting(app->http);
-    struct anc_sessions *s = app->sessions;
-    app->sessions = NULL;
-    anc_sessions_close(s, on_sessions_closed, app);
+    anc_http_server_stop_accepting(d->http);
+    struct anc_sessions *s = d->sessions;
+    d->sessions = NULL;
+    d->api_instances.sessions = NULL;
+    anc_sessions_close(s, on_sessions_closed, d);
 }
 
 static void net_config(const struct anc_config *cfg, struct anc_net_config *nc)
@@ -122,18 +171,18 @@ static void net_config(const struct anc_config *cfg, struct anc_net_config *nc)
 }
 
 /* The guest bridge. A host that cannot have it still runs everything but containers. */
-static void start_network(struct anc_app *app)
+static void start_network(struct daemon *d)
 {
     struct anc_net_config nc;
     char err[512] = "";
-    if (!app->cfg.net_enabled) {
+    if (!d->cfg.net_enabled) {
         anc_info("network: disabled ([network] enabled = false); no containers");
         return;
     }
-    net_config(&app->cfg, &nc);
-    int r = anc_network_setup(&nc, app->loop, &app->net, err, sizeof(err));
+    net_config(&d->cfg, &nc);
+    int r = anc_network_setup(&nc, d->loop, &d->net, err, sizeof(err));
     if (r < 0) {
-        app->net = NULL;
+        d->net = NULL;
         if (!err[0])
             snprintf(err, sizeof(err), "network: cannot set up bridge %s: %s", nc.bridge,
                      strerror(-r));
@@ -143,53 +192,194 @@ static void start_network(struct anc_app *app)
     anc_info("network: bridge %s on %s%s", nc.bridge, nc.subnet, nc.dhcp ? " with dnsmasq" : "");
 }
 
+/* Splits cfg.listen into its host part. */
+static void listen_host(const char *listen, char *out, size_t cap)
+{
+    if (listen[0] == '[') {
+        const char *end = strchr(listen, ']');
+        snprintf(out, cap, "%.*s", end ? (int)(end - listen - 1) : 0, listen + 1);
+    } else {
+        const char *colon = strrchr(listen, ':');
+        snprintf(out, cap, "%.*s", colon ? (int)(colon - listen) : (int)strlen(listen), listen);
+    }
+}
+
+static bool unspecified(const char *ip)
+{
+    return strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
+}
+
+/* Candidates: [rtc] public_ip; else the listen address; else every non-loopback address. */
+static int pick_candidates(const struct anc_config *c, const char *host,
+                           char out[ANC_SESSION_CANDIDATES][64])
+{
+    int n = 0;
+    for (int i = 0; i < c->n_public_ip && n < ANC_SESSION_CANDIDATES; i++)
+        snprintf(out[n++], 64, "%s", c->public_ip[i]);
+    if (n)
+        return n;
+    if (!unspecified(host)) {
+        snprintf(out[n++], 64, "%.63s", host);
+        return n;
+    }
+    uv_interface_address_t *ifs;
+    int n_ifs;
+    if (uv_interface_addresses(&ifs, &n_ifs) != 0)
+        return 0;
+    for (int i = 0; i < n_ifs && n < ANC_SESSION_CANDIDATES; i++) {
+        char ip[64];
+        if (ifs[i].is_internal)
+            continue;
+        if (ifs[i].address.address4.sin_family == AF_INET) {
+            uv_ip4_name(&ifs[i].address.address4, ip, sizeof(ip));
+        } else {
+            if (IN6_IS_ADDR_LINKLOCAL(&ifs[i].address.address6.sin6_addr))
+                continue;
+            uv_ip6_name(&ifs[i].address.address6, ip, sizeof(ip));
+        }
+        snprintf(out[n++], 64, "%s", ip);
+    }
+    uv_free_interface_addresses(ifs, n_ifs);
+    return n;
+}
+
+/* The sessions' view of the UDP port (struct anc_sessions_io). */
+static uint64_t rtc_now_us(void *arg)
+{
+    struct daemon *d = arg;
+    return anc_rtc_now_us(d->udp);
+}
+
+static void rtc_flush(void *arg)
+{
+    struct daemon *d = arg;
+    if (d->udp)
+        anc_rtc_udp_flush(d->udp);
+}
+
+static int rtc_port(void *arg)
+{
+    struct daemon *d = arg;
+    return d->udp ? anc_rtc_udp_port(d->udp) : 0;
+}
+
+static int new_sessions(struct daemon *d, char cands[ANC_SESSION_CANDIDATES][64], int n_cands)
+{
+    const char *ptrs[ANC_SESSION_CANDIDATES];
+    for (int i = 0; i < n_cands; i++)
+        ptrs[i] = cands[i];
+    struct anc_sessions_deps deps = {
+        .cfg = &d->cfg,
+        .metrics = d->metrics,
+        .host = d->rtc_host,
+        .dtls = d->dtls,
+        .cert = d->cert,
+        .candidates = ptrs,
+        .n_candidates = n_cands,
+        .io = {rtc_now_us, rtc_flush, rtc_port, d},
+    };
+    return anc_sessions_new(&deps, &d->sessions);
+}
+
+/* Viewer sessions and their transport: the certificate in state_dir, the DTLS context, the RTC
+ * host, and [rtc] udp_port. */
+static int start_rtc(struct daemon *d)
+{
+    const struct anc_config *c = &d->cfg;
+    char host[128], cands[ANC_SESSION_CANDIDATES][64];
+    int r = anc_cert_load_or_create(c->state_dir, &d->cert);
+    if (r == 0)
+        r = anc_dtls_ctx_new(d->cert, &d->dtls);
+    if (r == 0)
+        r = anc_rtc_host_new((size_t)c->max_sessions + 8, &d->rtc_host);
+    listen_host(c->listen, host, sizeof(host));
+    int n_cands = pick_candidates(c, host, cands);
+    if (r == 0)
+        r = new_sessions(d, cands, n_cands);
+    if (r < 0)
+        goto fail;
+    /* With configured public addresses the port must be reachable on every interface. */
+    const char *bind_ip = c->n_public_ip ? (strchr(host, ':') ? "::" : "0.0.0.0") : host;
+    r = anc_rtc_udp_start(d->loop, bind_ip, c->udp_port, d->rtc_host, anc_sessions_on_host_event,
+                          d->sessions, &d->udp);
+    if (r < 0) {
+        anc_error("cannot bind UDP %s:%d for WebRTC: %s", bind_ip, c->udp_port, uv_strerror(r));
+        r = -EADDRINUSE;
+        goto fail;
+    }
+    anc_info("WebRTC on UDP port %d, advertising %d candidate(s)%s%s", anc_rtc_udp_port(d->udp),
+             n_cands, n_cands ? ", first " : "", n_cands ? cands[0] : "");
+    return 0;
+fail:
+    anc_sessions_close(d->sessions, NULL, NULL);
+    d->sessions = NULL;
+    d->udp = NULL;
+    free_rtc(d);
+    return r;
+}
+
+static void on_instance_ended(void *arg, struct anc_instance *inst)
+{
+    struct daemon *d = arg;
+    anc_sessions_end_instance(d->sessions, inst);
+}
+
 /* The parts behind the REST API: viewer sessions (UDP port, certificate), the guest network and
  * instances. */
-static int start_services(struct anc_app *app)
+static int start_services(struct daemon *d)
 {
-    start_network(app);
-    int r = anc_sessions_new(app, &app->sessions);
+    start_network(d);
+    int r = start_rtc(d);
     if (r < 0) {
         anc_error("cannot start WebRTC: %s", strerror(-r));
         return r;
     }
-    r = anc_manager_new(app, &app->instances);
+    struct anc_manager_deps deps = {
+        .loop = d->loop,
+        .cfg = &d->cfg,
+        .metrics = d->metrics,
+        .net = d->net,
+        .events = {on_instance_ended, d},
+    };
+    r = anc_manager_new(&deps, &d->instances);
     if (r < 0)
         return r;
-    r = anc_api_instances_register(app);
-    return r < 0 ? r : anc_api_images_register(app);
+    d->api_instances = (struct anc_api_instances_deps){&d->cfg, d->instances, d->sessions};
+    d->api_images = (struct anc_api_images_deps){d->loop, &d->cfg};
+    r = anc_api_instances_register(d->http, &d->api_instances);
+    return r < 0 ? r : anc_api_images_register(d->http, &d->api_images);
 }
 
 static void on_stop_signal(uv_signal_t *h, int signum)
 {
-    app_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+    daemon_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 static void on_reload_signal(uv_signal_t *h, int signum)
 {
     (void)signum;
-    struct anc_app *app = h->data;
+    struct daemon *d = h->data;
     struct anc_config next;
     char restart[512];
 
-    if (!app->config_path) {
+    if (!d->config_path) {
         anc_info("SIGHUP: running on embedded defaults, nothing to re-read");
         return;
     }
-    if (load_config(&next, app->config_path) < 0) {
-        anc_error("SIGHUP: %s is invalid; keeping the running configuration", app->config_path);
+    if (load_config(&next, d->config_path) < 0) {
+        anc_error("SIGHUP: %s is invalid; keeping the running configuration", d->config_path);
         return;
     }
     /* The token may have been generated at start; an empty one in the file means "keep it". */
     if (!next.token[0])
-        memcpy(next.token, app->cfg.token, sizeof(next.token));
-    anc_config_diff(&app->cfg, &next, restart, sizeof(restart));
+        memcpy(next.token, d->cfg.token, sizeof(next.token));
+    anc_config_diff(&d->cfg, &next, restart, sizeof(restart));
     anc_log_set_level((enum anc_log_level)next.log_level);
-    app->cfg.log_level = next.log_level;
-    app->cfg.max_connections = next.max_connections;
-    app->cfg.max_body_kib = next.max_body_kib;
-    app->cfg.max_sessions = next.max_sessions;
-    anc_info("SIGHUP: reloaded %s (log level %s)%s%s", app->config_path,
+    d->cfg.log_level = next.log_level;
+    d->cfg.max_connections = next.max_connections;
+    d->cfg.max_body_kib = next.max_body_kib;
+    d->cfg.max_sessions = next.max_sessions;
+    anc_info("SIGHUP: reloaded %s (log level %s)%s%s", d->config_path,
              anc_log_level_name((enum anc_log_level)next.log_level),
              restart[0] ? "; these changes need a restart: " : "", restart);
 }
@@ -204,13 +394,13 @@ static int teardown_network(const struct anc_config *cfg)
     return r < 0 ? 1 : 0;
 }
 
-static int setup_signals(struct anc_app *app)
+static int setup_signals(struct daemon *d)
 {
-    uv_signal_t *hs[] = {&app->sig_int, &app->sig_term, &app->sig_hup};
+    uv_signal_t *hs[] = {&d->sig_int, &d->sig_term, &d->sig_hup};
     int nums[] = {SIGINT, SIGTERM, SIGHUP};
     for (int i = 0; i < 3; i++) {
-        uv_signal_init(app->loop, hs[i]);
-        hs[i]->data = app;
+        uv_signal_init(d->loop, hs[i]);
+        hs[i]->data = d;
         int r = uv_signal_start(hs[i], i == 2 ? on_reload_signal : on_stop_signal, nums[i]);
         if (r < 0)
             return r;
@@ -218,48 +408,53 @@ static int setup_signals(struct anc_app *app)
     return 0;
 }
 
-static int prepare_state(struct anc_app *app)
+static int prepare_state(struct daemon *d)
 {
     bool generated;
-    int r = anc_mkdir_p(app->cfg.state_dir, 0700);
+    int r = anc_mkdir_p(d->cfg.state_dir, 0700);
     if (r < 0) {
-        anc_error("cannot create state_dir %s: %s", app->cfg.state_dir, strerror(-r));
+        anc_error("cannot create state_dir %s: %s", d->cfg.state_dir, strerror(-r));
         return r;
     }
-    r = anc_token_ensure(app->cfg.token, sizeof(app->cfg.token), app->cfg.state_dir, &generated);
+    r = anc_token_ensure(d->cfg.token, sizeof(d->cfg.token), d->cfg.state_dir, &generated);
     if (r < 0) {
-        anc_error("cannot read or create %s/token: %s", app->cfg.state_dir, strerror(-r));
+        anc_error("cannot read or create %s/token: %s", d->cfg.state_dir, strerror(-r));
         return r;
     }
     if (generated)
-        anc_info("generated a new API token in %s/token", app->cfg.state_dir);
+        anc_info("generated a new API token in %s/token", d->cfg.state_dir);
     return 0;
 }
 
-static int run(struct anc_app *app)
+static int run(struct daemon *d)
 {
-    int r = setup_signals(app);
+    d->metrics = anc_metrics_new();
+    if (!d->metrics) {
+        anc_error("cannot allocate the metrics registry");
+        return 1;
+    }
+    int r = setup_signals(d);
     if (r < 0) {
         anc_error("signals: %s", uv_strerror(r));
         return 1;
     }
-    r = anc_http_server_start(&app->http, app);
+    r = anc_http_server_start(d->loop, &d->cfg, d->metrics, &d->http);
     if (r < 0) {
-        anc_error("cannot listen on %s: %s", app->cfg.listen, uv_strerror(r));
-        app->stopping = 1;
-        on_http_closed(app);
-        uv_run(app->loop, UV_RUN_DEFAULT);
+        anc_error("cannot listen on %s: %s", d->cfg.listen, uv_strerror(r));
+        d->stopping = 1;
+        on_http_closed(d);
+        uv_run(d->loop, UV_RUN_DEFAULT);
         return 1;
     }
-    if (start_services(app) < 0) {
-        app_stop(app, "startup failed");
-        uv_run(app->loop, UV_RUN_DEFAULT);
+    if (start_services(d) < 0) {
+        daemon_stop(d, "startup failed");
+        uv_run(d->loop, UV_RUN_DEFAULT);
         return 1;
     }
     printf("ancloudd %s listening: open http://%s/#token=%s\n", ANC_VERSION,
-           anc_http_server_address(app->http), app->cfg.token);
+           anc_http_server_address(d->http), d->cfg.token);
     fflush(stdout);
-    uv_run(app->loop, UV_RUN_DEFAULT);
+    uv_run(d->loop, UV_RUN_DEFAULT);
     return 0;
 }
 
@@ -274,7 +469,7 @@ int main(int argc, char **argv)
         {"teardown-network", no_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
-    struct anc_app app = {0};
+    struct daemon d = {0};
     bool check_only = false, teardown = false;
     int c;
 
@@ -285,7 +480,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            app.config_path = optarg;
+            d.config_path = optarg;
             break;
         case 'C':
             check_only = true;
@@ -311,24 +506,23 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_CONFIG;
     }
-    if (load_config(&app.cfg, app.config_path) < 0)
+    if (load_config(&d.cfg, d.config_path) < 0)
         return EXIT_CONFIG;
     if (check_only) {
-        printf("%s: ok\n", app.config_path ? app.config_path : "(embedded defaults)");
+        printf("%s: ok\n", d.config_path ? d.config_path : "(embedded defaults)");
         return 0;
     }
     if (teardown)
-        return teardown_network(&app.cfg);
-    anc_log_set_level((enum anc_log_level)app.cfg.log_level);
+        return teardown_network(&d.cfg);
+    anc_log_set_level((enum anc_log_level)d.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
-    if (prepare_state(&app) < 0)
+    if (prepare_state(&d) < 0)
         return 1;
 
     uv_loop_t loop;
     uv_loop_init(&loop);
-    app.loop = &loop;
-    app.started_ms = uv_now(&loop);
-    int status = run(&app);
+    d.loop = &loop;
+    int status = run(&d);
 
     int r = uv_loop_close(&loop);
     if (r != 0) {

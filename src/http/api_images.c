@@ -12,7 +12,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
+#include "base/config.h"
 #include "container/image.h"
 #include "http/server.h"
 
@@ -90,15 +90,15 @@ static void list_done(uv_work_t *w, int status)
 
 static int list_images(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
+    const struct anc_api_images_deps *deps = user;
     (void)res;
     struct list_job *job = calloc(1, sizeof(*job));
     if (!job)
         return -ENOMEM;
     job->req = req;
     job->work.data = job;
-    snprintf(job->image_dir, sizeof(job->image_dir), "%s", app->cfg.image_dir);
-    int r = uv_queue_work(app->loop, &job->work, list_work, list_done);
+    snprintf(job->image_dir, sizeof(job->image_dir), "%s", deps->cfg->image_dir);
+    int r = uv_queue_work(deps->loop, &job->work, list_work, list_done);
     if (r < 0) {
         free(job);
         return -ENOMEM;
@@ -106,7 +106,7 @@ static int list_images(struct anc_http_request *req, struct anc_http_response *r
     return ANC_HTTP_DEFERRED;
 }
 
-int anc_api_images_register(struct anc_app *app)
+int anc_api_images_register(struct anc_http_server *server, const struct anc_api_images_deps *deps)
 {
-    return anc_http_route_add(app->http, "GET", "/api/v1/images", list_images, app, 0);
+    return anc_http_route_add(server, "GET", "/api/v1/images", list_images, (void *)deps, 0);
 }

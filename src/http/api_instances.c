@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "base/config.h"
 #include "http/server.h"
 #include "instance/manager.h"
 #include "instance/session.h"
@@ -18,21 +18,21 @@ static int error(struct anc_http_response *res, int status, const char *message)
 }
 
 /* During shutdown the instance and session layers go away before the HTTP server does. */
-static bool ready(struct anc_app *app, struct anc_http_response *res)
+static bool ready(const struct anc_api_instances_deps *api, struct anc_http_response *res)
 {
-    if (app->instances && app->sessions)
+    if (api->manager && api->sessions)
         return true;
     error(res, 503, "the daemon is shutting down");
     return false;
 }
 
-static struct anc_instance *lookup(struct anc_app *app, struct anc_http_request *req,
-                                   struct anc_http_response *res)
+static struct anc_instance *lookup(const struct anc_api_instances_deps *api,
+                                   struct anc_http_request *req, struct anc_http_response *res)
 {
-    if (!ready(app, res))
+    if (!ready(api, res))
         return NULL;
     const char *id = anc_http_request_param(req, "id");
-    struct anc_instance *inst = id ? anc_manager_find(app->instances, id) : NULL;
+    struct anc_instance *inst = id ? anc_manager_find(api->manager, id) : NULL;
     if (!inst) {
         char msg[128];
         snprintf(msg, sizeof(msg), "no instance with id \"%.40s\"", id ? id : "");
@@ -41,10 +41,10 @@ static struct anc_instance *lookup(struct anc_app *app, struct anc_http_request 
     return inst;
 }
 
-static int reply_instance(struct anc_app *app, struct anc_http_response *res, int status,
-                          const struct anc_instance *inst)
+static int reply_instance(const struct anc_api_instances_deps *api, struct anc_http_response *res,
+                          int status, const struct anc_instance *inst)
 {
-    json_t *o = anc_manager_instance_json(app->instances, inst);
+    json_t *o = anc_manager_instance_json(api->manager, inst);
     if (!o)
         return -ENOMEM;
     anc_http_response_json(res, status, o);
@@ -54,13 +54,13 @@ static int reply_instance(struct anc_app *app, struct anc_http_response *res, in
 
 static int list_instances(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    if (!ready(app, res))
+    const struct anc_api_instances_deps *api = user;
+    if (!ready(api, res))
         return 0;
     (void)req;
     json_t *arr = json_array();
-    for (struct anc_instance *i = anc_manager_first(app->instances); i && arr; i = i->next)
-        json_array_append_new(arr, anc_manager_instance_json(app->instances, i));
+    for (struct anc_instance *i = anc_manager_first(api->manager); i && arr; i = i->next)
+        json_array_append_new(arr, anc_manager_instance_json(api->manager, i));
     json_t *o = json_pack("{s:o}", "instances", arr);
     if (!o)
         return -ENOMEM;
@@ -89,15 +89,15 @@ static json_t *parse_body(struct anc_http_request *req, struct anc_http_response
 
 static int create_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    if (!ready(app, res))
+    const struct anc_api_instances_deps *api = user;
+    if (!ready(api, res))
         return 0;
     json_t *body = parse_body(req, res);
     if (!body)
         return 0;
     char err[512] = "";
     struct anc_instance *inst;
-    int r = anc_manager_create(app->instances, body, &inst, err, sizeof(err));
+    int r = anc_manager_create(api->manager, body, &inst, err, sizeof(err));
     json_decref(body);
     if (r == -EINVAL)
         return error(res, 400, err);
@@ -108,7 +108,7 @@ static int create_instance(struct anc_http_request *req, struct anc_http_respons
     char loc[96];
     snprintf(loc, sizeof(loc), "/api/v1/instances/%s", inst->id);
     anc_http_response_header(res, "Location", loc);
-    return reply_instance(app, res, 201, inst);
+    return reply_instance(api, res, 201, inst);
 }
 
 static int get_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
@@ -119,11 +119,11 @@ static int get_instance(struct anc_http_request *req, struct anc_http_response *
 
 static int delete_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    struct anc_instance *inst = lookup(app, req, res);
+    const struct anc_api_instances_deps *api = user;
+    struct anc_instance *inst = lookup(api, req, res);
     if (!inst)
         return 0;
-    int r = anc_manager_delete(app->instances, inst);
+    int r = anc_manager_delete(api->manager, inst);
     if (r < 0)
         return error(res, 500, strerror(-r));
     json_t *o = json_pack("{s:b}", "deleted", 1);
@@ -135,17 +135,17 @@ static int delete_instance(struct anc_http_request *req, struct anc_http_respons
 static int act(struct anc_http_request *req, struct anc_http_response *res, void *user,
                int (*fn)(struct anc_manager *, struct anc_instance *, char *, size_t))
 {
-    struct anc_app *app = user;
-    struct anc_instance *inst = lookup(app, req, res);
+    const struct anc_api_instances_deps *api = user;
+    struct anc_instance *inst = lookup(api, req, res);
     if (!inst)
         return 0;
     char err[300] = "";
-    int r = fn(app->instances, inst, err, sizeof(err));
+    int r = fn(api->manager, inst, err, sizeof(err));
     if (r == -EALREADY)
         return error(res, 409, err);
     if (r < 0)
         return error(res, 500, err);
-    return reply_instance(app, res, 200, inst);
+    return reply_instance(api, res, 200, inst);
 }
 
 static int start_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
@@ -166,8 +166,8 @@ static int restart_instance(struct anc_http_request *req, struct anc_http_respon
 /* GET /api/v1/instances/{id}/log[?bytes=N]: the tail of the instance log (default 64 KiB). */
 static int get_log(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    struct anc_instance *inst = lookup(app, req, res);
+    const struct anc_api_instances_deps *api = user;
+    struct anc_instance *inst = lookup(api, req, res);
     if (!inst)
         return 0;
     long want = 64 * 1024;
@@ -179,7 +179,7 @@ static int get_log(struct anc_http_request *req, struct anc_http_response *res, 
             return error(res, 400, "bytes: must be an integer from 1 to 1048576");
     }
     char path[4200];
-    anc_manager_log_path(app->instances, inst, path, sizeof(path));
+    anc_manager_log_path(api->manager, inst, path, sizeof(path));
     FILE *f = fopen(path, "rb");
     if (!f)
         return anc_http_response_set(res, 200, "text/plain; charset=utf-8", "", 0);
@@ -195,10 +195,18 @@ static int get_log(struct anc_http_request *req, struct anc_http_response *res, 
     return anc_http_response_take(res, 200, "text/plain; charset=utf-8", buf, n);
 }
 
+/* anc_sessions_create's errors: an unusable offer, no room for another viewer, or ours. */
+static int whep_status(int r)
+{
+    if (r == -EINVAL)
+        return 400;
+    return r == -ENOSPC ? 503 : 500;
+}
+
 static int whep_offer(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    struct anc_instance *inst = lookup(app, req, res);
+    const struct anc_api_instances_deps *api = user;
+    struct anc_instance *inst = lookup(api, req, res);
     if (!inst)
         return 0;
     const char *type = anc_http_request_header(req, "Content-Type");
@@ -212,14 +220,15 @@ static int whep_offer(struct anc_http_request *req, struct anc_http_response *re
         return error(res, 409, msg);
     }
     struct anc_whep_result wr;
-    if (anc_sessions_create(app->sessions, inst, (const char *)req->body, req->body_len, &wr) < 0)
-        return error(res, wr.status, wr.error);
+    int r = anc_sessions_create(api->sessions, inst, (const char *)req->body, req->body_len, &wr);
+    if (r < 0)
+        return error(res, whep_status(r), wr.error);
     char loc[96];
     snprintf(loc, sizeof(loc), "/api/v1/sessions/%s", wr.sid);
     anc_http_response_header(res, "Location", loc);
-    for (int i = 0; i < app->cfg.n_ice_servers; i++) {
+    for (int i = 0; i < api->cfg->n_ice_servers; i++) {
         char link[300];
-        snprintf(link, sizeof(link), "<%s>; rel=\"ice-server\"", app->cfg.ice_servers[i]);
+        snprintf(link, sizeof(link), "<%s>; rel=\"ice-server\"", api->cfg->ice_servers[i]);
         anc_http_response_header(res, "Link", link);
     }
     return anc_http_response_take(res, 201, "application/sdp", wr.answer, strlen(wr.answer));
@@ -227,11 +236,11 @@ static int whep_offer(struct anc_http_request *req, struct anc_http_response *re
 
 static int delete_session(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    if (!ready(app, res))
+    const struct anc_api_instances_deps *api = user;
+    if (!ready(api, res))
         return 0;
     const char *sid = anc_http_request_param(req, "sid");
-    if (!sid || anc_sessions_delete(app->sessions, sid) < 0)
+    if (!sid || anc_sessions_delete(api->sessions, sid) < 0)
         return error(res, 404, "no such session");
     json_t *o = json_pack("{s:b}", "deleted", 1);
     anc_http_response_json(res, 200, o);
@@ -241,11 +250,11 @@ static int delete_session(struct anc_http_request *req, struct anc_http_response
 
 static int get_session(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    if (!ready(app, res))
+    const struct anc_api_instances_deps *api = user;
+    if (!ready(api, res))
         return 0;
     const char *sid = anc_http_request_param(req, "sid");
-    json_t *o = sid ? anc_sessions_get_json(app->sessions, sid) : NULL;
+    json_t *o = sid ? anc_sessions_get_json(api->sessions, sid) : NULL;
     if (!o)
         return error(res, 404, "no such session");
     anc_http_response_json(res, 200, o);
@@ -255,11 +264,11 @@ static int get_session(struct anc_http_request *req, struct anc_http_response *r
 
 static int list_sessions(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_app *app = user;
-    if (!ready(app, res))
+    const struct anc_api_instances_deps *api = user;
+    if (!ready(api, res))
         return 0;
     (void)req;
-    json_t *o = json_pack("{s:o}", "sessions", anc_sessions_list_json(app->sessions));
+    json_t *o = json_pack("{s:o}", "sessions", anc_sessions_list_json(api->sessions));
     if (!o)
         return -ENOMEM;
     anc_http_response_json(res, 200, o);
@@ -267,7 +276,8 @@ static int list_sessions(struct anc_http_request *req, struct anc_http_response 
     return 0;
 }
 
-int anc_api_instances_register(struct anc_app *app)
+int anc_api_instances_register(struct anc_http_server *server,
+                               const struct anc_api_instances_deps *deps)
 {
     static const struct {
         const char *method, *pattern;
@@ -287,8 +297,8 @@ int anc_api_instances_register(struct anc_app *app)
         {"DELETE", "/api/v1/sessions/{sid}", delete_session},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        int r = anc_http_route_add(app->http, routes[i].method, routes[i].pattern, routes[i].fn,
-                                   app, 0);
+        int r = anc_http_route_add(server, routes[i].method, routes[i].pattern, routes[i].fn,
+                                   (void *)deps, 0);
         if (r < 0)
             return r;
     }

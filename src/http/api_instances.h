@@ -1,7 +1,20 @@
-/* REST routes of instances, viewer sessions and WHEP signaling (docs/api.md). */
+/* REST routes of instances, viewer sessions and WHEP signaling (docs/api.md). The only place
+ * where the instance and session layers' errno values become HTTP status codes. */
 #pragma once
 
-struct anc_app;
+struct anc_config;
+struct anc_http_server;
+struct anc_manager;
+struct anc_sessions;
 
-/* Adds the routes to the app's HTTP server. Returns 0 or -errno. */
-int anc_api_instances_register(struct anc_app *app);
+/* What the routes use. The owner clears manager and sessions when it closes them at shutdown;
+ * from then on every route answers 503 ("the daemon is shutting down"). */
+struct anc_api_instances_deps {
+    const struct anc_config *cfg; /* [rtc] ice_servers, read at each offer */
+    struct anc_manager *manager;
+    struct anc_sessions *sessions;
+};
+
+/* Adds the routes to server. deps is borrowed and must outlive the server. Returns 0 or -errno. */
+int anc_api_instances_register(struct anc_http_server *server,
+                               const struct anc_api_instances_deps *deps);

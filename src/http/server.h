@@ -9,23 +9,30 @@
  * a connection beyond [server] max_connections is accepted, answered 503 and closed; headers must
  * be complete 10 s after a request's first byte (and a new connection's first request within
  * 10 s) or the connection is closed (408 if a request had begun); an idle keep-alive
- * connection is closed after 60 s. max_connections and max_body_kib are read from app->cfg
+ * connection is closed after 60 s. max_connections and max_body_kib are read from the config
  * when used, so SIGHUP changes apply at once. Every response carries Date, Server and
  * Content-Length (except 204/304). Everything runs on the loop thread. */
 #pragma once
 
+#include <uv.h>
+
 #include "http/router.h"
 
-struct anc_app;
+struct anc_config;
 struct anc_http_server;
 struct anc_metrics;
 
 #define ANC_HTTP_HEADER_TIMEOUT_MS 10000
 #define ANC_HTTP_IDLE_TIMEOUT_MS   60000
 
-/* Binds cfg.listen and starts accepting. On success *out is the server. Returns 0 or a libuv
- * error; on error the loop must still run once to release the listener handle. */
-int anc_http_server_start(struct anc_http_server **out, struct anc_app *app);
+/* Binds cfg->listen and starts accepting. cfg (listen, token, web_dir, max_connections,
+ * max_body_kib) is borrowed and read live; metrics is borrowed too: the server registers its
+ * connection and request series there and GET /metrics renders all of it. Both must outlive the
+ * server (until anc_http_server_close's done). Uptime counts from this call. On success *out is
+ * the server. Returns 0 or a libuv error; on error the loop must still run once to release the
+ * listener handle. */
+int anc_http_server_start(uv_loop_t *loop, const struct anc_config *cfg,
+                          struct anc_metrics *metrics, struct anc_http_server **out);
 
 /* The bound address as "host:port" (the real port when listen used port 0). */
 const char *anc_http_server_address(const struct anc_http_server *s);
@@ -44,7 +51,3 @@ void anc_http_server_close(struct anc_http_server *s, void (*done)(void *arg), v
  * added at any time on the loop thread. Returns 0 or -errno. */
 int anc_http_route_add(struct anc_http_server *s, const char *method, const char *pattern,
                        anc_http_handler_fn fn, void *user, unsigned flags);
-
-/* The server's metrics registry, rendered by GET /metrics; other modules register their
- * counters and gauges here (base/metrics.h). Lives until anc_http_server_close completes. */
-struct anc_metrics *anc_http_server_metrics(struct anc_http_server *s);

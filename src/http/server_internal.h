@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "base/config.h"
 #include "http/request.h"
 #include "http/rest.h"
 
@@ -44,7 +45,8 @@ struct write_req {
 };
 
 struct anc_http_server {
-    struct anc_app *app;
+    uv_loop_t *loop;
+    const struct anc_config *cfg; /* borrowed, read live (SIGHUP) */
     uv_tcp_t listener;
     uv_timer_t grace;
     bool listener_open, grace_open, closing;
@@ -52,7 +54,7 @@ struct anc_http_server {
     struct conn *conns;
     size_t n_active, n_rejecting;
     struct anc_http_router *router;
-    struct anc_metrics *metrics;
+    struct anc_metrics *metrics; /* borrowed from the caller */
     struct anc_http_site site;
     struct anc_metric *m_conn_total, *m_conn_active, *m_rejected;
     struct anc_metric *m_requests[500]; /* by status - 100 */

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
 #include "base/addr.h"
 #include "base/metrics.h"
 #include "http/server_internal.h"
@@ -17,7 +16,6 @@
 static void server_free(struct anc_http_server *s)
 {
     anc_http_router_free(s->router);
-    anc_metrics_free(s->metrics);
     free(s);
 }
 
@@ -71,15 +69,14 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss)
 static int setup_site(struct anc_http_server *s)
 {
     s->router = anc_http_router_new();
-    s->metrics = anc_metrics_new();
-    if (!s->router || !s->metrics)
+    if (!s->router)
         return UV_ENOMEM;
     s->site = (struct anc_http_site){
         .router = s->router,
         .metrics = s->metrics,
-        .token = s->app->cfg.token,
-        .web_dir = s->app->cfg.web_dir,
-        .started_ms = s->app->started_ms,
+        .token = s->cfg->token,
+        .web_dir = s->cfg->web_dir,
+        .started_ms = uv_now(s->loop),
     };
     s->m_conn_total = anc_metrics_counter(s->metrics, "ancloud_http_connections_total", NULL,
                                           "HTTP connections accepted and served.");
@@ -90,21 +87,24 @@ static int setup_site(struct anc_http_server *s)
     return anc_http_rest_register(&s->site) < 0 ? UV_ENOMEM : 0;
 }
 
-int anc_http_server_start(struct anc_http_server **out, struct anc_app *app)
+int anc_http_server_start(uv_loop_t *loop, const struct anc_config *cfg,
+                          struct anc_metrics *metrics, struct anc_http_server **out)
 {
     struct sockaddr_storage ss;
     struct anc_http_server *s = calloc(1, sizeof(*s));
     if (!s)
         return UV_ENOMEM;
-    s->app = app;
+    s->loop = loop;
+    s->cfg = cfg;
+    s->metrics = metrics;
     int r = setup_site(s);
     if (r == 0)
-        r = parse_listen(app->cfg.listen, &ss);
+        r = parse_listen(cfg->listen, &ss);
     if (r < 0) {
         server_free(s);
         return r;
     }
-    uv_tcp_init(app->loop, &s->listener);
+    uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
     s->listener_open = true;
     r = uv_tcp_bind(&s->listener, (const struct sockaddr *)&ss, 0);
@@ -157,7 +157,7 @@ void anc_http_server_close(struct anc_http_server *s, void (*done)(void *arg), v
     s->done_arg = arg;
     if (!s->stopped_accepting)
         uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-    uv_timer_init(s->app->loop, &s->grace);
+    uv_timer_init(s->loop, &s->grace);
     s->grace.data = s;
     s->grace_open = true;
     uv_timer_start(&s->grace, on_grace, SHUTDOWN_GRACE_MS, 0);
@@ -176,9 +176,4 @@ int anc_http_route_add(struct anc_http_server *s, const char *method, const char
                        anc_http_handler_fn fn, void *user, unsigned flags)
 {
     return anc_http_router_add(s->router, method, pattern, fn, user, flags);
-}
-
-struct anc_metrics *anc_http_server_metrics(struct anc_http_server *s)
-{
-    return s->metrics;
 }

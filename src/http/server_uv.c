@@ -8,7 +8,6 @@
 #include <time.h>
 #include <uv.h>
 
-#include "app.h"
 #include "base/addr.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -287,7 +286,7 @@ static void process(struct conn *c)
     c->in_process = true;
     while (c->state == C_ACTIVE && !c->inflight && c->in_len > 0 &&
            uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < WRITE_HIGH_WATER) {
-        anc_http_parser_set_max_body(&c->parser, (size_t)s->app->cfg.max_body_kib * 1024);
+        anc_http_parser_set_max_body(&c->parser, (size_t)s->cfg->max_body_kib * 1024);
         ssize_t n = anc_http_parser_feed(&c->parser, c->in, c->in_len);
         if (n < 0) {
             anc_debug("http: bad request: %s", strerror((int)-n));
@@ -396,12 +395,12 @@ static struct conn *conn_new(struct anc_http_server *s)
     if (!c)
         return NULL;
     c->srv = s;
-    uv_tcp_init(s->app->loop, &c->tcp);
-    uv_timer_init(s->app->loop, &c->timer);
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c;
     c->timer.data = c;
     c->handles = 2;
-    anc_http_parser_init(&c->parser, (size_t)s->app->cfg.max_body_kib * 1024);
+    anc_http_parser_init(&c->parser, (size_t)s->cfg->max_body_kib * 1024);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -419,7 +418,7 @@ void anc__http_on_connection(uv_stream_t *server, int status)
     struct conn *c = conn_new(s);
     if (!c)
         return; /* the pending connection stays in the backlog; we retry on the next one */
-    c->counted = s->n_active < (size_t)s->app->cfg.max_connections;
+    c->counted = s->n_active < (size_t)s->cfg->max_connections;
     if (c->counted) {
         s->n_active++;
         anc_metric_inc(s->m_conn_total);

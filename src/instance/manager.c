@@ -5,13 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "container/image.h"
 #include "container/profile_android.h"
-#include "http/server.h"
-#include "instance/session.h"
 #include "instance/store.h"
 #include "media/encpool.h"
 #include "instance/runtime.h"
@@ -19,7 +17,10 @@
 #include "net/network.h"
 
 struct anc_manager {
-    struct anc_app *app;
+    uv_loop_t *loop;
+    const struct anc_config *cfg;
+    struct anc_network *net;
+    struct anc_manager_events events;
     struct anc_store store;
     struct anc_instance *list;
     size_t count;
@@ -28,7 +29,8 @@ struct anc_manager {
     struct anc_metric *m_instances, *m_running, *m_encoders, *m_restarts;
     uv_timer_t *restart_timer; /* the earliest restart_at_ms of the instances waiting for one */
     bool closing;
-    void (*done)(void *arg);
+    bool guests_left_running;
+    void (*done)(void *arg, bool guests_left_running);
     void *done_arg;
 };
 
@@ -65,15 +67,15 @@ static int transition(struct anc_manager *m, struct anc_instance *inst, enum anc
 static void env_for(struct anc_manager *m, const struct anc_instance *inst,
                     struct anc_runtime_env *env)
 {
-    const struct anc_config *c = &m->app->cfg;
+    const struct anc_config *c = m->cfg;
     *env = (struct anc_runtime_env){
-        .loop = m->app->loop,
+        .loop = m->loop,
         .pool = &m->pool,
         .run_dir = c->run_dir,
         .state_dir = c->state_dir,
         .image_dir = c->image_dir,
         .images = m->images,
-        .net = m->app->net,
+        .net = m->net,
         .stream = {.width = inst->width,
                    .height = inst->height,
                    .fps = inst->fps,
@@ -88,7 +90,7 @@ static void env_for(struct anc_manager *m, const struct anc_instance *inst,
  * skipped by dnsmasq's hosts writer). */
 static void publish_hosts(struct anc_manager *m)
 {
-    struct anc_network *net = m->app->net;
+    struct anc_network *net = m->net;
     if (!net)
         return;
     struct anc_dnsmasq_host *hosts = calloc(m->count ? m->count : 1, sizeof(*hosts));
@@ -153,7 +155,7 @@ static void on_died(struct anc_instance *inst, const char *reason, void *data)
 {
     struct anc_manager *m = data;
     anc_error("instance %s (%s): %s", inst->id, inst->name, reason);
-    anc_sessions_end_instance(m->app->sessions, inst);
+    m->events.instance_ended(m->events.arg, inst);
     if (m->closing)
         return;
     transition(m, inst, ANC_STATE_ERROR, reason);
@@ -175,7 +177,7 @@ static void arm_restart_timer(struct anc_manager *m);
 static void on_restart_timer(uv_timer_t *t)
 {
     struct anc_manager *m = t->data;
-    uint64_t now = uv_now(m->app->loop);
+    uint64_t now = uv_now(m->loop);
     char err[256];
     for (struct anc_instance *i = m->list; i; i = i->next) {
         if (!i->restart_at_ms || i->restart_at_ms > now)
@@ -193,7 +195,7 @@ static void on_restart_timer(uv_timer_t *t)
 
 static void arm_restart_timer(struct anc_manager *m)
 {
-    uint64_t next = 0, now = uv_now(m->app->loop);
+    uint64_t next = 0, now = uv_now(m->loop);
     for (struct anc_instance *i = m->list; i; i = i->next)
         if (i->restart_at_ms && (!next || i->restart_at_ms < next))
             next = i->restart_at_ms;
@@ -205,7 +207,7 @@ static void arm_restart_timer(struct anc_manager *m)
 
 static void schedule_restart(struct anc_manager *m, struct anc_instance *inst)
 {
-    uint64_t now = uv_now(m->app->loop);
+    uint64_t now = uv_now(m->loop);
     if (!inst->restart_delay_ms || now - inst->started_ms >= RESTART_STABLE_MS)
         inst->restart_delay_ms = RESTART_MIN_MS;
     else if ((inst->restart_delay_ms *= 2) > RESTART_MAX_MS)
@@ -259,7 +261,7 @@ static int begin_runtime(struct anc_manager *m, struct anc_instance *inst, bool 
     }
     env_for(m, inst, &env);
     inst->restart_at_ms = 0;
-    inst->started_ms = uv_now(m->app->loop);
+    inst->started_ms = uv_now(m->loop);
     r = adopt ? anc_runtime_adopt(inst, &env, &runtime_cbs, m)
               : anc_runtime_start(inst, &env, &runtime_cbs, m);
     if (r < 0) {
@@ -289,7 +291,7 @@ int anc_manager_stop(struct anc_manager *m, struct anc_instance *inst, char *err
         snprintf(err, errlen, "cannot persist the state: %s", strerror(-r));
         return r;
     }
-    anc_sessions_end_instance(m->app->sessions, inst);
+    m->events.instance_ended(m->events.arg, inst);
     anc_runtime_stop(inst);
     return 0;
 }
@@ -311,13 +313,13 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
     struct anc_instance *inst = calloc(1, sizeof(*inst));
     if (!inst)
         return -ENOMEM;
-    int r = anc_instance_from_request(inst, req, m->app->cfg.fps, err, errlen);
+    int r = anc_instance_from_request(inst, req, m->cfg->fps, err, errlen);
     if (r == 0 && inst->kind == ANC_KIND_LINUX) {
         char why[256] = "";
-        if (anc_image_validate(m->app->cfg.image_dir, inst->image, why, sizeof(why)) < 0) {
+        if (anc_image_validate(m->cfg->image_dir, inst->image, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "image: %s", why);
             r = -EINVAL;
-        } else if (strcmp(anc_image_kind(m->app->cfg.image_dir, inst->image), "android") == 0) {
+        } else if (strcmp(anc_image_kind(m->cfg->image_dir, inst->image), "android") == 0) {
             /* An Android system image does not boot as a Linux guest: say what it needs. */
             if (anc_android_check_host(why, sizeof(why)) < 0)
                 snprintf(err, errlen, "image: %s is an Android image; %s", inst->image, why);
@@ -402,7 +404,7 @@ json_t *anc_manager_instance_json(struct anc_manager *m, const struct anc_instan
     json_object_set_new(o, "viewers", json_integer(inst->viewers));
     json_object_set_new(o, "restarts", json_integer(inst->restarts));
     if (inst->restart_at_ms) {
-        uint64_t now = uv_now(m->app->loop);
+        uint64_t now = uv_now(m->loop);
         json_object_set_new(
             o, "restart_in_ms",
             json_integer(inst->restart_at_ms > now ? (json_int_t)(inst->restart_at_ms - now) : 0));
@@ -466,9 +468,8 @@ static void resume(struct anc_manager *m)
     }
 }
 
-static void register_metrics(struct anc_manager *m)
+static void register_metrics(struct anc_manager *m, struct anc_metrics *reg)
 {
-    struct anc_metrics *reg = anc_http_server_metrics(m->app->http);
     m->m_instances = anc_metrics_gauge(reg, "ancloud_instances", NULL, "instances on this host");
     m->m_running =
         anc_metrics_gauge(reg, "ancloud_instances_running", NULL, "instances in state running");
@@ -479,23 +480,26 @@ static void register_metrics(struct anc_manager *m)
                           "encoders (one per streaming instance, whatever its viewers)");
 }
 
-int anc_manager_new(struct anc_app *app, struct anc_manager **out)
+int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **out)
 {
+    const struct anc_config *cfg = deps->cfg;
     struct anc_manager *m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
-    m->app = app;
-    int r = anc_store_open(&m->store, app->cfg.state_dir);
+    m->loop = deps->loop;
+    m->cfg = cfg;
+    m->net = deps->net;
+    m->events = deps->events;
+    int r = anc_store_open(&m->store, cfg->state_dir);
     if (r < 0) {
-        anc_error("cannot open the instance store in %s: %s", app->cfg.state_dir, strerror(-r));
+        anc_error("cannot open the instance store in %s: %s", cfg->state_dir, strerror(-r));
         free(m);
         return r;
     }
-    m->images = anc_image_mounts_new(app->cfg.image_dir, app->cfg.run_dir);
+    m->images = anc_image_mounts_new(cfg->image_dir, cfg->run_dir);
     m->restart_timer = malloc(sizeof(*m->restart_timer));
-    r = m->images && m->restart_timer
-            ? anc_encpool_init(&m->pool, app->loop, app->cfg.encoder_threads)
-            : -ENOMEM;
+    r = m->images && m->restart_timer ? anc_encpool_init(&m->pool, m->loop, cfg->encoder_threads)
+                                      : -ENOMEM;
     if (r < 0) {
         free(m->restart_timer);
         anc_error("cannot start the encoder pool: %s", strerror(-r));
@@ -503,9 +507,9 @@ int anc_manager_new(struct anc_app *app, struct anc_manager **out)
         free(m);
         return r;
     }
-    uv_timer_init(app->loop, m->restart_timer);
+    uv_timer_init(m->loop, m->restart_timer);
     m->restart_timer->data = m;
-    register_metrics(m);
+    register_metrics(m, deps->metrics);
     r = anc_store_load(&m->store, on_found, on_bad, m);
     if (r < 0)
         anc_error("cannot read %s: %s", m->store.dir, strerror(-r));
@@ -521,8 +525,9 @@ static void on_pool_closed(struct anc_encpool *pool)
 {
     struct anc_manager *m =
         (struct anc_manager *)((char *)pool - offsetof(struct anc_manager, pool));
-    void (*done)(void *) = m->done;
+    void (*done)(void *, bool) = m->done;
     void *arg = m->done_arg;
+    bool left_running = m->guests_left_running;
     while (m->list) {
         struct anc_instance *next = m->list->next;
         free(m->list);
@@ -531,7 +536,7 @@ static void on_pool_closed(struct anc_encpool *pool)
     anc_image_mounts_free(m->images);
     free(m);
     if (done)
-        done(arg);
+        done(arg, left_running);
 }
 
 /* At shutdown: once every runtime has stopped, the pool closes. */
@@ -544,10 +549,11 @@ static void maybe_closed(struct anc_manager *m)
 }
 
 /* Records keep their state, so the next start resumes what was running. */
-void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg)
+void anc_manager_close(struct anc_manager *m, void (*done)(void *arg, bool guests_left_running),
+                       void *arg)
 {
     if (!m) {
-        done(arg);
+        done(arg, false);
         return;
     }
     m->done = done;
@@ -559,8 +565,8 @@ void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg
         if (!i->rt)
             continue;
         any = true;
-        if (m->app->cfg.keep_running_on_exit && anc_runtime_detach(i) == 0)
-            m->app->guests_left_running = true;
+        if (m->cfg->keep_running_on_exit && anc_runtime_detach(i) == 0)
+            m->guests_left_running = true;
         else
             anc_runtime_stop(i);
     }

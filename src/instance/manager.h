@@ -3,20 +3,44 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <uv.h>
 
 #include "instance/instance.h"
 
-struct anc_app;
+struct anc_config;
 struct anc_manager;
+struct anc_metrics;
+struct anc_network;
+
+/* What the manager tells its owner. */
+struct anc_manager_events {
+    /* inst stops streaming (stopped through the API, or its guest died): whatever watches it
+     * must let go of it now. */
+    void (*instance_ended)(void *arg, struct anc_instance *inst);
+    void *arg;
+};
+
+/* What the manager uses; everything is borrowed and must outlive it. */
+struct anc_manager_deps {
+    uv_loop_t *loop;
+    const struct anc_config *cfg; /* [paths], [instance], [encoder] */
+    struct anc_metrics *metrics;  /* ancloud_instances... series */
+    struct anc_network *net;      /* guest bridge and addresses; NULL: none */
+    struct anc_manager_events events;
+};
 
 /* Opens the store, starts the encoder pool, loads every record and starts again the instances
- * that were running. Returns 0 or -errno. */
-int anc_manager_new(struct anc_app *app, struct anc_manager **out);
+ * that were running. Returns 0 or -errno (logged). */
+int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **out);
 
-/* Stops streams (records keep their state, so a restart resumes them), closes the pool, then
- * calls done(arg). Sessions must be closed first. */
-void anc_manager_close(struct anc_manager *m, void (*done)(void *arg), void *arg);
+/* Stops streams (records keep their state, so a restart resumes them) or, with [instance]
+ * keep_running_on_exit, lets linux guests run on; closes the pool, frees m, then calls
+ * done(arg, guests_left_running): true when guests were left running (their network must stay).
+ * Whatever watches instances must have let go of them first. m may be NULL. */
+void anc_manager_close(struct anc_manager *m, void (*done)(void *arg, bool guests_left_running),
+                       void *arg);
 
 struct anc_instance *anc_manager_find(struct anc_manager *m, const char *id);
 struct anc_instance *anc_manager_first(struct anc_manager *m);

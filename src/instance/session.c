@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
+#include "base/config.h"
 #include "base/log.h"
 #include "instance/instance.h"
 #include "instance/session_internal.h"
@@ -43,10 +43,10 @@ static void on_frame(struct anc_stream_viewer *v, const struct anc_encoder_outpu
     struct anc_peer *peer = anc_rtc_host_peer(s->host, x);
     if (!peer)
         return;
-    uint64_t now = anc_rtc_now_us(s->udp);
+    uint64_t now = anc__sessions_now(s);
     if (anc_peer_send_video(peer, now, au->data, au->len, capture_us) > 0 && !x->first_frame_us)
         x->first_frame_us = now;
-    anc_rtc_udp_flush(s->udp);
+    anc__sessions_flush(s);
 }
 
 static void end_session(struct anc_sessions *s, struct anc_session *x, const char *why)
@@ -61,7 +61,7 @@ static void end_session(struct anc_sessions *s, struct anc_session *x, const cha
         anc_stream_remove_viewer(x->inst->stream, &x->viewer);
     if (x->inst->viewers > 0)
         x->inst->viewers--;
-    anc_rtc_host_remove(s->host, anc_rtc_now_us(s->udp), x);
+    anc_rtc_host_remove(s->host, anc__sessions_now(s), x);
     s->count--;
     anc_metric_set(s->m_sessions, (double)s->count);
     anc_info("session %s of instance %s ended: %s", x->sid, x->inst->id, why);
@@ -106,7 +106,7 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
 {
     switch (ev->type) {
     case ANC_PEER_EV_CONNECTED:
-        x->connected_us = anc_rtc_now_us(s->udp);
+        x->connected_us = anc__sessions_now(s);
         if (x->inst->stream && !x->viewing) {
             anc_stream_add_viewer(x->inst->stream, &x->viewer);
             x->viewing = true;
@@ -138,7 +138,7 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
     }
 }
 
-void anc__sessions_on_host_event(void *arg, const struct anc_rtc_host_event *ev)
+void anc_sessions_on_host_event(void *arg, const struct anc_rtc_host_event *ev)
 {
     struct anc_sessions *s = arg;
     struct anc_session *x = ev->user;
@@ -162,7 +162,7 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
 {
     char ufrag[ANC_ICE_UFRAG_LEN + 1], pwd[ANC_ICE_PWD_LEN + 1], cname[17], track[17];
     uint32_t ssrc;
-    uint64_t now = anc_rtc_now_us(s->udp);
+    uint64_t now = anc__sessions_now(s);
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     int64_t wall_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
@@ -182,22 +182,22 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
         .cname = cname,
         .datachannel = offer->has_datachannel,
         .sctp_remote_port = offer->sctp_port,
-        .max_message_size = (size_t)s->app->cfg.max_message_kib * 1024,
+        .max_message_size = (size_t)s->cfg->max_message_kib * 1024,
         .remote_max_message_size = (size_t)offer->max_message_size,
-        .history_packets = history_packets(s->app->cfg.max_bitrate_kbps),
+        .history_packets = history_packets(s->cfg->max_bitrate_kbps),
         .wall_offset_us = wall_us - (int64_t)now,
         .playout_delay_id = anc_sdp_extmap_id(anc_sdp_video(offer), ANC_SDP_URI_PLAYOUT_DELAY),
     };
     struct anc_peer *peer;
     int r = anc_peer_new(&pc, now, &peer);
     if (r < 0) {
-        res->status = r == -EINVAL ? 400 : 500;
         snprintf(res->error, sizeof(res->error), "cannot set up the peer: %s", strerror(-r));
         return r;
     }
-    struct anc_sdp_candidate cands[MAX_CANDIDATES];
+    struct anc_sdp_candidate cands[ANC_SESSION_CANDIDATES];
+    uint16_t port = (uint16_t)s->io.port(s->io.arg);
     for (int i = 0; i < s->n_candidates; i++)
-        cands[i] = (struct anc_sdp_candidate){s->candidates[i], (uint16_t)anc_rtc_udp_port(s->udp)};
+        cands[i] = (struct anc_sdp_candidate){s->candidates[i], port};
     struct anc_sdp_answer_params ap = {
         .ice_ufrag = ufrag,
         .ice_pwd = pwd,
@@ -222,9 +222,8 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
     if (r < 0) {
         free(res->answer);
         res->answer = NULL;
-        res->status = r == -ENOSPC ? 503 : 500;
         snprintf(res->error, sizeof(res->error), "cannot answer: %s", strerror(-r));
-        return r;
+        return r == -EINVAL ? -EPROTO : r; /* our answer parameters, not the offer */
     }
     x->created_us = now;
     return 0;
@@ -234,8 +233,7 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
                         size_t len, struct anc_whep_result *res)
 {
     memset(res, 0, sizeof(*res));
-    if (s->count >= (size_t)s->app->cfg.max_sessions) {
-        res->status = 503;
+    if (s->count >= (size_t)s->cfg->max_sessions) {
         snprintf(res->error, sizeof(res->error), "%zu viewer sessions already ([rtc] max_sessions)",
                  s->count);
         return -ENOSPC;
@@ -243,10 +241,8 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
     struct anc_sdp_offer *offer = anc_sdp_offer_new();
     struct anc_session *x = calloc(1, sizeof(*x));
     int r = offer && x ? 0 : -ENOMEM;
-    if (r == 0) {
-        r = anc_sdp_parse(offer_text, len, offer, res->error, sizeof(res->error));
-        res->status = 400;
-    }
+    if (r == 0 && anc_sdp_parse(offer_text, len, offer, res->error, sizeof(res->error)) < 0)
+        r = -EINVAL; /* whatever was wrong with it, the offer is unusable */
     if (r == 0) {
         x->owner = s;
         x->inst = inst;
@@ -258,8 +254,6 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
     anc_sdp_offer_free(offer);
     if (r < 0) {
         free(x);
-        if (!res->status)
-            res->status = 500;
         return r;
     }
     memcpy(res->sid, x->sid, sizeof(res->sid));
@@ -270,7 +264,7 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
     anc_metric_set(s->m_sessions, (double)s->count);
     anc_metric_inc(s->m_sessions_total);
     anc_info("session %s for instance %s created", x->sid, inst->id);
-    anc_rtc_udp_flush(s->udp);
+    anc__sessions_flush(s);
     return 0;
 }
 
@@ -280,18 +274,20 @@ int anc_sessions_delete(struct anc_sessions *s, const char *sid)
     if (!x)
         return -ENOENT;
     end_session(s, x, "deleted through the API");
-    anc_rtc_udp_flush(s->udp);
+    anc__sessions_flush(s);
     return 0;
 }
 
 void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst)
 {
+    if (!s)
+        return; /* shutting down: the sessions are gone already */
     for (struct anc_session *x = s->list, *next; x; x = next) {
         next = x->next;
         if (x->inst == inst)
             end_session(s, x, "the instance stopped");
     }
-    anc_rtc_udp_flush(s->udp);
+    anc__sessions_flush(s);
 }
 
 static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
@@ -336,9 +332,4 @@ json_t *anc_sessions_list_json(struct anc_sessions *s)
 size_t anc_sessions_count(const struct anc_sessions *s)
 {
     return s->count;
-}
-
-int anc_sessions_udp_port(const struct anc_sessions *s)
-{
-    return anc_rtc_udp_port(s->udp);
 }

@@ -1,43 +1,76 @@
-/* Viewer sessions: one WebRTC peer watching one instance (WHEP). Owns the daemon's certificate,
- * the DTLS context, the RTC host and its UDP port. Loop thread only. */
+/* Viewer sessions: one WebRTC peer watching one instance (WHEP). The sessions drive a sans-IO RTC
+ * host they are given; whoever owns the host also owns its transport (the UDP port) and tells the
+ * sessions about it through struct anc_sessions_io. Loop thread only. */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-struct anc_app;
+struct anc_cert;
+struct anc_config;
+struct anc_dtls_ctx;
 struct anc_instance;
+struct anc_metrics;
+struct anc_rtc_host;
+struct anc_rtc_host_event;
 struct anc_sessions;
 struct anc_session;
 
-#define ANC_SESSION_ID_LEN 16
+#define ANC_SESSION_ID_LEN     16
+#define ANC_SESSION_CANDIDATES 8
 
-/* Loads or creates the certificate in state_dir, binds [rtc] udp_port. Returns 0 or -errno
- * (logged with context by the caller). */
-int anc_sessions_new(struct anc_app *app, struct anc_sessions **out);
+/* The transport under the host, as far as sessions need it. */
+struct anc_sessions_io {
+    uint64_t (*now_us)(void *arg); /* the monotonic clock every rtc/ call takes */
+    void (*flush)(void *arg);      /* after changing the host outside a host event: send */
+    int (*port)(void *arg);        /* the UDP port advertised in answers */
+    void *arg;
+};
 
-/* Ends every session, sends close_notify, closes the UDP port, then calls done(arg). */
+/* What the sessions use; everything is borrowed and must outlive them. */
+struct anc_sessions_deps {
+    const struct anc_config *cfg; /* max_sessions (read live), max_message_kib, max_bitrate_kbps */
+    struct anc_metrics *metrics;  /* ancloud_rtc_sessions, ancloud_input_... series */
+    struct anc_rtc_host *host;    /* sessions add and remove their peers here */
+    struct anc_dtls_ctx *dtls;
+    const struct anc_cert *cert;   /* its fingerprint goes into answers */
+    const char *const *candidates; /* addresses advertised in answers (copied) */
+    int n_candidates;              /* at most ANC_SESSION_CANDIDATES are kept */
+    struct anc_sessions_io io;
+};
+
+/* Returns 0 or -ENOMEM. */
+int anc_sessions_new(const struct anc_sessions_deps *deps, struct anc_sessions **out);
+
+/* The host's event callback (anc_rtc_udp_event_fn): arg is the struct anc_sessions. */
+void anc_sessions_on_host_event(void *arg, const struct anc_rtc_host_event *ev);
+
+/* Ends every session (close_notify queued on the host and flushed), frees s, then calls
+ * done(arg) before returning. s may be NULL. The host outlives this call: its owner closes the
+ * transport afterwards so that close_notify leaves. */
 void anc_sessions_close(struct anc_sessions *s, void (*done)(void *arg), void *arg);
 
-/* The result of a WHEP offer. On success: sid and answer (caller frees answer). On failure: an
- * HTTP status (400 bad offer, 503 full) and a reason. */
+/* The result of a WHEP offer. On success: sid and answer (caller frees answer). On failure: a
+ * reason for the viewer. */
 struct anc_whep_result {
     char sid[ANC_SESSION_ID_LEN + 1];
     char *answer;
-    int status;
     char error[300];
 };
 
-/* Creates a session for a running instance from an SDP offer. Returns 0 or -errno with
- * res->status and res->error set. */
+/* Creates a session for a running instance from an SDP offer. Returns 0, or with res->error
+ * set: -EINVAL (the offer is unusable), -ENOSPC ([rtc] max_sessions reached, or the host is
+ * full) or another -errno (ours). */
 int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const char *offer,
                         size_t len, struct anc_whep_result *res);
 
 /* Ends one session; -ENOENT when unknown. */
 int anc_sessions_delete(struct anc_sessions *s, const char *sid);
 
-/* Ends every session of an instance (it stops or goes away). */
+/* Ends every session of an instance (it stops or goes away). s may be NULL: there are none (the
+ * owner closed them at shutdown while instances were still stopping). */
 void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst);
 
 /* JSON of one session (new reference) or NULL when unknown; and of all (an array). */
@@ -45,4 +78,3 @@ json_t *anc_sessions_get_json(struct anc_sessions *s, const char *sid);
 json_t *anc_sessions_list_json(struct anc_sessions *s);
 
 size_t anc_sessions_count(const struct anc_sessions *s);
-int anc_sessions_udp_port(const struct anc_sessions *s);

@@ -7,9 +7,6 @@
 #include "instance/session.h"
 #include "media/stream.h"
 #include "rtc/host.h"
-#include "rtc/udp_uv.h"
-
-#define MAX_CANDIDATES 8
 
 struct anc_session {
     char sid[ANC_SESSION_ID_LEN + 1];
@@ -26,19 +23,24 @@ struct anc_session {
 };
 
 struct anc_sessions {
-    struct anc_app *app;
-    struct anc_cert *cert;
+    const struct anc_config *cfg;
+    const struct anc_cert *cert;
     struct anc_dtls_ctx *dtls;
     struct anc_rtc_host *host;
-    struct anc_rtc_udp *udp;
+    struct anc_sessions_io io;
     struct anc_session *list;
     size_t count;
-    char candidates[MAX_CANDIDATES][64];
+    char candidates[ANC_SESSION_CANDIDATES][64];
     int n_candidates;
     struct anc_metric *m_sessions, *m_sessions_total, *m_input, *m_input_bad;
-    void (*done)(void *arg);
-    void *done_arg;
 };
 
-/* session.c: dispatches RTC host events to sessions. */
-void anc__sessions_on_host_event(void *arg, const struct anc_rtc_host_event *ev);
+static inline uint64_t anc__sessions_now(const struct anc_sessions *s)
+{
+    return s->io.now_us(s->io.arg);
+}
+
+static inline void anc__sessions_flush(const struct anc_sessions *s)
+{
+    s->io.flush(s->io.arg);
+}

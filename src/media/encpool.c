@@ -88,9 +88,23 @@ static void on_async(uv_async_t *h)
     }
 }
 
+/* Joins the workers started so far (none of them has a job yet, so none touches the async). */
+static void stop_workers(struct anc_encpool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->stop = true;
+    pthread_cond_broadcast(&pool->cond);
+    pthread_mutex_unlock(&pool->lock);
+    for (int i = 0; i < pool->n_threads; i++)
+        pthread_join(pool->threads[i], NULL);
+    pool->n_threads = 0;
+}
+
+/* The async handle comes last: a failure leaves nothing open that the caller would have to wait
+ * for before freeing the memory the pool lives in. */
 int anc_encpool_init(struct anc_encpool *pool, uv_loop_t *loop, int n_threads)
 {
-    int r;
+    int r = 0;
     *pool = (struct anc_encpool){.loop = loop};
     if (n_threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -101,18 +115,19 @@ int anc_encpool_init(struct anc_encpool *pool, uv_loop_t *loop, int n_threads)
         return -ENOMEM;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->cond, NULL);
-    r = uv_async_init(loop, &pool->async, on_async);
-    if (r < 0)
-        goto fail_sync;
-    pool->async.data = pool;
     for (; pool->n_threads < n_threads; pool->n_threads++) {
         r = -pthread_create(&pool->threads[pool->n_threads], NULL, worker, pool);
         if (r < 0)
             break;
     }
-    if (pool->n_threads > 0)
+    if (pool->n_threads == 0)
+        goto fail_sync;
+    r = uv_async_init(loop, &pool->async, on_async);
+    if (r == 0) {
+        pool->async.data = pool;
         return 0;
-    uv_close((uv_handle_t *)&pool->async, NULL);
+    }
+    stop_workers(pool);
 fail_sync:
     pthread_cond_destroy(&pool->cond);
     pthread_mutex_destroy(&pool->lock);

@@ -1,0 +1,20 @@
+/* A stand-in for src/instance/runtime.c, linked instead of it (a link seam): it completes starts
+ * and stops through timers on the instance's loop and can be told to fail or to let a guest die. */
+#pragma once
+
+#include "instance/instance.h"
+
+struct fake_runtime_ctl {
+    const char *fail_start; /* non-NULL: starts report this error from the loop */
+    int fail_start_now;     /* -errno: anc_runtime_start returns it, nothing started */
+    unsigned starts, adopts, stops, detaches;
+};
+
+extern struct fake_runtime_ctl fake_runtime;
+
+/* Resets the controls and counters. */
+void fake_runtime_reset(void);
+
+/* The guest of a running inst ends by itself: on_died(reason) now, on_stopped once its handle has
+ * closed. A guest already stopping is gone quietly, as with the real runtime. */
+void fake_runtime_die(struct anc_instance *inst, const char *reason);
