@@ -458,7 +458,14 @@ static int run(struct daemon *d)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct cmdline {
+    const char *config_path;
+    bool check_only, teardown;
+};
+
+/* Returns -1 to go on, else the exit status (help, version, a usage error). */
+static int parse_args(int argc, char **argv, struct cmdline *cl)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -469,24 +476,17 @@ int main(int argc, char **argv)
         {"teardown-network", no_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
-    struct daemon d = {0};
-    bool check_only = false, teardown = false;
     int c;
-
-    /* The short-lived, single-threaded helper that starts an LXC container (see lxc_ops.h). */
-    if (argc > 1 && strcmp(argv[1], ANC_LXC_FORKSTART_ARG) == 0)
-        return anc_lxc_forkstart_main(argc, argv);
-
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            d.config_path = optarg;
+            cl->config_path = optarg;
             break;
         case 'C':
-            check_only = true;
+            cl->check_only = true;
             break;
         case 'T':
-            teardown = true;
+            cl->teardown = true;
             break;
         case 'P':
             anc_config_print_defaults(stdout);
@@ -506,23 +506,16 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_CONFIG;
     }
-    if (load_config(&d.cfg, d.config_path) < 0)
-        return EXIT_CONFIG;
-    if (check_only) {
-        printf("%s: ok\n", d.config_path ? d.config_path : "(embedded defaults)");
-        return 0;
-    }
-    if (teardown)
-        return teardown_network(&d.cfg);
-    anc_log_set_level((enum anc_log_level)d.cfg.log_level);
-    signal(SIGPIPE, SIG_IGN);
-    if (prepare_state(&d) < 0)
-        return 1;
+    return -1;
+}
 
+/* The daemon proper: one loop, run until shutdown, then checked to be empty. */
+static int serve(struct daemon *d)
+{
     uv_loop_t loop;
     uv_loop_init(&loop);
-    d.loop = &loop;
-    int status = run(&d);
+    d->loop = &loop;
+    int status = run(d);
 
     int r = uv_loop_close(&loop);
     if (r != 0) {
@@ -532,4 +525,31 @@ int main(int argc, char **argv)
     }
     anc_info("loop closed cleanly");
     return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon d = {0};
+    struct cmdline cl = {0};
+
+    /* The short-lived, single-threaded helper that starts an LXC container (see lxc_ops.h). */
+    if (argc > 1 && strcmp(argv[1], ANC_LXC_FORKSTART_ARG) == 0)
+        return anc_lxc_forkstart_main(argc, argv);
+    int r = parse_args(argc, argv, &cl);
+    if (r >= 0)
+        return r;
+    d.config_path = cl.config_path;
+    if (load_config(&d.cfg, d.config_path) < 0)
+        return EXIT_CONFIG;
+    if (cl.check_only) {
+        printf("%s: ok\n", d.config_path ? d.config_path : "(embedded defaults)");
+        return 0;
+    }
+    if (cl.teardown)
+        return teardown_network(&d.cfg);
+    anc_log_set_level((enum anc_log_level)d.cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    if (prepare_state(&d) < 0)
+        return 1;
+    return serve(&d);
 }

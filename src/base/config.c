@@ -192,6 +192,60 @@ static int check_hostport(const char *v)
     return parse_int(colon + 1, 0, 65535, &port);
 }
 
+static bool is_preset(const char *v)
+{
+    for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+        if (strcmp(v, presets[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Why a value of a text type (string, preset, subnet, address) is refused; NULL: it is fine. */
+static const char *check_text(const struct key *k, const char *v)
+{
+    if (strlen(v) >= k->size)
+        return k->type == T_CIDR
+                   ? "expected an IPv4 subnet a.b.c.d/prefix with a prefix from 8 to 30"
+               : k->type == T_HOSTPORT
+                   ? "expected numeric-address:port, e.g. 127.0.0.1:8080 or [::1]:8080"
+                   : "value too long";
+    if (k->type == T_PRESET && !is_preset(v))
+        return "not an x264 preset (ultrafast superfast veryfast faster fast medium)";
+    if (k->type == T_CIDR && check_cidr(v) < 0)
+        return "expected an IPv4 subnet a.b.c.d/prefix with a prefix from 8 to 30";
+    if (k->type == T_HOSTPORT && check_hostport(v) < 0)
+        return "expected numeric-address:port, e.g. 127.0.0.1:8080 or [::1]:8080";
+    return NULL;
+}
+
+/* Appends one value to a list key (ip list, stun/turn URLs). */
+static int add_to_list(struct anc_config *c, const struct key *k, const char *v, const char **why)
+{
+    int *count = (int *)((char *)c + k->count_off);
+    unsigned char buf[16];
+    if (*count >= ANC_CONFIG_MAX_LIST) {
+        *why = "too many values (at most 8)";
+        return -E2BIG;
+    }
+    if (strlen(v) == 0 || strlen(v) >= k->size) {
+        *why = "empty or too long";
+        return -EINVAL;
+    }
+    if (k->type == T_IP_LIST && inet_pton(AF_INET, v, buf) != 1 &&
+        inet_pton(AF_INET6, v, buf) != 1) {
+        *why = "not a numeric IPv4 or IPv6 address";
+        return -EINVAL;
+    }
+    if (k->type == T_STR_LIST && strncmp(v, "stun:", 5) != 0 && strncmp(v, "turn:", 5) != 0 &&
+        strncmp(v, "turns:", 6) != 0) {
+        *why = "expected a stun:, turn: or turns: URL";
+        return -EINVAL;
+    }
+    strcpy((char *)c + k->offset + (size_t)*count * k->size, v);
+    (*count)++;
+    return 0;
+}
+
 static int set_value(struct anc_config *c, const struct key *k, const char *v, const char **why)
 {
     char *field = (char *)c + k->offset;
@@ -201,19 +255,11 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
     switch (k->type) {
     case T_STR:
     case T_PRESET:
-        if (strlen(v) >= k->size) {
-            *why = "value too long";
+    case T_CIDR:
+    case T_HOSTPORT:
+        *why = check_text(k, v);
+        if (*why)
             return -EINVAL;
-        }
-        if (k->type == T_PRESET) {
-            bool ok = false;
-            for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
-                ok = ok || strcmp(v, presets[i]) == 0;
-            if (!ok) {
-                *why = "not an x264 preset (ultrafast superfast veryfast faster fast medium)";
-                return -EINVAL;
-            }
-        }
         strcpy(field, v);
         return 0;
     case T_INT:
@@ -231,13 +277,6 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
         }
         *(bool *)field = strcmp(v, "true") == 0;
         return 0;
-    case T_CIDR:
-        if (strlen(v) >= k->size || check_cidr(v) < 0) {
-            *why = "expected an IPv4 subnet a.b.c.d/prefix with a prefix from 8 to 30";
-            return -EINVAL;
-        }
-        strcpy(field, v);
-        return 0;
     case T_LOGLEVEL:
         r = anc_log_level_parse(v);
         if (r < 0) {
@@ -246,39 +285,9 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
         }
         *(int *)field = r;
         return 0;
-    case T_HOSTPORT:
-        if (strlen(v) >= k->size || check_hostport(v) < 0) {
-            *why = "expected numeric-address:port, e.g. 127.0.0.1:8080 or [::1]:8080";
-            return -EINVAL;
-        }
-        strcpy(field, v);
-        return 0;
     case T_IP_LIST:
-    case T_STR_LIST: {
-        int *count = (int *)((char *)c + k->count_off);
-        unsigned char buf[16];
-        if (*count >= ANC_CONFIG_MAX_LIST) {
-            *why = "too many values (at most 8)";
-            return -E2BIG;
-        }
-        if (strlen(v) == 0 || strlen(v) >= k->size) {
-            *why = "empty or too long";
-            return -EINVAL;
-        }
-        if (k->type == T_IP_LIST && inet_pton(AF_INET, v, buf) != 1 &&
-            inet_pton(AF_INET6, v, buf) != 1) {
-            *why = "not a numeric IPv4 or IPv6 address";
-            return -EINVAL;
-        }
-        if (k->type == T_STR_LIST && strncmp(v, "stun:", 5) != 0 && strncmp(v, "turn:", 5) != 0 &&
-            strncmp(v, "turns:", 6) != 0) {
-            *why = "expected a stun:, turn: or turns: URL";
-            return -EINVAL;
-        }
-        strcpy(field + (size_t)*count * k->size, v);
-        (*count)++;
-        return 0;
-    }
+    case T_STR_LIST:
+        return add_to_list(c, k, v, why);
     }
     *why = "internal: unknown key type";
     return -EINVAL;

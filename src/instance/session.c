@@ -157,29 +157,33 @@ static size_t history_packets(int max_bitrate_kbps)
     return n > 2048 ? n : 2048;
 }
 
-static int setup_session(struct anc_sessions *s, struct anc_session *x,
-                         const struct anc_sdp_offer *offer, struct anc_whep_result *res)
-{
+/* The random identities of one session: ICE credentials, RTCP CNAME, track id, video SSRC. */
+struct session_ids {
     char ufrag[ANC_ICE_UFRAG_LEN + 1], pwd[ANC_ICE_PWD_LEN + 1], cname[17], track[17];
     uint32_t ssrc;
-    uint64_t now = anc__sessions_now(s);
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    int64_t wall_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+};
 
-    anc_ice_random_string(ufrag, ANC_ICE_UFRAG_LEN);
-    anc_ice_random_string(pwd, ANC_ICE_PWD_LEN);
-    random_hex(cname, 16);
-    random_hex(track, 16);
-    RAND_bytes((unsigned char *)&ssrc, sizeof(ssrc));
+static void new_ids(struct session_ids *ids)
+{
+    anc_ice_random_string(ids->ufrag, ANC_ICE_UFRAG_LEN);
+    anc_ice_random_string(ids->pwd, ANC_ICE_PWD_LEN);
+    random_hex(ids->cname, 16);
+    random_hex(ids->track, 16);
+    RAND_bytes((unsigned char *)&ids->ssrc, sizeof(ids->ssrc));
+}
+
+static int new_peer(struct anc_sessions *s, const struct anc_sdp_offer *offer,
+                    const struct session_ids *ids, uint64_t now, int64_t wall_us,
+                    struct anc_peer **out)
+{
     struct anc_peer_config pc = {
         .dtls_ctx = s->dtls,
         .dtls_server = offer->local_setup == ANC_SDP_SETUP_PASSIVE,
         .remote_fp_alg = offer->remote.fingerprint.alg,
         .remote_fp = offer->remote.fingerprint.value,
         .h264_pt = (uint8_t)offer->h264_pt,
-        .video_ssrc = ssrc,
-        .cname = cname,
+        .video_ssrc = ids->ssrc,
+        .cname = ids->cname,
         .datachannel = offer->has_datachannel,
         .sctp_remote_port = offer->sctp_port,
         .max_message_size = (size_t)s->cfg->max_message_kib * 1024,
@@ -188,34 +192,60 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
         .wall_offset_us = wall_us - (int64_t)now,
         .playout_delay_id = anc_sdp_extmap_id(anc_sdp_video(offer), ANC_SDP_URI_PLAYOUT_DELAY),
     };
-    struct anc_peer *peer;
-    int r = anc_peer_new(&pc, now, &peer);
-    if (r < 0) {
-        snprintf(res->error, sizeof(res->error), "cannot set up the peer: %s", strerror(-r));
-        return r;
-    }
+    return anc_peer_new(&pc, now, out);
+}
+
+/* The SDP answer into a new buffer (caller frees), or NULL. */
+static char *new_answer(struct anc_sessions *s, const struct anc_session *x,
+                        const struct anc_sdp_offer *offer, const struct session_ids *ids,
+                        int64_t wall_us, int *err)
+{
     struct anc_sdp_candidate cands[ANC_SESSION_CANDIDATES];
     uint16_t port = (uint16_t)s->io.port(s->io.arg);
     for (int i = 0; i < s->n_candidates; i++)
         cands[i] = (struct anc_sdp_candidate){s->candidates[i], port};
     struct anc_sdp_answer_params ap = {
-        .ice_ufrag = ufrag,
-        .ice_pwd = pwd,
+        .ice_ufrag = ids->ufrag,
+        .ice_pwd = ids->pwd,
         .fingerprint_sha256 = anc_cert_fingerprint(s->cert),
         .candidates = cands,
         .n_candidates = (size_t)s->n_candidates,
-        .video_ssrc = ssrc,
-        .cname = cname,
+        .video_ssrc = ids->ssrc,
+        .cname = ids->cname,
         .msid_stream = x->inst->id,
-        .msid_track = track,
+        .msid_track = ids->track,
         .session_id = (uint64_t)wall_us & 0x7fffffffffffffffull,
         .session_version = 1,
-        .max_message_size = pc.max_message_size,
+        .max_message_size = (size_t)s->cfg->max_message_kib * 1024,
     };
-    res->answer = malloc(ANC_SDP_ANSWER_MAX);
-    r = res->answer ? anc_sdp_build_answer(offer, &ap, res->answer, ANC_SDP_ANSWER_MAX) : -ENOMEM;
-    if (r >= 0)
-        r = anc_rtc_host_add(s->host, now, ufrag, pwd, offer->remote.ice_ufrag,
+    char *answer = malloc(ANC_SDP_ANSWER_MAX);
+    *err = answer ? anc_sdp_build_answer(offer, &ap, answer, ANC_SDP_ANSWER_MAX) : -ENOMEM;
+    if (*err < 0) {
+        free(answer);
+        return NULL;
+    }
+    return answer;
+}
+
+static int setup_session(struct anc_sessions *s, struct anc_session *x,
+                         const struct anc_sdp_offer *offer, struct anc_whep_result *res)
+{
+    struct session_ids ids;
+    struct anc_peer *peer;
+    uint64_t now = anc__sessions_now(s);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t wall_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+
+    new_ids(&ids);
+    int r = new_peer(s, offer, &ids, now, wall_us, &peer);
+    if (r < 0) {
+        snprintf(res->error, sizeof(res->error), "cannot set up the peer: %s", strerror(-r));
+        return r;
+    }
+    res->answer = new_answer(s, x, offer, &ids, wall_us, &r);
+    if (res->answer)
+        r = anc_rtc_host_add(s->host, now, ids.ufrag, ids.pwd, offer->remote.ice_ufrag,
                              offer->remote.ice_pwd, peer, x);
     else
         anc_peer_free(peer);
