@@ -101,9 +101,8 @@ struct anc_runtime {
     void *data;
     int log_fd;                /* -1 until anc__rt_open_log */
     struct anc_screen *screen; /* runtime_screen.c; NULL for kinds without one */
-    /* The runtime's one timer, for the kind's deadlines while the runtime lives (x11: SIGKILL
-     * after SIGTERM; linux: freeing the container outside its own callback). Its close callback
-     * frees the runtime. */
+    /* The runtime's one timer, for the kind's deadlines while the runtime lives (linux: freeing
+     * the container outside its own callback). Its close callback frees the runtime. */
     uv_timer_t timer;
 };
 

@@ -301,6 +301,40 @@ TEST(x11_stop_kills_after_timeout)
     teardown();
 }
 
+/* The command's pid is recorded for the next daemon while it runs (the recorded process is the
+ * command), and the record is gone once it ended: after a stop and after an exit by itself. */
+TEST(x11_command_record)
+{
+    need_xvfb();
+    char rec[160];
+    setup(ANC_KIND_X11, 320, 240);
+    snprintf(rec, sizeof(rec), "%s/%s/command.pid", run_dir, inst.id);
+    set_command("/bin/sleep", "30");
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&started, 1, 10000));
+    CHECK_STREQ(start_error, "");
+    FILE *f = fopen(rec, "r");
+    CHECK(f != NULL);
+    int pid = 0;
+    CHECK_EQ(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    CHECK(anc_proc_matches(pid, "\n/bin/sleep\n"));
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 10000));
+    CHECK(access(rec, F_OK) != 0);
+    CHECK(kill(pid, 0) != 0);
+    teardown();
+
+    setup(ANC_KIND_X11, 320, 240);
+    snprintf(rec, sizeof(rec), "%s/%s/command.pid", run_dir, inst.id);
+    set_command("/bin/true", NULL);
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&stopped, 1, 10000));
+    CHECK_EQ(died, 1);
+    CHECK(access(rec, F_OK) != 0);
+    teardown();
+}
+
 /* After a daemon crash an x11 command left running is ended and started afresh. */
 TEST(x11_adopt_ends_leftover_command)
 {
