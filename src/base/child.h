@@ -1,7 +1,7 @@
 /* A supervised child process on the loop: spawn (or adopt what a previous daemon left running),
  * a pid record for the next daemon, restart with back-off, a graceful stop, detach, and one close
  * callback after which the object is gone. Xvfb (instance/display), dnsmasq (net/dnsmasq_uv) and
- * later the x11 command and the agent run through it. Loop thread only; logs at debug only.
+ * the x11 command (instance/runtime_x11) run through it. Loop thread only; logs at debug only.
  *
  * A run is one process: spawned by us (a uv_process_t) or adopted from the pid record (watched
  * through a pidfd, base/pidwatch.h: it is not our child, so its exit status is unknown). */
