@@ -12,7 +12,7 @@
 #include "container/profile_android.h"
 #include "http/server.h"
 #include "instance/session.h"
-#include "instance/store.h"
+#include "instance/store_files.h"
 #include "media/encpool.h"
 #include "instance/runtime.h"
 #include "media/stream.h"
@@ -20,7 +20,7 @@
 
 struct anc_manager {
     struct anc_app *app;
-    struct anc_store store;
+    struct anc_store *store;
     struct anc_instance *list;
     size_t count;
     struct anc_encpool pool;
@@ -51,7 +51,7 @@ static int transition(struct anc_manager *m, struct anc_instance *inst, enum anc
     enum anc_instance_state from = inst->state;
     inst->state = to;
     snprintf(inst->error, sizeof(inst->error), "%s", error ? error : "");
-    int r = anc_store_save(&m->store, inst);
+    int r = anc_store_put(m->store, inst, inst->revision, &inst->revision);
     if (r < 0) {
         inst->state = from;
         anc_error("instance %s: cannot persist state %s: %s", inst->id, anc_instance_state_name(to),
@@ -230,7 +230,7 @@ static void on_stopped(struct anc_instance *inst, void *data)
     if (inst->kind == ANC_KIND_LINUX)
         publish_hosts(m);
     if (inst->pending_delete) {
-        anc_store_remove(&m->store, inst->id);
+        anc_store_delete(m->store, inst->id, inst->revision);
         anc_info("instance %s (%s) deleted", inst->id, inst->name);
         free_instance(m, inst);
         return;
@@ -336,7 +336,7 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
         }
     }
     if (r == 0)
-        r = anc_store_save(&m->store, inst);
+        r = anc_store_put(m->store, inst, 0, &inst->revision);
     if (r < 0) {
         free(inst);
         return r;
@@ -360,8 +360,8 @@ int anc_manager_delete(struct anc_manager *m, struct anc_instance *inst)
             anc_manager_stop(m, inst, err, sizeof(err));
         return 0;
     }
-    int r = anc_store_remove(&m->store, inst->id);
-    if (r < 0)
+    int r = anc_store_delete(m->store, inst->id, inst->revision);
+    if (r < 0 && r != -ENOENT)
         return r;
     anc_info("instance %s (%s) deleted", inst->id, inst->name);
     free_instance(m, inst);
@@ -485,7 +485,7 @@ int anc_manager_new(struct anc_app *app, struct anc_manager **out)
     if (!m)
         return -ENOMEM;
     m->app = app;
-    int r = anc_store_open(&m->store, app->cfg.state_dir);
+    int r = anc_store_files_open(app->cfg.state_dir, &m->store);
     if (r < 0) {
         anc_error("cannot open the instance store in %s: %s", app->cfg.state_dir, strerror(-r));
         free(m);
@@ -500,15 +500,16 @@ int anc_manager_new(struct anc_app *app, struct anc_manager **out)
         free(m->restart_timer);
         anc_error("cannot start the encoder pool: %s", strerror(-r));
         anc_image_mounts_free(m->images);
+        anc_store_close(m->store);
         free(m);
         return r;
     }
     uv_timer_init(app->loop, m->restart_timer);
     m->restart_timer->data = m;
     register_metrics(m);
-    r = anc_store_load(&m->store, on_found, on_bad, m);
+    r = anc_store_list(m->store, on_found, on_bad, m);
     if (r < 0)
-        anc_error("cannot read %s: %s", m->store.dir, strerror(-r));
+        anc_error("cannot read %s/instances: %s", app->cfg.state_dir, strerror(-r));
     anc_info("%zu instance record(s) loaded; encoder pool of %d thread(s)", m->count,
              anc_encpool_threads(&m->pool));
     *out = m;
@@ -529,6 +530,7 @@ static void on_pool_closed(struct anc_encpool *pool)
         m->list = next;
     }
     anc_image_mounts_free(m->images);
+    anc_store_close(m->store);
     free(m);
     if (done)
         done(arg);
