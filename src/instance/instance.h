@@ -51,6 +51,10 @@ struct anc_instance {
     int cpus;        /* linux: 0 = default weight */
     enum anc_restart_policy restart;
 
+    /* The store's revision of the record this copy was read from or last written as; 0: never
+     * stored. Kept by the store, not part of the record's JSON (instance/store.h). */
+    uint64_t revision;
+
     /* Runtime only (not persisted). */
     struct anc_stream *stream;
     /* Where decoded input goes (XTest for X11 guests); NULL: input is validated and counted only.

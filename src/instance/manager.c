@@ -10,7 +10,7 @@
 #include "base/metrics.h"
 #include "container/image.h"
 #include "container/profile_android.h"
-#include "instance/store.h"
+#include "instance/store_files.h"
 #include "media/encpool.h"
 #include "instance/runtime.h"
 #include "media/stream.h"
@@ -21,7 +21,7 @@ struct anc_manager {
     const struct anc_config *cfg;
     struct anc_network *net;
     struct anc_manager_events events;
-    struct anc_store store;
+    struct anc_store *store;
     struct anc_instance *list;
     size_t count;
     struct anc_encpool pool;
@@ -53,7 +53,7 @@ static int transition(struct anc_manager *m, struct anc_instance *inst, enum anc
     enum anc_instance_state from = inst->state;
     inst->state = to;
     snprintf(inst->error, sizeof(inst->error), "%s", error ? error : "");
-    int r = anc_store_save(&m->store, inst);
+    int r = anc_store_put(m->store, inst, inst->revision, &inst->revision);
     if (r < 0) {
         inst->state = from;
         anc_error("instance %s: cannot persist state %s: %s", inst->id, anc_instance_state_name(to),
@@ -232,7 +232,7 @@ static void on_stopped(struct anc_instance *inst, void *data)
     if (inst->kind == ANC_KIND_LINUX)
         publish_hosts(m);
     if (inst->pending_delete) {
-        anc_store_remove(&m->store, inst->id);
+        anc_store_delete(m->store, inst->id, inst->revision);
         anc_info("instance %s (%s) deleted", inst->id, inst->name);
         free_instance(m, inst);
         return;
@@ -338,7 +338,7 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
         }
     }
     if (r == 0)
-        r = anc_store_save(&m->store, inst);
+        r = anc_store_put(m->store, inst, 0, &inst->revision);
     if (r < 0) {
         free(inst);
         return r;
@@ -362,8 +362,8 @@ int anc_manager_delete(struct anc_manager *m, struct anc_instance *inst)
             anc_manager_stop(m, inst, err, sizeof(err));
         return 0;
     }
-    int r = anc_store_remove(&m->store, inst->id);
-    if (r < 0)
+    int r = anc_store_delete(m->store, inst->id, inst->revision);
+    if (r < 0 && r != -ENOENT)
         return r;
     anc_info("instance %s (%s) deleted", inst->id, inst->name);
     free_instance(m, inst);
@@ -490,7 +490,7 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
     m->cfg = cfg;
     m->net = deps->net;
     m->events = deps->events;
-    int r = anc_store_open(&m->store, cfg->state_dir);
+    int r = anc_store_files_open(cfg->state_dir, &m->store);
     if (r < 0) {
         anc_error("cannot open the instance store in %s: %s", cfg->state_dir, strerror(-r));
         free(m);
@@ -504,15 +504,16 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
         free(m->restart_timer);
         anc_error("cannot start the encoder pool: %s", strerror(-r));
         anc_image_mounts_free(m->images);
+        anc_store_close(m->store);
         free(m);
         return r;
     }
     uv_timer_init(m->loop, m->restart_timer);
     m->restart_timer->data = m;
     register_metrics(m, deps->metrics);
-    r = anc_store_load(&m->store, on_found, on_bad, m);
+    r = anc_store_list(m->store, on_found, on_bad, m);
     if (r < 0)
-        anc_error("cannot read %s: %s", m->store.dir, strerror(-r));
+        anc_error("cannot read %s/instances: %s", cfg->state_dir, strerror(-r));
     anc_info("%zu instance record(s) loaded; encoder pool of %d thread(s)", m->count,
              anc_encpool_threads(&m->pool));
     *out = m;
@@ -534,6 +535,7 @@ static void on_pool_closed(struct anc_encpool *pool)
         m->list = next;
     }
     anc_image_mounts_free(m->images);
+    anc_store_close(m->store);
     free(m);
     if (done)
         done(arg, left_running);

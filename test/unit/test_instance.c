@@ -1,10 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include "base/fsutil.h"
 #include "instance/instance.h"
-#include "instance/store.h"
 #include "test.h"
 
 static char err[300];
@@ -90,58 +87,4 @@ TEST(linux_requests)
     expect_bad("{\"name\":\"p\",\"kind\":\"pattern\",\"image\":\"d\"}", "image");
     expect_bad("{\"name\":\"p\",\"kind\":\"x11\",\"command\":[\"/a\"],\"restart\":\"no\"}",
                "restart");
-}
-
-static int n_found, n_bad;
-static struct anc_instance last;
-static void found(void *arg, const struct anc_instance *inst)
-{
-    (void)arg;
-    n_found++;
-    last = *inst;
-}
-static void bad(void *arg, const char *path, const char *reason)
-{
-    (void)arg;
-    fprintf(stderr, "bad record %s: %s\n", path, reason);
-    n_bad++;
-}
-
-TEST(store_round_trip_and_corrupt_records)
-{
-    char dir[] = "/tmp/anc-store-XXXXXX", path[512];
-    CHECK(mkdtemp(dir) != NULL);
-    struct anc_store st;
-    CHECK_EQ(anc_store_open(&st, dir), 0);
-    struct anc_instance inst;
-    CHECK_EQ(from_text(&inst, "{\"name\":\"tc\",\"kind\":\"pattern\",\"bitrate_kbps\":2000}"), 0);
-    inst.state = ANC_STATE_RUNNING;
-    CHECK_EQ(anc_store_save(&st, &inst), 0);
-
-    /* A corrupt record and a record whose id does not match its file are moved aside. */
-    snprintf(path, sizeof(path), "%s/instances/0123456789ab.json", dir);
-    CHECK_EQ(anc_write_file_atomic(path, "{\"id\":", 6, 0600), 0);
-    snprintf(path, sizeof(path), "%s/instances/aaaaaaaaaaaa.json", dir);
-    CHECK_EQ(anc_write_file_atomic(path,
-                                   "{\"id\":\"bbbbbbbbbbbb\",\"name\":\"x\",\"kind\":\"pattern\","
-                                   "\"state\":\"stopped\",\"created_at\":1}",
-                                   83, 0600),
-             0);
-    CHECK_EQ(anc_store_load(&st, found, bad, NULL), 1);
-    CHECK_EQ(n_found, 1);
-    CHECK_EQ(n_bad, 2);
-    CHECK_STREQ(last.id, inst.id);
-    CHECK_EQ(last.state, ANC_STATE_RUNNING);
-    CHECK_EQ(last.bitrate_kbps, 2000);
-    CHECK_EQ(last.created_at, inst.created_at);
-    CHECK_EQ(access(path, F_OK), -1);
-    strcat(path, ".corrupt");
-    CHECK_EQ(access(path, F_OK), 0);
-
-    CHECK_EQ(anc_store_remove(&st, inst.id), 0);
-    n_found = 0;
-    CHECK_EQ(anc_store_load(&st, found, bad, NULL), 0);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK_EQ(system(cmd), 0);
 }

@@ -13,7 +13,7 @@
 #include "base/metrics.h"
 #include "fake_runtime.h"
 #include "instance/manager.h"
-#include "instance/store.h"
+#include "instance/store_files.h"
 #include "net/network.h"
 #include "test.h"
 
@@ -183,9 +183,10 @@ static void store_linux_record(struct fixture *f, const char *id, enum anc_resta
     snprintf(rec.name, sizeof(rec.name), "guest-%s", id);
     snprintf(rec.image, sizeof(rec.image), "debian");
     snprintf(rec.command[0], sizeof(rec.command[0]), "/sbin/init");
-    struct anc_store st;
-    CHECK_EQ(anc_store_open(&st, f->cfg.state_dir), 0);
-    CHECK_EQ(anc_store_save(&st, &rec), 0);
+    struct anc_store *st;
+    CHECK_EQ(anc_store_files_open(f->cfg.state_dir, &st), 0);
+    CHECK_EQ(anc_store_put(st, &rec, 0, &rec.revision), 0);
+    anc_store_close(st);
 }
 
 TEST(start_stop_persists_each_state_before_acting)
