@@ -19,6 +19,7 @@
 #include "http/api_instances.h"
 #include "http/server.h"
 #include "instance/manager.h"
+#include "instance/store_files.h"
 #include "instance/session.h"
 #include "net/network.h"
 #include "rtc/cert.h"
@@ -68,6 +69,7 @@ struct daemon {
     struct anc_rtc_udp *udp;
     struct anc_sessions *sessions;
     struct anc_manager *instances;
+    struct anc_store *store; /* instance records, borrowed by the manager */
     struct anc_network *net; /* guest bridge; NULL: [network] disabled or its setup failed */
     struct anc_api_instances_deps api_instances;
     struct anc_api_images_deps api_images;
@@ -104,6 +106,8 @@ static void on_network_down(void *arg)
 static void on_instances_closed(void *arg, bool guests_left_running)
 {
     struct daemon *d = arg;
+    anc_store_close(d->store);
+    d->store = NULL;
     struct anc_network *net = d->net;
     d->net = NULL;
     if (!net) {
@@ -334,11 +338,18 @@ static int start_services(struct daemon *d)
         anc_error("cannot start WebRTC: %s", strerror(-r));
         return r;
     }
+    r = anc_store_files_open(d->cfg.state_dir, &d->store);
+    if (r < 0) {
+        anc_error("cannot open the instance store in %s/instances: %s", d->cfg.state_dir,
+                  strerror(-r));
+        return r;
+    }
     struct anc_manager_deps deps = {
         .loop = d->loop,
         .cfg = &d->cfg,
         .metrics = d->metrics,
         .net = d->net,
+        .store = d->store,
         .events = {on_instance_ended, d},
     };
     r = anc_manager_new(&deps, &d->instances);

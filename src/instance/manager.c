@@ -10,7 +10,7 @@
 #include "base/metrics.h"
 #include "container/image.h"
 #include "container/profile_android.h"
-#include "instance/store_files.h"
+#include "instance/store.h"
 #include "media/encpool.h"
 #include "instance/runtime.h"
 #include "media/stream.h"
@@ -490,21 +490,16 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
     m->cfg = cfg;
     m->net = deps->net;
     m->events = deps->events;
-    int r = anc_store_files_open(cfg->state_dir, &m->store);
-    if (r < 0) {
-        anc_error("cannot open the instance store in %s: %s", cfg->state_dir, strerror(-r));
-        free(m);
-        return r;
-    }
+    m->store = deps->store;
     m->images = anc_image_mounts_new(cfg->image_dir, cfg->run_dir);
     m->restart_timer = malloc(sizeof(*m->restart_timer));
-    r = m->images && m->restart_timer ? anc_encpool_init(&m->pool, m->loop, cfg->encoder_threads)
-                                      : -ENOMEM;
+    int r = m->images && m->restart_timer
+                ? anc_encpool_init(&m->pool, m->loop, cfg->encoder_threads)
+                : -ENOMEM;
     if (r < 0) {
         free(m->restart_timer);
         anc_error("cannot start the encoder pool: %s", strerror(-r));
         anc_image_mounts_free(m->images);
-        anc_store_close(m->store);
         free(m);
         return r;
     }
@@ -513,7 +508,7 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
     register_metrics(m, deps->metrics);
     r = anc_store_list(m->store, on_found, on_bad, m);
     if (r < 0)
-        anc_error("cannot read %s/instances: %s", cfg->state_dir, strerror(-r));
+        anc_error("cannot read the instance records: %s", strerror(-r));
     anc_info("%zu instance record(s) loaded; encoder pool of %d thread(s)", m->count,
              anc_encpool_threads(&m->pool));
     *out = m;
@@ -535,7 +530,6 @@ static void on_pool_closed(struct anc_encpool *pool)
         m->list = next;
     }
     anc_image_mounts_free(m->images);
-    anc_store_close(m->store);
     free(m);
     if (done)
         done(arg, left_running);

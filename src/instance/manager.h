@@ -13,6 +13,7 @@ struct anc_config;
 struct anc_manager;
 struct anc_metrics;
 struct anc_network;
+struct anc_store;
 
 /* What the manager tells its owner. */
 struct anc_manager_events {
@@ -28,10 +29,11 @@ struct anc_manager_deps {
     const struct anc_config *cfg; /* [paths], [instance], [encoder] */
     struct anc_metrics *metrics;  /* ancloud_instances... series */
     struct anc_network *net;      /* guest bridge and addresses; NULL: none */
+    struct anc_store *store;      /* instance records (instance/store.h), any backend */
     struct anc_manager_events events;
 };
 
-/* Opens the store, starts the encoder pool, loads every record and starts again the instances
+/* Starts the encoder pool, loads every record and starts again the instances
  * that were running. Returns 0 or -errno (logged). */
 int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **out);
 
