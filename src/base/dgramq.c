@@ -68,6 +68,24 @@ struct anc_dgram *anc_dgramq_pop(struct anc_dgramq *q)
     return g;
 }
 
+bool anc_dgramq_pop_copy(struct anc_dgramq *q, uint8_t *buf, size_t cap, size_t *len,
+                         struct anc_addr *addr, uint64_t *oversize)
+{
+    struct anc_dgram *g;
+    while ((g = anc_dgramq_pop(q)) && g->len > cap) {
+        (*oversize)++;
+        anc_dgram_free(g);
+    }
+    if (!g)
+        return false;
+    memcpy(buf, g->data, g->len);
+    *len = g->len;
+    if (addr)
+        *addr = g->addr;
+    anc_dgram_free(g);
+    return true;
+}
+
 void anc_dgram_free(struct anc_dgram *g)
 {
     free(g);

@@ -9,6 +9,7 @@
  * keep it (e.g. until its next poll) without copying. Loop thread only; no locking. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,12 @@ int anc_dgramq_push(struct anc_dgramq *q, const void *data, size_t len,
 /* Detaches the head and returns it, NULL when empty. The caller owns it and frees it with
  * anc_dgram_free; it no longer counts against the queue's bounds. */
 struct anc_dgram *anc_dgramq_pop(struct anc_dgramq *q);
+
+/* Pops the head into buf (its address into *addr when addr is not NULL) and returns true, or false
+ * when the queue is empty. A datagram larger than cap cannot be handed over: it is freed and
+ * counted in *oversize, and the next one is tried. */
+bool anc_dgramq_pop_copy(struct anc_dgramq *q, uint8_t *buf, size_t cap, size_t *len,
+                         struct anc_addr *addr, uint64_t *oversize);
 
 /* Frees a popped datagram; accepts NULL. */
 void anc_dgram_free(struct anc_dgram *g);

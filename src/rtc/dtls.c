@@ -406,17 +406,7 @@ uint64_t anc_dtls_next_timeout(const struct anc_dtls *d, uint64_t now_us)
 
 bool anc_dtls_poll_transmit(struct anc_dtls *d, uint8_t *buf, size_t cap, size_t *len)
 {
-    struct anc_dgram *g;
-    while ((g = anc_dgramq_pop(&d->out)) && g->len > cap) {
-        d->dropped_oversize++;
-        anc_dgram_free(g);
-    }
-    if (!g)
-        return false;
-    memcpy(buf, g->data, g->len);
-    *len = g->len;
-    anc_dgram_free(g);
-    return true;
+    return anc_dgramq_pop_copy(&d->out, buf, cap, len, NULL, &d->dropped_oversize);
 }
 
 int anc_dtls_read(struct anc_dtls *d, uint8_t *buf, size_t cap)

@@ -191,18 +191,8 @@ uint64_t anc_rtc_host_next_timeout(const struct anc_rtc_host *h, uint64_t now_us
 bool anc_rtc_host_poll_transmit(struct anc_rtc_host *h, uint8_t *buf, size_t cap, size_t *len,
                                 struct anc_addr *to)
 {
-    struct anc_dgram *g;
-    while ((g = anc_dgramq_pop(&h->out)) && g->len > cap) {
-        h->stats.dropped_tx++;
-        anc_dgram_free(g);
-    }
-    if (g) {
-        memcpy(buf, g->data, g->len);
-        *len = g->len;
-        *to = g->addr;
-        anc_dgram_free(g);
+    if (anc_dgramq_pop_copy(&h->out, buf, cap, len, to, &h->stats.dropped_tx))
         return true;
-    }
     /* Round robin, so one busy viewer does not starve the others within a flush. */
     for (size_t n = 0; n < h->max; n++) {
         struct entry *e = &h->entries[(h->tx_cursor + n) % h->max];

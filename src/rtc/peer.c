@@ -266,17 +266,9 @@ bool anc_peer_poll_transmit(struct anc_peer *p, uint8_t *buf, size_t cap, size_t
 {
     if (!p->have_remote)
         return false;
-    struct anc_dgram *g;
-    while ((g = anc_dgramq_pop(&p->tx)) && g->len > cap) {
-        p->stats.dropped_tx++;
-        anc_dgram_free(g);
-    }
-    if (!g)
+    if (!anc_dgramq_pop_copy(&p->tx, buf, cap, len, NULL, &p->stats.dropped_tx))
         return false;
-    memcpy(buf, g->data, g->len);
-    *len = g->len;
     *to = p->remote;
-    anc_dgram_free(g);
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include "base/child.h"
 #include "base/pidwatch.h"
 #include "test.h"
+#include "test_uv.h"
 
 static uv_loop_t loop;
 static char dir[64], rec[96], flag[96], needle[64], arg[32];
@@ -90,23 +91,9 @@ static struct anc_child_params sleep_params(char **argv)
                                      .grace_ms = 5000};
 }
 
-static void noop_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-/* Runs the loop until *n >= want or ms pass. */
 static bool run_until(const int *n, int want, uint64_t ms)
 {
-    uv_timer_t tick;
-    uv_timer_init(&loop, &tick);
-    uv_timer_start(&tick, noop_tick, 5, 5);
-    uint64_t end = uv_hrtime() / 1000000u + ms;
-    while (*n < want && uv_hrtime() / 1000000u < end)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return *n >= want;
+    return anc_test_run_until(&loop, n, want, ms);
 }
 
 /* Waits (without the loop) until pid's command line has needle. */

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 
@@ -175,5 +176,30 @@ TEST(destroy_accepts_zeroed_and_null)
     struct anc_dgramq zero;
     memset(&zero, 0, sizeof(zero));
     CHECK(memcmp(&q, &zero, sizeof(q)) == 0);
+    anc_dgramq_destroy(&q);
+}
+
+TEST(pop_copy_skips_what_does_not_fit)
+{
+    struct anc_dgramq q;
+    uint8_t big[8] = {1, 2, 3, 4, 5, 6, 7, 8}, small[3] = {9, 8, 7}, out[4];
+    struct anc_addr to, addr;
+    uint64_t oversize = 0;
+    size_t len = 0;
+    memset(&addr, 0, sizeof(addr));
+    addr.u.in4.sin_family = AF_INET;
+    addr.u.in4.sin_port = htons(5000);
+    anc_dgramq_init(&q, 4, SIZE_MAX);
+    CHECK(!anc_dgramq_pop_copy(&q, out, sizeof(out), &len, NULL, &oversize));
+    CHECK_EQ(anc_dgramq_push(&q, big, sizeof(big), NULL), 0);
+    CHECK_EQ(anc_dgramq_push(&q, small, sizeof(small), &addr), 0);
+    /* The 8-byte datagram cannot go into 4 bytes: dropped and counted, the next one comes. */
+    CHECK(anc_dgramq_pop_copy(&q, out, sizeof(out), &len, &to, &oversize));
+    CHECK_EQ(oversize, 1);
+    CHECK_EQ(len, 3);
+    CHECK(memcmp(out, small, 3) == 0);
+    CHECK(memcmp(&to, &addr, sizeof(to)) == 0);
+    CHECK_EQ(anc_dgramq_count(&q), 0);
+    CHECK(!anc_dgramq_pop_copy(&q, out, sizeof(out), &len, NULL, &oversize));
     anc_dgramq_destroy(&q);
 }

@@ -17,6 +17,7 @@
 #include "media/fb_capture.h"
 #include "media/stream.h"
 #include "test.h"
+#include "test_uv.h"
 
 #define W 320
 #define H 240
@@ -64,23 +65,9 @@ static void on_disconnect(struct anc_damage *d, void *data)
     disconnects++;
 }
 
-static void noop_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-/* Runs the loop until *flag >= want or ms pass; returns whether it got there. */
 static bool run_until(const int *flag, int want, uint64_t ms)
 {
-    uv_timer_t tick;
-    uv_timer_init(&loop, &tick);
-    uv_timer_start(&tick, noop_tick, 5, 5);
-    uint64_t end = uv_hrtime() / 1000000u + ms;
-    while ((!flag || *flag < want) && uv_hrtime() / 1000000u < end)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return !flag || *flag >= want;
+    return anc_test_run_until(&loop, flag, want, ms);
 }
 
 static void start_display(enum anc_display_socket_mode mode)

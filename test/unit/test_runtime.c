@@ -18,6 +18,7 @@
 #include "instance/runtime_internal.h"
 #include "media/encpool.h"
 #include "test.h"
+#include "test_uv.h"
 
 static uv_loop_t loop;
 static struct anc_encpool pool;
@@ -73,23 +74,9 @@ static int no_linux(struct anc_runtime *rt)
 const struct anc_runtime_ops anc__rt_linux_ops = {
     .name = "linux", .size = sizeof(struct anc_runtime), .start = no_linux};
 
-static void noop_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-/* Runs the loop until *flag >= want or ms pass; returns whether it got there. */
 static bool run_until(const int *flag, int want, uint64_t ms)
 {
-    uv_timer_t tick;
-    uv_timer_init(&loop, &tick);
-    uv_timer_start(&tick, noop_tick, 5, 5);
-    uint64_t end = uv_hrtime() / 1000000u + ms;
-    while ((!flag || *flag < want) && uv_hrtime() / 1000000u < end)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return !flag || *flag >= want;
+    return anc_test_run_until(&loop, flag, want, ms);
 }
 
 static void need_xvfb(void)
