@@ -1,24 +1,21 @@
-/* Binder probe (pure parsers + a thin reader of /proc, /sys, /dev) and binderfs node management. */
+/* Binder probe (pure parsers + a thin reader of /proc, /sys, /dev) and the named-device slots of
+ * kernels without binderfs. */
 #include "container/binder.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/android/binderfs.h>
-#include <linux/magic.h>
+#define CHECK_HINT   " (kernel/check lists what is missing)"
+#define MODPROBE_FIX "modprobe binder_linux devices=binder1,binder2,binder3"
+#define BINDERFS_FIX "boot a kernel with CONFIG_ANDROID_BINDERFS=y"
 
-#define FIX_HINT "; see kernel/README.md and run kernel/check"
-
-static const char *const ctx_suffix[ANC_BINDER_NCTX] = {"binder", "hwbinder", "vndbinder"};
 static const char *const ctx_target[ANC_BINDER_NCTX] = {"dev/binder", "dev/hwbinder",
                                                         "dev/vndbinder"};
 
@@ -91,44 +88,12 @@ bool anc_binder_has_misc(const char *proc_misc, const char *name)
     return false;
 }
 
-int anc_binder_caps_check(const struct anc_binder_caps *c, char *why, size_t len)
+static bool name_ok(const char *s, size_t n)
 {
-    if (len > 0)
-        why[0] = '\0';
-    if (!c->binderfs && !c->binder_dev && c->binder_module) {
-        snprintf(why, len,
-                 "kind \"android\" needs binder: binder_linux is loaded but /dev/binder, "
-                 "/dev/hwbinder and /dev/vndbinder are not all there and the kernel has no "
-                 "binderfs; reload it (modprobe -r binder_linux && modprobe binder_linux "
-                 "devices=binder,hwbinder,vndbinder) or use a kernel with "
-                 "CONFIG_ANDROID_BINDERFS=y" FIX_HINT);
-        return -ENODEV;
-    }
-    if (!c->binderfs && !c->binder_dev) {
-        snprintf(why, len,
-                 "kind \"android\" needs binder: the kernel has neither binderfs nor /dev/binder; "
-                 "load binder_linux (modprobe binder_linux devices=binder,hwbinder,vndbinder) or "
-                 "use a kernel with CONFIG_ANDROID_BINDERFS=y" FIX_HINT);
-        return -ENODEV;
-    }
-    if (!c->ashmem && !c->memfd) {
-        snprintf(why, len,
-                 "kind \"android\" needs shared memory: the kernel has neither /dev/ashmem nor "
-                 "memfd_create; use a kernel with CONFIG_MEMFD_CREATE=y (Android then runs with "
-                 "sys.use_memfd=true) or load ashmem_linux on kernels before 5.18" FIX_HINT);
-        return -ENODEV;
-    }
-    return 0;
-}
-
-static bool id_valid(const char *id)
-{
-    size_t n = strlen(id);
-
-    if (n == 0 || n > ANC_BINDER_ID_MAX || id[0] == '.')
+    if (n == 0 || n >= ANC_BINDER_NAME_MAX || s[0] == '.')
         return false;
     for (size_t i = 0; i < n; i++) {
-        char ch = id[i];
+        char ch = s[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
               ch == '-' || ch == '_' || ch == '.'))
             return false;
@@ -136,16 +101,55 @@ static bool id_valid(const char *id)
     return true;
 }
 
-int anc_binder_device_name(const char *id, enum anc_binder_ctx ctx, char *buf, size_t len)
+int anc_binder_device_list(const char *csv, char names[][ANC_BINDER_NAME_MAX], int max)
 {
-    int n;
+    size_t len = csv ? strcspn(csv, "\n") : 0;
+    int n = 0;
 
-    if (!id || !id_valid(id) || (unsigned)ctx >= ANC_BINDER_NCTX)
+    if (len == 0)
         return -EINVAL;
-    n = snprintf(buf, len, "anbox-%s-%s", id, ctx_suffix[ctx]);
-    if (n < 0 || (size_t)n >= len)
-        return -ENAMETOOLONG;
+    for (const char *p = csv, *end = csv + len; p <= end && n < max;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        size_t k = comma ? (size_t)(comma - p) : (size_t)(end - p);
+        if (!name_ok(p, k))
+            return -EINVAL;
+        memcpy(names[n], p, k);
+        names[n++][k] = '\0';
+        p += k + 1;
+    }
+    return n;
+}
+
+int anc_binder_caps_check(const struct anc_binder_caps *c, char *why, size_t len)
+{
+    /* Kept under ANC_BINDER_WHY_MAX: callers embed the text in an API error of that size. */
+    if (len > 0)
+        why[0] = '\0';
+    if (!c->binderfs && c->nodes < ANC_BINDER_NCTX && (c->binder_module || c->nodes > 0)) {
+        snprintf(why, len,
+                 "kind \"android\" needs binder: no binderfs, and %d of the 3 binder devices "
+                 "in /dev (\"%.24s\"); " MODPROBE_FIX " or " BINDERFS_FIX CHECK_HINT,
+                 c->nodes, c->devices);
+        return -ENODEV;
+    }
+    if (!c->binderfs && c->nodes < ANC_BINDER_NCTX) {
+        snprintf(why, len,
+                 "kind \"android\" needs binder: no binderfs and no binder devices in /dev; "
+                 "" MODPROBE_FIX " or " BINDERFS_FIX CHECK_HINT);
+        return -ENODEV;
+    }
+    if (!c->ashmem && !c->memfd) {
+        snprintf(why, len,
+                 "kind \"android\" needs shared memory: no /dev/ashmem and no memfd_create; "
+                 "use a kernel with CONFIG_MEMFD_CREATE=y" CHECK_HINT);
+        return -ENODEV;
+    }
     return 0;
+}
+
+enum anc_binder_mode anc_binder_mode_of(const struct anc_binder_caps *caps)
+{
+    return caps->binderfs ? ANC_BINDER_BINDERFS : ANC_BINDER_NODES;
 }
 
 const char *anc_binder_ctx_target(enum anc_binder_ctx ctx)
@@ -202,6 +206,25 @@ static bool memfd_works(void)
 #endif
 }
 
+/* The devices= parameter of the module, or of the driver built in (module name "binder"). */
+static void probe_devices(const char *root, struct anc_binder_caps *out)
+{
+    char names[ANC_BINDER_DEVICES_MAX][ANC_BINDER_NAME_MAX], rel[ANC_BINDER_NAME_MAX + 8];
+    int n;
+
+    if (read_text(root, "sys/module/binder_linux/parameters/devices", out->devices,
+                  sizeof(out->devices)) < 0 &&
+        read_text(root, "sys/module/binder/parameters/devices", out->devices,
+                  sizeof(out->devices)) < 0)
+        snprintf(out->devices, sizeof(out->devices), "%s", ANC_BINDER_DEFAULT_DEVICES);
+    out->devices[strcspn(out->devices, "\n")] = '\0';
+    n = anc_binder_device_list(out->devices, names, ANC_BINDER_DEVICES_MAX);
+    for (int i = 0; i < n; i++) {
+        if (snprintf(rel, sizeof(rel), "dev/%s", names[i]) < (int)sizeof(rel) && exists(root, rel))
+            out->nodes++;
+    }
+}
+
 int anc_binder_probe_root(const char *root, struct anc_binder_caps *out, char *why, size_t len)
 {
     char text[16384];
@@ -215,8 +238,7 @@ int anc_binder_probe_root(const char *root, struct anc_binder_caps *out, char *w
         out->binderfs_major = major > 0 ? major : 0;
     }
     out->binder_module = exists(root, "sys/module/binder_linux");
-    out->binder_dev =
-        exists(root, "dev/binder") && exists(root, "dev/hwbinder") && exists(root, "dev/vndbinder");
+    probe_devices(root, out);
     out->ashmem = exists(root, "dev/ashmem");
     out->memfd = memfd_works();
     return anc_binder_caps_check(out, why, len);
@@ -227,119 +249,120 @@ int anc_binder_probe(struct anc_binder_caps *out, char *why, size_t len)
     return anc_binder_probe_root("", out, why, len);
 }
 
-/* --- binderfs nodes -------------------------------------------------------------------------- */
+/* --- named-device slots ---------------------------------------------------------------------- */
 
-int anc_binderfs_mount(const char *run_dir, char *dir, size_t len)
+static bool id_ok(const char *id)
 {
-    struct statfs sfs;
+    size_t n = id ? strlen(id) : 0;
 
-    if (snprintf(dir, len, "%s/binderfs", run_dir) >= (int)len)
+    if (n == 0 || n > 64)
+        return false;
+    return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
+/* Whether <claim_dir>/<file> holds exactly id. */
+static bool claimed_by(const char *claim_dir, const char *file, const char *id)
+{
+    char text[80];
+
+    return read_text(claim_dir, file, text, sizeof(text)) == 0 && strcmp(text, id) == 0;
+}
+
+/* Creates <claim_dir>/slot<k> holding id, atomically: written beside it, then linked, which
+ * fails with EEXIST when another instance holds the slot. */
+static int claim_slot(const char *claim_dir, int k, const char *id)
+{
+    char tmp[PATH_MAX], path[PATH_MAX];
+    int fd, r = 0;
+
+    if (snprintf(tmp, sizeof(tmp), "%s/.claim-%s", claim_dir, id) >= (int)sizeof(tmp) ||
+        snprintf(path, sizeof(path), "%s/slot%d", claim_dir, k) >= (int)sizeof(path))
         return -ENAMETOOLONG;
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
         return -errno;
-    if (statfs(dir, &sfs) == 0 && sfs.f_type == BINDERFS_SUPER_MAGIC)
-        return 0;
-    /* One mount per host: binderfs instances are per IPC namespace, and the daemon's namespace
-     * holds every instance's devices; a second mount here would see the same devices anyway. */
-    if (mount("binder", dir, "binder", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        return errno == ENODEV ? -ENODEV : -errno;
+    if (write(fd, id, strlen(id)) != (ssize_t)strlen(id))
+        r = -EIO;
+    close(fd);
+    if (r == 0 && link(tmp, path) < 0)
+        r = -errno;
+    unlink(tmp);
+    return r;
+}
+
+static int fill_nodes(const char *dev_dir, char names[][ANC_BINDER_NAME_MAX], int k,
+                      struct anc_binder_nodes *out)
+{
+    out->slot = k;
+    for (int i = 0; i < ANC_BINDER_NCTX; i++) {
+        char *h = out->host[i];
+        if (snprintf(h, PATH_MAX, "%s/%s", dev_dir, names[3 * k + i]) >= PATH_MAX)
+            return -ENAMETOOLONG;
+        if (access(h, F_OK) < 0)
+            return -ENODEV;
+    }
     return 0;
 }
 
-static int node_path(const char *binderfs_dir, const char *id, enum anc_binder_ctx ctx, char *path,
-                     size_t len)
+int anc_binder_nodes_claim(const char *claim_dir, const char *dev_dir, const char *devices,
+                           const char *id, struct anc_binder_nodes *out)
 {
-    char name[BINDERFS_MAX_NAME + 1];
-    int r = anc_binder_device_name(id, ctx, name, sizeof(name));
-
-    if (r < 0)
-        return r;
-    if (snprintf(path, len, "%s/%s", binderfs_dir, name) >= (int)len)
-        return -ENAMETOOLONG;
-    return 0;
-}
-
-static int ctl_add(int ctl, const char *binderfs_dir, const char *name)
-{
-    struct binderfs_device dev;
-    char path[PATH_MAX];
-
-    memset(&dev, 0, sizeof(dev));
-    snprintf(dev.name, sizeof(dev.name), "%s", name);
-    if (ioctl(ctl, BINDER_CTL_ADD, &dev) == 0)
-        return 0;
-    if (errno != EEXIST)
-        return -errno;
-    /* Left over from a run that crashed before freeing: nothing can still use it, since the
-     * instance id is ours and the instance is being started now. Replace it. */
-    if (snprintf(path, sizeof(path), "%s/%s", binderfs_dir, name) >= (int)sizeof(path))
-        return -ENAMETOOLONG;
-    if (unlink(path) < 0 && errno != ENOENT)
-        return -errno;
-    memset(&dev, 0, sizeof(dev));
-    snprintf(dev.name, sizeof(dev.name), "%s", name);
-    return ioctl(ctl, BINDER_CTL_ADD, &dev) == 0 ? 0 : -errno;
-}
-
-int anc_binder_nodes_alloc(const char *binderfs_dir, const char *id, struct anc_binder_nodes *out)
-{
-    char ctl_path[PATH_MAX], name[BINDERFS_MAX_NAME + 1];
-    int ctl, r = 0, i;
+    char names[ANC_BINDER_DEVICES_MAX][ANC_BINDER_NAME_MAX], file[32];
+    int n, slots, r;
 
     memset(out, 0, sizeof(*out));
-    for (i = 0; i < ANC_BINDER_NCTX; i++) {
-        r = node_path(binderfs_dir, id, (enum anc_binder_ctx)i, out->host[i], PATH_MAX);
+    out->slot = -1;
+    if (!id_ok(id))
+        return -EINVAL;
+    n = anc_binder_device_list(devices, names, ANC_BINDER_DEVICES_MAX);
+    if (n < 0)
+        return n;
+    slots = n / ANC_BINDER_NCTX;
+    if (slots == 0)
+        return -ENODEV;
+    if (mkdir(claim_dir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    for (int k = 0; k < slots; k++) {
+        snprintf(file, sizeof(file), "slot%d", k);
+        if (claimed_by(claim_dir, file, id))
+            return fill_nodes(dev_dir, names, k, out);
+    }
+    for (int k = 0; k < slots; k++) {
+        r = claim_slot(claim_dir, k, id);
+        if (r == -EEXIST)
+            continue;
         if (r < 0)
             return r;
-    }
-    if (snprintf(ctl_path, sizeof(ctl_path), "%s/binder-control", binderfs_dir) >=
-        (int)sizeof(ctl_path))
-        return -ENAMETOOLONG;
-    ctl = open(ctl_path, O_RDWR | O_CLOEXEC);
-    if (ctl < 0)
-        return -errno;
-    for (i = 0; i < ANC_BINDER_NCTX; i++) {
-        anc_binder_device_name(id, (enum anc_binder_ctx)i, name, sizeof(name));
-        r = ctl_add(ctl, binderfs_dir, name);
-        if (r < 0)
-            break;
-    }
-    close(ctl);
-    if (r < 0) {
-        while (--i >= 0)
-            unlink(out->host[i]);
-        memset(out, 0, sizeof(*out));
+        r = fill_nodes(dev_dir, names, k, out);
+        if (r < 0) {
+            anc_binder_nodes_release(claim_dir, id);
+            memset(out, 0, sizeof(*out));
+            out->slot = -1;
+        }
         return r;
     }
-    out->allocated = true;
-    return 0;
+    return -EBUSY;
 }
 
-int anc_binder_nodes_legacy(const char *dev_dir, struct anc_binder_nodes *out)
-{
-    memset(out, 0, sizeof(*out));
-    for (int i = 0; i < ANC_BINDER_NCTX; i++) {
-        if (snprintf(out->host[i], PATH_MAX, "%s/%s", dev_dir, ctx_suffix[i]) >= PATH_MAX)
-            return -ENAMETOOLONG;
-        if (access(out->host[i], F_OK) < 0) {
-            memset(out, 0, sizeof(*out));
-            return -ENODEV;
-        }
-    }
-    return 0;
-}
-
-int anc_binder_nodes_free(const char *binderfs_dir, const char *id)
+int anc_binder_nodes_release(const char *claim_dir, const char *id)
 {
     char path[PATH_MAX];
-    int first = 0;
+    struct dirent *de;
+    int r = 0;
+    DIR *d;
 
-    for (int i = 0; i < ANC_BINDER_NCTX; i++) {
-        int r = node_path(binderfs_dir, id, (enum anc_binder_ctx)i, path, sizeof(path));
-        if (r == 0 && unlink(path) < 0 && errno != ENOENT)
+    if (!id_ok(id))
+        return -EINVAL;
+    d = opendir(claim_dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "slot", 4) != 0 || !claimed_by(claim_dir, de->d_name, id))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", claim_dir, de->d_name);
+        if (unlink(path) < 0 && errno != ENOENT && r == 0)
             r = -errno;
-        if (r < 0 && first == 0)
-            first = r;
     }
-    return first;
+    closedir(d);
+    return r;
 }

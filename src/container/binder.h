@@ -1,14 +1,18 @@
-/* Binder for Android guests: what the host kernel offers (probe), and per-instance binder nodes.
+/* Binder for Android (redroid) guests: what the host kernel offers (probe), and the binder nodes
+ * of one instance on a kernel without binderfs.
  *
- * Android talks to itself over binder. Anbox-style guests need three binder contexts, seen inside
- * the container as /dev/binder, /dev/hwbinder and /dev/vndbinder. Two ways to get them:
- *   - binderfs (CONFIG_ANDROID_BINDERFS, preferred): one binderfs mount per host under
- *     <run_dir>/binderfs; every instance allocates its own three devices through binder-control
- *     (BINDER_CTL_ADD) with unique names, so instances never share a context manager;
- *   - the binder_linux module loaded with devices=binder,hwbinder,vndbinder (fallback): fixed
- *     nodes in /dev, shared by every instance, so only one Android instance can run at a time.
+ * Android talks to itself over binder, through three contexts seen inside the container as
+ * /dev/binder, /dev/hwbinder and /dev/vndbinder. Two ways to get them:
+ *   - binderfs (CONFIG_ANDROID_BINDERFS, preferred): redroid's init mounts its own binderfs and
+ *     allocates the three devices itself, so the host does nothing per container and every
+ *     instance has its own contexts (ANC_BINDER_BINDERFS);
+ *   - named devices (ANC_BINDER_NODES): a kernel with binder but no binderfs creates the devices
+ *     listed in the driver's devices= parameter at load time (for example
+ *     "modprobe binder_linux devices=binder1,binder2,...,binder6"). Each instance claims three of
+ *     them (a slot: devices 3k, 3k+1, 3k+2 of the list), bind-mounted as /dev/binder, /dev/hwbinder
+ *     and /dev/vndbinder. Six devices make two slots, so two instances at a time.
  * Shared memory comes from /dev/ashmem where the kernel still has it (removed in 5.18), otherwise
- * from memfd (the image then runs with sys.use_memfd=true).
+ * from memfd (the guest is booted with androidboot.use_memfd=1).
  *
  * The parsers take file contents and never touch the file system; anc_binder_probe() reads the
  * real files. Nothing here logs: callers report the message they get in `why`. */
@@ -22,13 +26,19 @@
 enum anc_binder_ctx { ANC_BINDER_CTX_BINDER, ANC_BINDER_CTX_HWBINDER, ANC_BINDER_CTX_VNDBINDER };
 #define ANC_BINDER_NCTX 3
 
-/* Longest instance id accepted in device names ("anbox-<id>-vndbinder" must fit binderfs' 255). */
-#define ANC_BINDER_ID_MAX 64
+/* How an instance gets its binder contexts (see above). */
+enum anc_binder_mode { ANC_BINDER_BINDERFS = 0, ANC_BINDER_NODES };
+
+/* The driver's device list when its devices= parameter cannot be read (the kernel's default). */
+#define ANC_BINDER_DEFAULT_DEVICES "binder,hwbinder,vndbinder"
+#define ANC_BINDER_NAME_MAX        64 /* longest device name accepted, NUL included */
+#define ANC_BINDER_DEVICES_MAX     64 /* most devices read from the list */
 
 struct anc_binder_caps {
     bool binderfs;      /* "binder" listed in /proc/filesystems */
     bool binder_module; /* /sys/module/binder_linux exists (loaded, or built in under that name) */
-    bool binder_dev;    /* /dev/binder, /dev/hwbinder and /dev/vndbinder all exist */
+    char devices[512];  /* the driver's devices= list; ANC_BINDER_DEFAULT_DEVICES when unreadable */
+    int nodes;          /* how many devices of that list exist under /dev */
     bool ashmem;        /* /dev/ashmem exists */
     bool memfd;         /* memfd_create(2) works */
     int binderfs_major; /* char major of binderfs devices from /proc/devices; 0: unknown */
@@ -47,14 +57,19 @@ int anc_binder_char_major(const char *proc_devices, const char *name);
  * and ashmem are misc devices, so they show up there and not in /proc/devices. */
 bool anc_binder_has_misc(const char *proc_misc, const char *name);
 
-/* Decides whether caps are enough for an Android guest. Returns 0, or -ENODEV with an actionable
- * message in why (always NUL-terminated when len > 0; empty on success). */
+/* Splits the driver's devices= list ("binder1,binder2,binder3\n") into names. Returns how many
+ * (at most max), or -EINVAL for an empty name or one that is not [A-Za-z0-9_.-] or starts with
+ * '.', or is ANC_BINDER_NAME_MAX long or longer. */
+int anc_binder_device_list(const char *csv, char names[][ANC_BINDER_NAME_MAX], int max);
+
+/* Decides whether caps are enough for an Android guest. Returns 0, or -ENODEV with a message in
+ * why that names what is missing and how to fix it, and points at kernel/check (always
+ * NUL-terminated when len > 0; empty on success). The message fits in ANC_BINDER_WHY_MAX bytes. */
+#define ANC_BINDER_WHY_MAX 256
 int anc_binder_caps_check(const struct anc_binder_caps *caps, char *why, size_t len);
 
-/* Writes the binderfs device name of instance `id` for context `ctx` ("anbox-<id>-hwbinder").
- * Returns 0, -EINVAL for an id that is empty, too long or not [A-Za-z0-9_.-] (or starts with '.'),
- * or -ENAMETOOLONG if buf is too small. */
-int anc_binder_device_name(const char *id, enum anc_binder_ctx ctx, char *buf, size_t len);
+/* The binder mode caps call for: binderfs when the kernel has it, else named devices. */
+enum anc_binder_mode anc_binder_mode_of(const struct anc_binder_caps *caps);
 
 /* The path a context is bind-mounted to, relative to the container's root ("dev/binder"). */
 const char *anc_binder_ctx_target(enum anc_binder_ctx ctx);
@@ -65,31 +80,27 @@ const char *anc_binder_ctx_target(enum anc_binder_ctx ctx);
  * else -ENODEV with the reason and the fix in why. out is filled either way. */
 int anc_binder_probe(struct anc_binder_caps *out, char *why, size_t len);
 
-/* The same, with /proc, /sys and /dev looked up under `root` (a fake tree in tests; "/" is the
+/* The same, with /proc, /sys and /dev looked up under `root` (a fake tree in tests; "" is the
  * host). memfd is always probed on the running kernel. */
 int anc_binder_probe_root(const char *root, struct anc_binder_caps *out, char *why, size_t len);
 
-/* --- binder nodes of one instance (need a binder kernel and root) -------------------------- */
+/* --- named devices of one instance (kernels without binderfs) ------------------------------ */
 
 struct anc_binder_nodes {
     char host[ANC_BINDER_NCTX][PATH_MAX]; /* host paths to bind-mount, indexed by ctx */
-    bool allocated;                       /* true: binderfs devices this instance owns */
+    int slot;                             /* devices 3*slot .. 3*slot+2 of the list */
 };
 
-/* Mounts binderfs at <run_dir>/binderfs once per host (creating the directory); a mount that is
- * already there is reused. Writes the mount point to dir. Returns 0 or a negative errno
- * (-ENODEV if the kernel has no binderfs). */
-int anc_binderfs_mount(const char *run_dir, char *dir, size_t len);
+/* Claims a free slot of the device list `devices` (caps.devices) for instance `id` and writes
+ * the host nodes (<dev_dir>/<name>) to out. A claim is the file <claim_dir>/slot<k> holding the
+ * id, created atomically; claim_dir (created) should be on a tmpfs such as <run_dir>/binder, so
+ * claims end with the boot that created the devices. A slot already claimed by the same id is
+ * taken back (a daemon restarted after a crash). Returns 0, -EINVAL (bad id or list), -ENODEV
+ * (fewer than three devices, or a node of the slot missing under dev_dir), -EBUSY (every slot is
+ * claimed) or another negative errno. */
+int anc_binder_nodes_claim(const char *claim_dir, const char *dev_dir, const char *devices,
+                           const char *id, struct anc_binder_nodes *out);
 
-/* Allocates the three devices of instance `id` in the binderfs mounted at binderfs_dir through
- * its binder-control node. Devices left over from a crashed run of the same id are replaced.
- * On failure nothing stays allocated. Returns 0 or a negative errno. */
-int anc_binder_nodes_alloc(const char *binderfs_dir, const char *id, struct anc_binder_nodes *out);
-
-/* Fallback without binderfs: the shared /dev/binder, /dev/hwbinder, /dev/vndbinder nodes of the
- * binder_linux module under dev_dir ("/dev"). Returns 0, or -ENODEV if one is missing. */
-int anc_binder_nodes_legacy(const char *dev_dir, struct anc_binder_nodes *out);
-
-/* Removes the devices of instance `id` from binderfs (unlink). Devices already gone are fine.
- * Returns 0 or the first negative errno. */
-int anc_binder_nodes_free(const char *binderfs_dir, const char *id);
+/* Drops every claim of instance `id` under claim_dir. Claims already gone are fine. Returns 0 or
+ * a negative errno. */
+int anc_binder_nodes_release(const char *claim_dir, const char *id);

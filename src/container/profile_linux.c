@@ -81,42 +81,43 @@ static void put_init(FILE *f, const struct anc_container_spec *s)
     fputc('\n', f);
 }
 
-static void put_cgroup(FILE *f, const struct anc_container_spec *s)
+void anc_profile_put_cgroup(FILE *f, enum anc_cgroup_layout layout, int memory_mb, int cpus,
+                            int pids_max)
 {
-    bool v2 = s->cgroup == ANC_CGROUP_V2;
+    bool v2 = layout == ANC_CGROUP_V2;
     const char *k = v2 ? "lxc.cgroup2" : "lxc.cgroup";
-    if (s->memory_mb > 0) {
+    if (memory_mb > 0) {
         if (v2)
-            fprintf(f, "%s.memory.max = %lld\n", k, (long long)s->memory_mb * 1048576);
+            fprintf(f, "%s.memory.max = %lld\n", k, (long long)memory_mb * 1048576);
         else
-            fprintf(f, "%s.memory.limit_in_bytes = %lld\n", k, (long long)s->memory_mb * 1048576);
+            fprintf(f, "%s.memory.limit_in_bytes = %lld\n", k, (long long)memory_mb * 1048576);
     }
-    if (s->pids_max > 0)
-        fprintf(f, "%s.pids.max = %d\n", k, s->pids_max);
-    if (s->cpus > 0) {
+    if (pids_max > 0)
+        fprintf(f, "%s.pids.max = %d\n", k, pids_max);
+    if (cpus > 0) {
         if (v2) {
-            long w = (long)s->cpus * 100;
+            long w = (long)cpus * 100;
             fprintf(f, "%s.cpu.weight = %ld\n", k, w > 10000 ? 10000 : w);
         } else {
-            fprintf(f, "%s.cpu.shares = %ld\n", k, (long)s->cpus * 1024);
+            fprintf(f, "%s.cpu.shares = %ld\n", k, (long)cpus * 1024);
         }
     }
 }
 
-static void put_net(FILE *f, const struct anc_container_spec *s)
+void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, const char *gateway)
 {
-    if (!s->bridge) {
+    if (!bridge) {
         fputs("lxc.net.0.type = empty\n", f);
         return;
     }
     fprintf(f,
             "lxc.net.0.type = veth\nlxc.net.0.link = %s\nlxc.net.0.flags = up\n"
             "lxc.net.0.name = eth0\n",
-            s->bridge);
-    if (s->ipv4_cidr)
-        fprintf(f, "lxc.net.0.ipv4.address = %s\n", s->ipv4_cidr);
-    if (s->gateway)
-        fprintf(f, "lxc.net.0.ipv4.gateway = %s\n", s->gateway);
+            bridge);
+    if (ipv4_cidr)
+        fprintf(f, "lxc.net.0.ipv4.address = %s\n", ipv4_cidr);
+    if (gateway)
+        fprintf(f, "lxc.net.0.ipv4.gateway = %s\n", gateway);
 }
 
 static void put_security(FILE *f, const struct anc_container_spec *s)
@@ -151,8 +152,8 @@ int anc_profile_linux_config(const struct anc_container_spec *s, char **out)
     if (s->display)
         fprintf(f, "lxc.environment = DISPLAY=%s\n", s->display);
     put_init(f, s);
-    put_cgroup(f, s);
-    put_net(f, s);
+    anc_profile_put_cgroup(f, s->cgroup, s->memory_mb, s->cpus, s->pids_max);
+    anc_profile_put_net(f, s->bridge, s->ipv4_cidr, s->gateway);
     put_security(f, s);
     if (s->console_log) /* the guest's stdout and stderr go here (lxc_ops.c: run_helper) */
         fprintf(f, "lxc.mount.entry = %s %s none bind,create=file 0 0\n", s->console_log,

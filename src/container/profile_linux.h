@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "container/spec.h"
 
@@ -16,6 +17,17 @@
  * Paths are derived from the spec as documented in spec.h. Returns 0, -EINVAL for a spec that
  * cannot be expressed (bad id, a path or argument with a newline) or -ENOMEM. */
 int anc_profile_linux_config(const struct anc_container_spec *spec, char **out);
+
+/* The cgroup limit keys for layout (lxc.cgroup2.* on V2, lxc.cgroup.* on V1): memory in MiB,
+ * cpus as a relative weight (100 per core on v2, capped at 10000; 1024 shares per core on v1),
+ * pids. A limit of 0 writes no key. Shared by every kind of container. */
+void anc_profile_put_cgroup(FILE *f, enum anc_cgroup_layout layout, int memory_mb, int cpus,
+                            int pids_max);
+
+/* The network keys: a veth named eth0 on bridge, up, with the static address and gateway when
+ * given; bridge NULL writes "lxc.net.0.type = empty" (loopback only). Values are not checked
+ * here: the caller validates them. */
+void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, const char *gateway);
 
 /* "ancloud-<id>" into buf; -ENAMETOOLONG or -EINVAL (bad id). */
 int anc_container_name(const char *id, char *buf, size_t len);

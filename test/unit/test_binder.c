@@ -90,29 +90,42 @@ TEST(misc)
     CHECK(!anc_binder_has_misc("229 fuse\n", "ashmem"));
 }
 
+static void check_message_size(const char *why)
+{
+    CHECK(strlen(why) < ANC_BINDER_WHY_MAX);
+    CHECK(strstr(why, "kernel/check"));
+}
+
 TEST(message_no_binder)
 {
-    struct anc_binder_caps caps = {.memfd = true};
+    struct anc_binder_caps caps = {.memfd = true, .devices = ANC_BINDER_DEFAULT_DEVICES};
     char why[512];
 
     CHECK_EQ(anc_binder_caps_check(&caps, why, sizeof(why)), -ENODEV);
     CHECK(strncmp(why, "kind \"android\" needs binder: ", 29) == 0);
-    CHECK(strstr(why, "neither binderfs nor /dev/binder"));
-    CHECK(strstr(why, "modprobe binder_linux devices=binder,hwbinder,vndbinder"));
+    CHECK(strstr(why, "no binderfs and no binder devices in /dev"));
+    CHECK(strstr(why, "modprobe binder_linux devices=binder1,binder2,binder3"));
     CHECK(strstr(why, "CONFIG_ANDROID_BINDERFS=y"));
-    CHECK(strstr(why, "kernel/README.md"));
-    CHECK(strstr(why, "kernel/check"));
+    check_message_size(why);
 }
 
-TEST(message_module_without_devices)
+TEST(message_module_without_enough_devices)
 {
-    struct anc_binder_caps caps = {.binder_module = true, .memfd = true};
+    struct anc_binder_caps caps = {
+        .binder_module = true, .memfd = true, .devices = "binder", .nodes = 1};
     char why[512];
 
     CHECK_EQ(anc_binder_caps_check(&caps, why, sizeof(why)), -ENODEV);
-    CHECK(strstr(why, "binder_linux is loaded"));
-    CHECK(strstr(why, "devices=binder,hwbinder,vndbinder"));
-    CHECK(strstr(why, "kernel/check"));
+    CHECK(strstr(why, "no binderfs, and 1 of the 3 binder devices"));
+    CHECK(strstr(why, "(\"binder\")"));
+    CHECK(strstr(why, "devices=binder1,binder2,binder3"));
+    check_message_size(why);
+
+    /* A long device list is cut in the message, never the pointer to kernel/check. */
+    memset(caps.devices, 'b', sizeof(caps.devices) - 1);
+    caps.devices[sizeof(caps.devices) - 1] = '\0';
+    CHECK_EQ(anc_binder_caps_check(&caps, why, sizeof(why)), -ENODEV);
+    check_message_size(why);
 }
 
 TEST(message_no_shared_memory)
@@ -122,18 +135,24 @@ TEST(message_no_shared_memory)
 
     CHECK_EQ(anc_binder_caps_check(&caps, why, sizeof(why)), -ENODEV);
     CHECK(strstr(why, "needs shared memory"));
-    CHECK(strstr(why, "sys.use_memfd=true"));
+    CHECK(strstr(why, "CONFIG_MEMFD_CREATE=y"));
+    check_message_size(why);
 }
 
 TEST(caps_ok)
 {
     struct anc_binder_caps fs = {.binderfs = true, .memfd = true};
-    struct anc_binder_caps legacy = {.binder_dev = true, .binder_module = true, .ashmem = true};
+    struct anc_binder_caps named = {.nodes = 6, .binder_module = true, .ashmem = true};
     char why[64] = "stale";
 
     CHECK_EQ(anc_binder_caps_check(&fs, why, sizeof(why)), 0);
     CHECK_STREQ(why, "");
-    CHECK_EQ(anc_binder_caps_check(&legacy, why, sizeof(why)), 0);
+    CHECK_EQ(anc_binder_caps_check(&named, why, sizeof(why)), 0);
+    CHECK_EQ(anc_binder_mode_of(&fs), ANC_BINDER_BINDERFS);
+    CHECK_EQ(anc_binder_mode_of(&named), ANC_BINDER_NODES);
+    /* binderfs wins where the module also made devices. */
+    named.binderfs = true;
+    CHECK_EQ(anc_binder_mode_of(&named), ANC_BINDER_BINDERFS);
 }
 
 TEST(message_truncates_safely)
@@ -146,33 +165,30 @@ TEST(message_truncates_safely)
     CHECK_EQ(anc_binder_caps_check(&caps, NULL, 0), -ENODEV);
 }
 
-TEST(device_names)
+TEST(device_list)
 {
-    char name[300];
+    char names[8][ANC_BINDER_NAME_MAX];
 
-    CHECK_EQ(anc_binder_device_name("a1", ANC_BINDER_CTX_BINDER, name, sizeof(name)), 0);
-    CHECK_STREQ(name, "anbox-a1-binder");
-    CHECK_EQ(anc_binder_device_name("web-7", ANC_BINDER_CTX_HWBINDER, name, sizeof(name)), 0);
-    CHECK_STREQ(name, "anbox-web-7-hwbinder");
-    CHECK_EQ(anc_binder_device_name("x_y.z", ANC_BINDER_CTX_VNDBINDER, name, sizeof(name)), 0);
-    CHECK_STREQ(name, "anbox-x_y.z-vndbinder");
-    CHECK_EQ(anc_binder_device_name("", ANC_BINDER_CTX_BINDER, name, sizeof(name)), -EINVAL);
-    CHECK_EQ(anc_binder_device_name("../x", ANC_BINDER_CTX_BINDER, name, sizeof(name)), -EINVAL);
-    CHECK_EQ(anc_binder_device_name(".x", ANC_BINDER_CTX_BINDER, name, sizeof(name)), -EINVAL);
-    CHECK_EQ(anc_binder_device_name("a b", ANC_BINDER_CTX_BINDER, name, sizeof(name)), -EINVAL);
-    CHECK_EQ(anc_binder_device_name("a", (enum anc_binder_ctx)3, name, sizeof(name)), -EINVAL);
-    CHECK_EQ(anc_binder_device_name("abc", ANC_BINDER_CTX_BINDER, name, 8), -ENAMETOOLONG);
-
-    char long_id[ANC_BINDER_ID_MAX + 2];
-    memset(long_id, 'a', sizeof(long_id) - 1);
-    long_id[sizeof(long_id) - 1] = '\0';
-    CHECK_EQ(anc_binder_device_name(long_id, ANC_BINDER_CTX_BINDER, name, sizeof(name)), -EINVAL);
-    long_id[ANC_BINDER_ID_MAX] = '\0';
-    CHECK_EQ(anc_binder_device_name(long_id, ANC_BINDER_CTX_VNDBINDER, name, sizeof(name)), 0);
+    CHECK_EQ(anc_binder_device_list("binder,hwbinder,vndbinder\n", names, 8), 3);
+    CHECK_STREQ(names[0], "binder");
+    CHECK_STREQ(names[2], "vndbinder");
+    CHECK_EQ(anc_binder_device_list("binder1,binder2,binder3,binder4,binder5,binder6", names, 8),
+             6);
+    CHECK_STREQ(names[5], "binder6");
+    CHECK_EQ(anc_binder_device_list("a,b,c,d,e,f,g,h,i,j", names, 8), 8); /* at most max */
+    CHECK_EQ(anc_binder_device_list("x_y.z", names, 8), 1);
+    CHECK_EQ(anc_binder_device_list("", names, 8), -EINVAL);
+    CHECK_EQ(anc_binder_device_list(NULL, names, 8), -EINVAL);
+    CHECK_EQ(anc_binder_device_list("binder,,vndbinder", names, 8), -EINVAL);
+    CHECK_EQ(anc_binder_device_list("binder,", names, 8), -EINVAL);
+    CHECK_EQ(anc_binder_device_list("../binder", names, 8), -EINVAL);
+    CHECK_EQ(anc_binder_device_list(".binder", names, 8), -EINVAL);
+    CHECK_EQ(anc_binder_device_list("bin der", names, 8), -EINVAL);
 
     CHECK_STREQ(anc_binder_ctx_target(ANC_BINDER_CTX_BINDER), "dev/binder");
     CHECK_STREQ(anc_binder_ctx_target(ANC_BINDER_CTX_HWBINDER), "dev/hwbinder");
     CHECK_STREQ(anc_binder_ctx_target(ANC_BINDER_CTX_VNDBINDER), "dev/vndbinder");
+    CHECK(anc_binder_ctx_target((enum anc_binder_ctx)3) == NULL);
 }
 
 /* The running host: -ENODEV with the fix where there is no binder (this build machine), success
@@ -183,14 +199,14 @@ TEST(probe_host)
     char why[512];
     int r = anc_binder_probe(&caps, why, sizeof(why));
 
-    if (caps.binderfs || caps.binder_dev) {
+    if (caps.binderfs || caps.nodes >= 3) {
         CHECK(r == 0 || strstr(why, "shared memory"));
         return;
     }
     CHECK_EQ(r, -ENODEV);
     CHECK(strstr(why, "kind \"android\" needs binder"));
     CHECK(strstr(why, "modprobe binder_linux"));
-    CHECK(strstr(why, "kernel/check"));
+    check_message_size(why);
 }
 
 static void write_file(const char *dir, const char *rel, const char *text)
@@ -214,12 +230,11 @@ static void mkdirs(const char *dir, const char *rel)
 }
 
 /* A fake root tree: binderfs listed, no /dev nodes → success (memfd is real and present on
- * every kernel this project supports); then the legacy module layout. */
+ * every kernel this project supports); then a module with named devices. */
 TEST(probe_fake_root)
 {
     char root[] = "/tmp/anc-binder-XXXXXX";
     struct anc_binder_caps caps;
-    struct anc_binder_nodes nodes;
     char why[512], path[PATH_MAX];
 
     CHECK(mkdtemp(root));
@@ -232,66 +247,112 @@ TEST(probe_fake_root)
     CHECK_EQ(anc_binder_probe_root(root, &caps, why, sizeof(why)), 0);
     CHECK(caps.binderfs);
     CHECK_EQ(caps.binderfs_major, 511);
-    CHECK(!caps.binder_dev);
+    CHECK_STREQ(caps.devices, ANC_BINDER_DEFAULT_DEVICES);
+    CHECK_EQ(caps.nodes, 0);
     CHECK(caps.memfd);
 
     write_file(root, "proc/filesystems", fs_without);
     write_file(root, "proc/devices", devices_without);
     mkdirs(root, "sys/module/binder_linux");
+    mkdirs(root, "sys/module/binder_linux/parameters");
+    write_file(root, "sys/module/binder_linux/parameters/devices", "binder1,binder2,binder3\n");
     CHECK_EQ(anc_binder_probe_root(root, &caps, why, sizeof(why)), -ENODEV);
     CHECK(caps.binder_module);
-    CHECK(strstr(why, "binder_linux is loaded"));
+    CHECK_STREQ(caps.devices, "binder1,binder2,binder3");
+    CHECK(strstr(why, "0 of the 3 binder devices"));
 
-    write_file(root, "dev/binder", "");
-    write_file(root, "dev/hwbinder", "");
-    snprintf(path, sizeof(path), "%s/dev", root);
-    CHECK_EQ(anc_binder_nodes_legacy(path, &nodes), -ENODEV); /* vndbinder missing */
-    write_file(root, "dev/vndbinder", "");
+    write_file(root, "dev/binder1", "");
+    write_file(root, "dev/binder2", "");
+    CHECK_EQ(anc_binder_probe_root(root, &caps, why, sizeof(why)), -ENODEV);
+    CHECK_EQ(caps.nodes, 2);
+    write_file(root, "dev/binder3", "");
     write_file(root, "dev/ashmem", "");
     CHECK_EQ(anc_binder_probe_root(root, &caps, why, sizeof(why)), 0);
-    CHECK(caps.binder_dev && caps.ashmem);
-    CHECK_EQ(anc_binder_nodes_legacy(path, &nodes), 0);
-    CHECK(!nodes.allocated);
-    snprintf(path, sizeof(path), "%s/dev/hwbinder", root);
-    CHECK_STREQ(nodes.host[ANC_BINDER_CTX_HWBINDER], path);
+    CHECK_EQ(caps.nodes, 3);
+    CHECK(caps.ashmem);
+    CHECK_EQ(anc_binder_mode_of(&caps), ANC_BINDER_NODES);
 
-    /* binderfs calls fail cleanly on a directory that is not binderfs. */
-    snprintf(path, sizeof(path), "%s/dev", root);
-    CHECK(anc_binder_nodes_alloc(path, "one", &nodes) < 0);
-    CHECK(!nodes.allocated);
-    CHECK_EQ(anc_binder_nodes_alloc(path, "bad id", &nodes), -EINVAL);
-    CHECK_EQ(anc_binder_nodes_free(path, "one"), 0); /* nothing there: fine */
-
-    const char *rels[] = {"dev/binder", "dev/hwbinder",     "dev/vndbinder",
-                          "dev/ashmem", "proc/filesystems", "proc/devices"};
+    const char *rels[] = {"dev/binder1",
+                          "dev/binder2",
+                          "dev/binder3",
+                          "dev/ashmem",
+                          "proc/filesystems",
+                          "proc/devices",
+                          "sys/module/binder_linux/parameters/devices"};
     for (size_t i = 0; i < sizeof(rels) / sizeof(rels[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", root, rels[i]);
         CHECK(unlink(path) == 0);
     }
-    const char *dirs[] = {"sys/module/binder_linux", "sys/module", "sys", "dev", "proc", ""};
+    const char *dirs[] = {"sys/module/binder_linux/parameters",
+                          "sys/module/binder_linux",
+                          "sys/module",
+                          "sys",
+                          "dev",
+                          "proc",
+                          ""};
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
         CHECK(rmdir(path) == 0);
     }
 }
 
-/* Mounting binderfs needs root and a binder kernel; without binderfs it must say -ENODEV (or
- * -EPERM unprivileged), never succeed on a plain directory. */
-TEST(binderfs_mount_without_binder)
+/* Named devices without binderfs: six devices make two slots; a claim is per instance id, taken
+ * back by the same id, refused when every slot is held, and released by id. Plain files stand in
+ * for the device nodes (the claim only checks that they exist). */
+TEST(nodes_claim)
 {
-    char run[] = "/tmp/anc-binderfs-XXXXXX";
-    struct anc_binder_caps caps;
-    char dir[PATH_MAX], why[256], path[PATH_MAX];
-    int r;
+    char dev[] = "/tmp/anc-binder-dev-XXXXXX";
+    char claims[256], path[PATH_MAX];
+    const char *list = "binder1,binder2,binder3,binder4,binder5,binder6";
+    struct anc_binder_nodes a, b, c;
 
-    anc_binder_probe(&caps, why, sizeof(why));
-    if (caps.binderfs)
-        return; /* a binder host: mounting would change the machine; covered elsewhere */
-    CHECK(mkdtemp(run));
-    r = anc_binderfs_mount(run, dir, sizeof(dir));
-    CHECK(r == -ENODEV || r == -EPERM);
-    snprintf(path, sizeof(path), "%s/binderfs", run);
-    CHECK_STREQ(dir, path);
-    CHECK(rmdir(path) == 0);
-    CHECK(rmdir(run) == 0);
+    CHECK(mkdtemp(dev));
+    snprintf(claims, sizeof(claims), "%s/claims", dev);
+    for (int i = 1; i <= 6; i++) {
+        snprintf(path, sizeof(path), "binder%d", i);
+        write_file(dev, path, "");
+    }
+
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, list, "a1", &a), 0);
+    CHECK_EQ(a.slot, 0);
+    snprintf(path, sizeof(path), "%s/binder1", dev);
+    CHECK_STREQ(a.host[ANC_BINDER_CTX_BINDER], path);
+    snprintf(path, sizeof(path), "%s/binder3", dev);
+    CHECK_STREQ(a.host[ANC_BINDER_CTX_VNDBINDER], path);
+
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, list, "b2", &b), 0);
+    CHECK_EQ(b.slot, 1);
+    snprintf(path, sizeof(path), "%s/binder5", dev);
+    CHECK_STREQ(b.host[ANC_BINDER_CTX_HWBINDER], path);
+
+    /* The same id again (a restarted daemon) gets its own slot back; a third id finds none. */
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, list, "a1", &c), 0);
+    CHECK_EQ(c.slot, 0);
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, list, "c3", &c), -EBUSY);
+    CHECK_EQ(c.slot, -1);
+
+    CHECK_EQ(anc_binder_nodes_release(claims, "a1"), 0);
+    CHECK_EQ(anc_binder_nodes_release(claims, "a1"), 0); /* already gone: fine */
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, list, "c3", &c), 0);
+    CHECK_EQ(c.slot, 0);
+
+    /* Bad inputs, too few devices, and a node missing from /dev (nothing stays claimed). */
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, list, "../x", &c), -EINVAL);
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, "binder1,,binder2", "d4", &c), -EINVAL);
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, "binder1,binder2", "d4", &c), -ENODEV);
+    CHECK_EQ(anc_binder_nodes_release(claims, "b2"), 0);
+    snprintf(path, sizeof(path), "%s/binder6", dev);
+    CHECK(unlink(path) == 0);
+    CHECK_EQ(anc_binder_nodes_claim(claims, dev, list, "d4", &c), -ENODEV);
+    snprintf(path, sizeof(path), "%s/slot1", claims);
+    CHECK(access(path, F_OK) < 0);
+
+    CHECK_EQ(anc_binder_nodes_release(claims, "c3"), 0);
+    CHECK(rmdir(claims) == 0); /* no claim and no temporary file left */
+    for (int i = 1; i <= 5; i++) {
+        snprintf(path, sizeof(path), "%s/binder%d", dev, i);
+        CHECK(unlink(path) == 0);
+    }
+    CHECK(rmdir(dev) == 0);
+    CHECK_EQ(anc_binder_nodes_release("/nonexistent/claims", "a1"), 0);
 }
