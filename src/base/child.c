@@ -293,6 +293,9 @@ static void step(struct anc_child *c, enum event ev)
         if (s == ST_RUNNING) {
             c->state = ST_STOPPING;
             signal_run(c, SIGTERM);
+            /* The grace counts from now, not from the loop's cached time: a caller that blocked
+             * since the last loop iteration would otherwise shorten it. */
+            uv_update_time(c->loop);
             uv_timer_start(&c->timer, on_timer, c->grace_ms, 0);
         } else if (s == ST_EXITED || s == ST_BACKOFF || s == ST_IDLE) {
             c->state = ST_CLOSING;

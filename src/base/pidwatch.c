@@ -13,8 +13,16 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 
+/* Without pidfds (Linux < 5.3, or valgrind 3.19, which answers ENOSYS to pidfd_open) the pid is
+ * polled: gone (ESRCH) or a zombie is the exit; a signal goes by pid. */
+#define POLL_MS 20
+
 struct anc_pidwatch {
-    uv_poll_t poll;
+    union {
+        uv_handle_t handle;
+        uv_poll_t poll;   /* fd >= 0: the pidfd */
+        uv_timer_t timer; /* fd < 0: polling the pid */
+    } h;
     int fd, pid;
     bool ended;
     anc_pidwatch_cb on_exit;
@@ -35,6 +43,46 @@ static void on_readable(uv_poll_t *h, int status, int events)
     w->on_exit(w, w->data);
 }
 
+/* A pid that no longer exists, or a zombie (a child of ours nobody has reaped yet). */
+static bool pid_ended(int pid)
+{
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return true;
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return true;
+    buf[n] = '\0';
+    const char *st = strrchr(buf, ')'); /* "PID (COMM) STATE ...": comm may hold anything */
+    return st && st[1] == ' ' && (st[2] == 'Z' || st[2] == 'X');
+}
+
+static void on_poll_timer(uv_timer_t *t)
+{
+    struct anc_pidwatch *w = t->data;
+    if (w->ended || !pid_ended(w->pid))
+        return;
+    uv_timer_stop(t);
+    w->ended = true;
+    w->on_exit(w, w->data);
+}
+
+static int start_polling(uv_loop_t *loop, struct anc_pidwatch *w)
+{
+    if (kill(w->pid, 0) < 0 && errno == ESRCH)
+        return -ESRCH;
+    w->fd = -1;
+    uv_timer_init(loop, &w->h.timer);
+    w->h.timer.data = w;
+    uv_timer_start(&w->h.timer, on_poll_timer, 0, POLL_MS);
+    return 0;
+}
+
 int anc_pidwatch_start(uv_loop_t *loop, int pid, anc_pidwatch_cb on_exit, void *data,
                        struct anc_pidwatch **out)
 {
@@ -49,18 +97,22 @@ int anc_pidwatch_start(uv_loop_t *loop, int pid, anc_pidwatch_cb on_exit, void *
     w->data = data;
     w->fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (w->fd < 0) {
-        int r = -errno;
-        free(w);
-        return r;
+        int r = errno == ENOSYS ? start_polling(loop, w) : -errno;
+        if (r < 0) {
+            free(w);
+            return r;
+        }
+        *out = w;
+        return 0;
     }
-    int r = uv_poll_init(loop, &w->poll, w->fd);
+    int r = uv_poll_init(loop, &w->h.poll, w->fd);
     if (r < 0) {
         close(w->fd);
         free(w);
         return r;
     }
-    w->poll.data = w;
-    r = uv_poll_start(&w->poll, UV_READABLE, on_readable);
+    w->h.poll.data = w;
+    r = uv_poll_start(&w->h.poll, UV_READABLE, on_readable);
     if (r < 0) {
         anc_pidwatch_close(w, NULL, NULL);
         return r;
@@ -71,6 +123,8 @@ int anc_pidwatch_start(uv_loop_t *loop, int pid, anc_pidwatch_cb on_exit, void *
 
 int anc_pidwatch_signal(struct anc_pidwatch *w, int sig)
 {
+    if (w->fd < 0) /* polling: no pidfd to close the pid-reuse race with */
+        return kill(w->pid, sig) < 0 ? -errno : 0;
     if (syscall(SYS_pidfd_send_signal, w->fd, sig, NULL, 0) < 0)
         return -errno;
     return 0;
@@ -81,12 +135,13 @@ int anc_pidwatch_pid(const struct anc_pidwatch *w)
     return w->pid;
 }
 
-static void on_poll_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
     struct anc_pidwatch *w = h->data;
     void (*cb)(void *) = w->on_closed;
     void *data = w->closed_data;
-    close(w->fd);
+    if (w->fd >= 0)
+        close(w->fd);
     free(w);
     if (cb)
         cb(data);
@@ -97,7 +152,7 @@ void anc_pidwatch_close(struct anc_pidwatch *w, void (*on_closed)(void *data), v
     w->ended = true;
     w->on_closed = on_closed;
     w->closed_data = data;
-    uv_close((uv_handle_t *)&w->poll, on_poll_closed);
+    uv_close(&w->h.handle, on_handle_closed);
 }
 
 bool anc_proc_matches(int pid, const char *needle)

@@ -1,6 +1,7 @@
 /* Watching a process that is not (or no longer) our child: a pidfd (Linux >= 5.3) polled on the
- * loop. Used for what outlives a daemon restart and is adopted by the next one: a container's init,
- * an instance's Xvfb. Loop thread only. */
+ * loop; where pidfd_open is ENOSYS (older kernels, valgrind 3.19) a timer checks the pid instead.
+ * Used for what outlives a daemon restart and is adopted by the next one: a container's init, an
+ * instance's Xvfb. Loop thread only. */
 #pragma once
 
 #include <stdbool.h>

@@ -3,6 +3,7 @@
  * then adopt, a stale record that must never be adopted or killed, and a failed start. */
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,7 @@ TEST(foreign_pid_never_adopted_or_killed)
     pid_t foreign = fork();
     CHECK(foreign >= 0);
     if (foreign == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphan holding the test's output if it aborts */
         pause();
         _exit(0);
     }

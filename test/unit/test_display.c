@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,7 +367,8 @@ TEST(adopt_after_crash)
     CHECK_EQ(pipe(fds), 0);
     pid_t child = fork();
     CHECK(child >= 0);
-    if (child == 0) { /* the "daemon" */
+    if (child == 0) {                     /* the "daemon" */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphan holding the test's output if it aborts */
         close(fds[0]);
         ready_count = 0;
         CHECK_EQ(uv_loop_init(&loop), 0);

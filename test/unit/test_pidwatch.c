@@ -1,6 +1,7 @@
 /* Pid files and command-line matching (how a daemon finds what a crashed one left running), and
  * the pidfd watch of a process that is not waited for. */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,7 @@ TEST(watch_exit_and_close)
     pid_t child = fork();
     CHECK(child >= 0);
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphan holding the test's output if it aborts */
         pause();
         _exit(0);
     }
@@ -104,6 +106,7 @@ TEST(watch_exit_and_close)
     child = fork();
     CHECK(child >= 0);
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphan holding the test's output if it aborts */
         pause();
         _exit(0);
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -331,6 +332,7 @@ TEST(x11_adopt_ends_leftover_command)
     pid_t old = fork();
     CHECK(old >= 0);
     if (old == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphan holding the test's output if it aborts */
         execl("/bin/sleep", "/bin/sleep", "30", (char *)NULL);
         _exit(127);
     }

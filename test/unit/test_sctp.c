@@ -349,8 +349,9 @@ TEST(max_message_size)
     CHECK_EQ(anc_sctp_send(p.a.s, id, true, big, max + 1), -EMSGSIZE);
     CHECK_EQ(anc_sctp_send(p.b.s, id, true, big, 100 * 1024 + 1), -EMSGSIZE);
 
-    /* b's maximum (larger than usrsctp's 64 KiB read) arrives whole, reassembled. */
-    fill(big, 100 * 1024, 7);
+    /* b's maximum (larger than usrsctp's 64 KiB read) arrives whole, reassembled. The whole
+     * buffer is filled: the 200 KiB message below is sent too (dropped only on receipt). */
+    fill(big, max + 1, 7);
     send_retry(&p, &p.b, id, true, big, 100 * 1024);
     expect_message(&p, &p.a, 0, true, big, 100 * 1024);
 
