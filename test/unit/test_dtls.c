@@ -95,7 +95,13 @@ TEST(handshake_and_srtp_export)
     handshake(&p);
     CHECK(p.max_len <= ANC_DTLS_MTU);
     fprintf(stderr, "handshake: %zu datagrams, largest %zu bytes\n", p.datagrams, p.max_len);
-    CHECK_EQ(p.datagrams, 4); /* each flight is one datagram: records are coalesced */
+    /* Each flight is one datagram: records are coalesced. Under valgrind a flight can take longer
+     * than OpenSSL's wall-clock retransmission timer (1 s), and retransmitted flights add to
+     * the count: there only "at least" holds. */
+    if (getenv("ANC_UNDER_VALGRIND"))
+        CHECK(p.datagrams >= 4);
+    else
+        CHECK_EQ(p.datagrams, 4);
 
     struct anc_srtp_keys kc, ks;
     CHECK_EQ(anc_dtls_export_srtp(&p.c, &kc), 0);
