@@ -38,6 +38,12 @@ struct anc_stream {
     uint64_t last_encoded_ms; /* uv_now of the last encoded frame, 0 before the first */
     int target_kbps, applied_kbps;
     bool closing, timer_closed, cancelling;
+    /* Pass-through streams: no encoder, pool or capture; the timer defers keyframe requests. */
+    const struct anc_stream_passthrough_ops *pt;
+    void *pt_arg;
+    uint64_t kf_last_ms; /* uv_now of the last request passed on */
+    bool kf_asked;       /* one was passed on (kf_last_ms is valid) */
+    bool kf_deferred;    /* one waits for the timer */
     void (*on_freed)(void *arg);
     void *on_freed_arg;
 };
@@ -183,12 +189,92 @@ int anc_stream_new(uv_loop_t *loop, struct anc_encpool *pool, const struct anc_s
 
 static void follow_estimates(struct anc_stream *s);
 
+/* Pass-through keyframe requests: a PLI/FIR storm (every viewer, every lost packet) must not
+ * turn into an encoder restart each time, so at most one request a second reaches the owner. */
+#define PT_KEYFRAME_MS 1000
+
+static void pt_keyframe_now(struct anc_stream *s)
+{
+    s->kf_deferred = false;
+    s->kf_asked = true;
+    s->kf_last_ms = uv_now(s->loop);
+    s->pt->request_keyframe(s->pt_arg);
+}
+
+static void on_pt_keyframe_timer(uv_timer_t *t)
+{
+    struct anc_stream *s = t->data;
+    if (s->kf_deferred && !s->closing)
+        pt_keyframe_now(s);
+}
+
+static void pt_request_keyframe(struct anc_stream *s)
+{
+    uint64_t now = uv_now(s->loop);
+    if (!s->kf_asked || now - s->kf_last_ms >= PT_KEYFRAME_MS) {
+        pt_keyframe_now(s);
+    } else if (!s->kf_deferred) {
+        s->kf_deferred = true;
+        uv_timer_start(&s->timer, on_pt_keyframe_timer, s->kf_last_ms + PT_KEYFRAME_MS - now, 0);
+    }
+}
+
+int anc_stream_new_passthrough(uv_loop_t *loop, const struct anc_stream_params *p,
+                               const struct anc_stream_passthrough_ops *ops, void *arg,
+                               struct anc_stream **out)
+{
+    struct anc_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->loop = loop;
+    s->params = *p;
+    s->pt = ops;
+    s->pt_arg = arg;
+    s->target_kbps = s->applied_kbps = p->bitrate_kbps;
+    s->stats.bitrate_kbps = p->bitrate_kbps;
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    *out = s;
+    return 0;
+}
+
+void anc_stream_push_au(struct anc_stream *s, const uint8_t *data, size_t len, bool keyframe,
+                        uint64_t capture_us)
+{
+    /* Viewers take a const output; the cast lends them the caller's bytes for the call only. */
+    struct anc_encoder_output au = {.data = (uint8_t *)data,
+                                    .len = len,
+                                    .cap = len,
+                                    .keyframe = keyframe,
+                                    .pts = (int64_t)s->stats.frames_encoded};
+    s->stats.frames_captured++;
+    s->stats.frames_encoded++;
+    s->stats.bytes_encoded += len;
+    s->stats.keyframes += keyframe;
+    s->last_encoded_ms = uv_now(s->loop);
+    for (struct anc_stream_viewer *v = s->viewers; v;) {
+        struct anc_stream_viewer *next = v->next; /* a viewer may leave from its callback */
+        v->on_frame(v, &au, capture_us);
+        v = next;
+    }
+}
+
+void anc_stream_set_bitrate(struct anc_stream *s, int kbps)
+{
+    s->target_kbps = s->applied_kbps = kbps;
+    s->stats.bitrate_kbps = kbps;
+}
+
 void anc_stream_add_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
 {
     v->estimate_bps = 0;
     v->next = s->viewers;
     s->viewers = v;
     s->stats.viewers++;
+    if (s->pt) {
+        pt_request_keyframe(s);
+        return;
+    }
     s->want_keyframe = true;
     if (s->stats.viewers == 1) {
         uint64_t period = 1000u / (unsigned)s->params.fps;
@@ -207,13 +293,18 @@ void anc_stream_remove_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
             break;
         }
     }
-    if (s->stats.viewers == 0)
+    if (s->stats.viewers == 0) {
         uv_timer_stop(&s->timer);
+        s->kf_deferred = false;
+    }
 }
 
 void anc_stream_request_keyframe(struct anc_stream *s)
 {
-    s->want_keyframe = true;
+    if (s->pt)
+        pt_request_keyframe(s);
+    else
+        s->want_keyframe = true;
 }
 
 static void follow_estimates(struct anc_stream *s)
@@ -227,11 +318,17 @@ static void follow_estimates(struct anc_stream *s)
     long kbps = (long)(bps / 1000u);
     if (kbps < s->params.min_bitrate_kbps)
         kbps = s->params.min_bitrate_kbps;
-    if (kbps > s->params.max_bitrate_kbps)
+    if (s->params.max_bitrate_kbps > 0 && kbps > s->params.max_bitrate_kbps)
         kbps = s->params.max_bitrate_kbps;
     if (kbps < s->target_kbps &&
         (!s->last_encoded_ms || uv_now(s->loop) - s->last_encoded_ms > IDLE_MS))
         return; /* idle: see IDLE_MS */
+    if (s->pt) {
+        /* The owner decides whether the change is worth an encoder restart. */
+        if (s->pt->estimate)
+            s->pt->estimate(s->pt_arg, (uint64_t)kbps * 1000u);
+        return;
+    }
     /* Small changes are not worth an encoder reconfiguration. */
     long diff = kbps - s->target_kbps;
     if (diff < 0)

@@ -52,6 +52,37 @@ struct anc_stream_stats {
 int anc_stream_new(uv_loop_t *loop, struct anc_encpool *pool, const struct anc_stream_params *p,
                    struct anc_stream_source source, struct anc_stream **out);
 
+/* A pass-through stream carries H.264 that something else encodes (the in-guest agent): no
+ * encoder, no capture timer. Its owner pushes access units; keyframe requests and the viewers'
+ * bandwidth estimates go back to the owner through these ops (loop thread, never from inside
+ * anc_stream_push_au). */
+struct anc_stream_passthrough_ops {
+    /* A viewer needs a keyframe (PLI, FIR, a new viewer). Rate-limited by the stream: at most
+     * once a second; a request inside that second is deferred to its end, never lost. */
+    void (*request_keyframe)(void *arg);
+    /* The lowest estimate among the viewers, clamped to [min, max]_bitrate_kbps of the params,
+     * on every REMB (about once a second per viewer). While the stream is idle (nothing pushed
+     * for a second) estimates below the current bit rate are not passed on: they measure the
+     * lack of traffic, not of bandwidth. NULL: ignored. */
+    void (*estimate)(void *arg, uint64_t bps);
+};
+
+/* Returns 0 and a new pass-through stream (caller frees with anc_stream_close), or -ENOMEM.
+ * Only p's bitrate fields are used (bitrate_kbps: the initial bit rate in the stats). ops is
+ * borrowed and must outlive the stream. */
+int anc_stream_new_passthrough(uv_loop_t *loop, const struct anc_stream_params *p,
+                               const struct anc_stream_passthrough_ops *ops, void *arg,
+                               struct anc_stream **out);
+
+/* Hands one access unit to every viewer, as an encoded one would be: Annex-B with start codes,
+ * a keyframe (IDR) preceded by its SPS and PPS. data is only read during the call. capture_us:
+ * CLOCK_MONOTONIC µs (the RTP timestamp derives from it). Pass-through streams only. */
+void anc_stream_push_au(struct anc_stream *s, const uint8_t *data, size_t len, bool keyframe,
+                        uint64_t capture_us);
+
+/* The bit rate the owner now encodes at (e.g. after restarting the agent), for the stats. */
+void anc_stream_set_bitrate(struct anc_stream *s, int kbps);
+
 /* Adds or removes a viewer; a new viewer gets a keyframe next. */
 void anc_stream_add_viewer(struct anc_stream *s, struct anc_stream_viewer *v);
 void anc_stream_remove_viewer(struct anc_stream *s, struct anc_stream_viewer *v);

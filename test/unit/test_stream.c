@@ -182,3 +182,145 @@ TEST(static_screen_refines_then_idles)
     changes_left = 1;
     run_stream((struct anc_stream_source){draw, changed_once, NULL}, 1, check_idle, 1600);
 }
+
+/* ---- Pass-through streams (H.264 encoded elsewhere: the in-guest agent) ---- */
+
+static uv_loop_t *pt_loop;
+static struct {
+    int keyframe_requests;
+    uint64_t requests_ms[8];
+    int estimates;
+    uint64_t last_bps;
+} owner;
+
+static void pt_request_keyframe(void *arg)
+{
+    CHECK(arg == &owner);
+    if (owner.keyframe_requests < 8)
+        owner.requests_ms[owner.keyframe_requests] = uv_now(pt_loop);
+    owner.keyframe_requests++;
+}
+
+static void pt_estimate(void *arg, uint64_t bps)
+{
+    CHECK(arg == &owner);
+    owner.estimates++;
+    owner.last_bps = bps;
+}
+
+static const struct anc_stream_passthrough_ops pt_ops = {pt_request_keyframe, pt_estimate};
+
+static const uint8_t idr_au[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1f,
+                                 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80,
+                                 0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00};
+static const uint8_t p_au[] = {0, 0, 0, 1, 0x41, 0x9a, 0x02};
+
+struct copying_viewer {
+    struct anc_stream_viewer base;
+    int frames, keyframes;
+    uint8_t last[64];
+    size_t last_len;
+    uint64_t last_capture_us;
+};
+
+static void copy_frame(struct anc_stream_viewer *v, const struct anc_encoder_output *au,
+                       uint64_t capture_us)
+{
+    struct copying_viewer *cv = (struct copying_viewer *)v;
+    cv->frames++;
+    cv->keyframes += au->keyframe;
+    CHECK(au->len <= sizeof(cv->last));
+    memcpy(cv->last, au->data, au->len);
+    cv->last_len = au->len;
+    cv->last_capture_us = capture_us;
+}
+
+static struct copying_viewer c1, c2;
+
+static void pt_check(uv_timer_t *t)
+{
+    /* Two new viewers inside one second: the second request waits for the timer. */
+    CHECK_EQ(owner.keyframe_requests, 2);
+    CHECK(owner.requests_ms[1] - owner.requests_ms[0] >= 1000);
+    anc_stream_request_keyframe(stream); /* just after the last one: deferred again */
+    anc_stream_remove_viewer(stream, &c1.base);
+    anc_stream_remove_viewer(stream, &c2.base); /* no viewer: the deferred request is dropped */
+    anc_stream_close(stream);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+/* Pushed access units reach every viewer unchanged, with their capture time; the stats count
+ * them; keyframe requests reach the owner at most once a second, none lost. */
+TEST(passthrough_forwards_aus_and_rate_limits_keyframes)
+{
+    uv_loop_t loop;
+    uv_timer_t t;
+    struct anc_stream_params p = {
+        .bitrate_kbps = 2000, .min_bitrate_kbps = 200, .max_bitrate_kbps = 8000};
+    uv_loop_init(&loop);
+    pt_loop = &loop;
+    memset(&owner, 0, sizeof(owner));
+    c1 = (struct copying_viewer){.base.on_frame = copy_frame};
+    c2 = (struct copying_viewer){.base.on_frame = copy_frame};
+    CHECK_EQ(anc_stream_new_passthrough(&loop, &p, &pt_ops, &owner, &stream), 0);
+    anc_stream_add_viewer(stream, &c1.base);
+    CHECK_EQ(owner.keyframe_requests, 1); /* a new viewer asks at once */
+    anc_stream_push_au(stream, idr_au, sizeof(idr_au), true, 1234);
+    anc_stream_add_viewer(stream, &c2.base);
+    anc_stream_request_keyframe(stream); /* PLI storm: all merged into one deferred request */
+    anc_stream_request_keyframe(stream);
+    CHECK_EQ(owner.keyframe_requests, 1);
+    anc_stream_push_au(stream, p_au, sizeof(p_au), false, 5678);
+    CHECK_EQ(c1.frames, 2);
+    CHECK_EQ(c1.keyframes, 1);
+    CHECK_EQ(c2.frames, 1);
+    CHECK_EQ(c2.last_len, sizeof(p_au));
+    CHECK(memcmp(c2.last, p_au, sizeof(p_au)) == 0);
+    CHECK_EQ(c2.last_capture_us, 5678);
+
+    struct anc_stream_stats st;
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.frames_encoded, 2);
+    CHECK_EQ(st.keyframes, 1);
+    CHECK_EQ(st.bytes_encoded, sizeof(idr_au) + sizeof(p_au));
+    CHECK_EQ(st.bitrate_kbps, 2000);
+    CHECK_EQ(st.viewers, 2);
+
+    /* Estimates: the slowest viewer, clamped, go to the owner, who decides. */
+    anc_stream_viewer_estimate(stream, &c1.base, 3000000);
+    CHECK_EQ(owner.last_bps, 3000000);
+    anc_stream_viewer_estimate(stream, &c2.base, 50000);
+    CHECK_EQ(owner.last_bps, 200000);
+    anc_stream_viewer_estimate(stream, &c1.base, 90000000);
+    CHECK_EQ(owner.last_bps, 200000);
+    anc_stream_viewer_estimate(stream, &c2.base, 90000000);
+    CHECK_EQ(owner.last_bps, 8000000);
+    anc_stream_set_bitrate(stream, 8000);
+    anc_stream_get_stats(stream, &st);
+    CHECK_EQ(st.bitrate_kbps, 8000);
+
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, pt_check, 1100, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(owner.keyframe_requests, 2);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
+
+/* Closing with a keyframe request deferred frees everything; nothing fires after. */
+TEST(passthrough_close_with_deferred_request)
+{
+    uv_loop_t loop;
+    struct anc_stream_params p = {.bitrate_kbps = 1000};
+    uv_loop_init(&loop);
+    pt_loop = &loop;
+    memset(&owner, 0, sizeof(owner));
+    c1 = (struct copying_viewer){.base.on_frame = copy_frame};
+    CHECK_EQ(anc_stream_new_passthrough(&loop, &p, &pt_ops, &owner, &stream), 0);
+    anc_stream_add_viewer(stream, &c1.base);
+    anc_stream_request_keyframe(stream);
+    anc_stream_remove_viewer(stream, &c1.base);
+    anc_stream_close(stream);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(owner.keyframe_requests, 1);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
