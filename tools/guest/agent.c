@@ -331,12 +331,14 @@ int main(int argc, char **argv)
     if (agent_opts_parse(&a.o, argc, argv) < 0)
         return 1;
     r = setup(&a);
-    while (r == 0)
-        r = turn(&a);
-    if (r < 0)
-        AGENT_ERROR("stopping: %s", strerror(-r));
-    else
-        AGENT_INFO("client disconnected");
+    if (r == 0) {
+        while (r == 0)
+            r = turn(&a);
+        if (r < 0)
+            AGENT_ERROR("stopping: %s", strerror(-r));
+        else
+            AGENT_INFO("client disconnected");
+    }
     teardown(&a);
     return r < 0 ? 1 : 0;
 }

@@ -82,8 +82,7 @@ static socklen_t socket_addr(const struct agent_opts *o, struct sockaddr_un *sa)
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
 }
 
-static int open_one(const struct agent_opts *o, int listen_fd, const struct sockaddr_un *sa,
-                    socklen_t sa_len)
+static int open_one(int listen_fd, const struct sockaddr_un *sa, socklen_t sa_len)
 {
     int fd;
     if (listen_fd >= 0) {
@@ -102,7 +101,6 @@ static int open_one(const struct agent_opts *o, int listen_fd, const struct sock
             return r;
         }
     }
-    (void)o;
     return fd;
 }
 
@@ -128,7 +126,7 @@ int agent_net_open(const struct agent_opts *o, int *video_fd, int *audio_fd, int
     for (int i = 0; i < 3; i++) {
         if (!on[i])
             continue;
-        int fd = open_one(o, listen_fd, &sa, sa_len);
+        int fd = open_one(listen_fd, &sa, sa_len);
         if (fd < 0) {
             r = fd;
             goto fail;
