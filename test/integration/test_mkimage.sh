@@ -6,6 +6,7 @@
 # is unavailable), binds a fresh Xvfb's socket dir into it, runs /sbin/ancloud-guest under chroot
 # and waits for the app's "ready" line; then clicks and types (ASCII and CJK) with xinject and
 # checks the events and that the app loaded its font (nothing about placeholder boxes on stderr),
+# runs ancloud-agent (the scrcpy-server stand-in) there and reads the start of its stream,
 # and ends the app with SIGTERM. Needs root for chroot and mounts.
 # Exits 77 (skip) when it cannot run here, 1 instead when CI=true.
 set -euo pipefail
@@ -13,6 +14,7 @@ set -euo pipefail
 src=${ANC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${ANC_BUILD_ROOT:-$src/build}
 demo=$build/tools/guest/ancloud-demo
+agent=$build/tools/guest/ancloud-agent
 xinject=$build/tools/guest/xinject
 
 skip() {
@@ -32,6 +34,7 @@ for t in mksquashfs unsquashfs Xvfb chroot; do
 done
 [ -x /bin/busybox ] || skip "busybox-static not installed"
 [ -x "$demo" ] || skip "$demo not built"
+[ -x "$agent" ] || skip "$agent not built"
 
 tmp=$(mktemp -d /tmp/anc-mkimage.XXXXXX)
 root=$tmp/root
@@ -66,7 +69,7 @@ rm -f "$tmp/first.img"
 
 # 2. Contents.
 listing=$(unsquashfs -l "$img" | sed 's|^squashfs-root||')
-want=(/bin/busybox /bin/sh /sbin/ancloud-guest /usr/bin/ancloud-demo /etc/passwd /etc/group
+want=(/bin/busybox /bin/sh /sbin/ancloud-guest /usr/bin/ancloud-demo /usr/bin/ancloud-agent /etc/passwd /etc/group
       /etc/hosts /etc/resolv.conf /etc/nsswitch.conf /proc /sys /dev /tmp /run /root
       /tmp/.X11-unix /usr/share/udhcpc/default.script)
 for l in "${want[@]}"; do
@@ -75,7 +78,7 @@ done
 for applet in ip udhcpc ping nslookup mount ls cat; do
     grep -qE "^/(usr/)?s?bin/$applet\$" <<<"$listing" || fail "image lacks busybox applet $applet"
 done
-libs=$(ldd "$demo" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+libs=$( (ldd "$demo"; ldd "$agent") | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
 for l in $libs; do
     grep -qx "$l" <<<"$listing" || fail "image lacks $l (ldd of the app)"
 done
@@ -136,6 +139,39 @@ if [ -x "$xinject" ]; then
     [ "$text" = "ok世界" ] || fail "text inside the image: '$text'"
     echo "ok: input reaches the app inside the image (click, ASCII and CJK text)"
 fi
+
+# 6. The scrcpy-server stand-in inside the image: its stream starts as ancloudd expects.
+DISPLAY=$display chroot "$root" /usr/bin/ancloud-agent 3.3.3 scid=0badcafe tunnel_forward=true \
+    audio=false control=false max_fps=10 2>"$tmp/agent.err" &
+agent_pid=$!
+pids+=($agent_pid)
+python3 - <<'PY' || fail "agent inside the image: no stream ($(cat "$tmp/agent.err"))"
+import socket, struct, time
+for _ in range(100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect('\0scrcpy_0badcafe')
+        break
+    except OSError:
+        s.close()
+        time.sleep(0.1)
+else:
+    raise SystemExit('cannot connect')
+s.settimeout(10)
+buf = b''
+while len(buf) < 1 + 64 + 12 + 12:
+    chunk = s.recv(4096)
+    if not chunk:
+        raise SystemExit('stream ended')
+    buf += chunk
+codec, w, h = struct.unpack('>III', buf[65:77])
+flags = struct.unpack('>Q', buf[77:85])[0]
+assert buf[0] == 0 and codec == 0x68323634 and (w, h) == (360, 640), (buf[:77], w, h)
+assert flags >> 63 == 1, 'first packet is not a config packet'
+s.close()
+PY
+wait "$agent_pid" || fail "agent inside the image exited $? after its client left"
+echo "ok: ancloud-agent runs inside the image (h264 360x640, config packet first, exits 0)"
 
 kill -TERM "$app"
 wait_for '"event":"quit"'

@@ -16,19 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <X11/XKBlib.h>
 #include <X11/Xlib.h>
 #include <X11/extensions/XTest.h>
 #include <X11/keysym.h>
 
-#include "json.h"
-
-#define MAX_SPARE 16
+#include "xtype.h"
 
 struct inj {
     Display *dpy;
-    KeyCode spare[MAX_SPARE];
-    int nspare, next_spare;
+    struct xtype typer;
 };
 
 static int num(const char *s)
@@ -54,91 +50,11 @@ static void move(struct inj *in, int x, int y)
     XSync(in->dpy, False);
 }
 
-static void tap_keycode(struct inj *in, KeyCode kc, bool shift)
-{
-    KeyCode sh = XKeysymToKeycode(in->dpy, XK_Shift_L);
-    if (shift)
-        XTestFakeKeyEvent(in->dpy, sh, True, CurrentTime);
-    XTestFakeKeyEvent(in->dpy, kc, True, CurrentTime);
-    XTestFakeKeyEvent(in->dpy, kc, False, CurrentTime);
-    if (shift)
-        XTestFakeKeyEvent(in->dpy, sh, False, CurrentTime);
-    XSync(in->dpy, False);
-}
-
-/* Keycodes with no symbols at all are free to borrow. */
-static void find_spares(struct inj *in)
-{
-    int min, max, per;
-    XDisplayKeycodes(in->dpy, &min, &max);
-    KeySym *map = XGetKeyboardMapping(in->dpy, (KeyCode)min, max - min + 1, &per);
-    if (!map)
-        return;
-    for (int kc = max; kc >= min && in->nspare < MAX_SPARE; kc--) {
-        bool empty = true;
-        for (int i = 0; i < per; i++)
-            if (map[(kc - min) * per + i] != NoSymbol)
-                empty = false;
-        if (empty)
-            in->spare[in->nspare++] = (KeyCode)kc;
-    }
-    XFree(map);
-}
-
-/* Restoring the mapping right after the key press would race with the client, which looks the
- * keycode up only when it reads the event; so spares are used round-robin and left mapped. */
-static int type_remapped(struct inj *in, KeySym ks)
-{
-    if (in->nspare == 0)
-        find_spares(in);
-    if (in->nspare == 0) {
-        fprintf(stderr, "xinject: no spare keycode for keysym 0x%lx\n", (unsigned long)ks);
-        return -1;
-    }
-    KeyCode kc = in->spare[in->next_spare++ % in->nspare];
-    KeySym syms[2] = {ks, ks};
-    XChangeKeyboardMapping(in->dpy, kc, 2, syms, 1);
-    XSync(in->dpy, False);
-    tap_keycode(in, kc, false);
-    return 0;
-}
-
-static int type_keysym(struct inj *in, KeySym ks)
-{
-    KeyCode kc = XKeysymToKeycode(in->dpy, ks);
-    if (kc == 0)
-        return type_remapped(in, ks);
-    bool plain = XkbKeycodeToKeysym(in->dpy, kc, 0, 0) == ks;
-    bool shifted = !plain && XkbKeycodeToKeysym(in->dpy, kc, 0, 1) == ks;
-    if (!plain && !shifted)
-        return type_remapped(in, ks);
-    tap_keycode(in, kc, shifted);
-    return 0;
-}
-
-static KeySym keysym_for(uint32_t cp)
-{
-    if (cp == '\n')
-        return XK_Return;
-    if (cp == '\t')
-        return XK_Tab;
-    if (cp == '\b')
-        return XK_BackSpace;
-    if ((cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xff))
-        return cp; /* Latin-1 keysyms equal their code points. */
-    return 0x01000000 | cp;
-}
-
 static int type_text(struct inj *in, const char *s)
 {
-    size_t len = strlen(s);
-    while (len > 0) {
-        uint32_t cp;
-        size_t n = demo_utf8_next(s, len, &cp);
-        if (type_keysym(in, keysym_for(cp)) < 0)
-            return -1;
-        s += n;
-        len -= n;
+    if (xtype_text(&in->typer, s, strlen(s)) < 0) {
+        fprintf(stderr, "xinject: no spare keycode to type %s\n", s);
+        return -1;
     }
     return 0;
 }
@@ -150,7 +66,11 @@ static int key(struct inj *in, const char *name)
         fprintf(stderr, "xinject: unknown keysym %s\n", name);
         return -1;
     }
-    return type_keysym(in, ks);
+    if (xtype_keysym(&in->typer, ks) < 0) {
+        fprintf(stderr, "xinject: no spare keycode for %s\n", name);
+        return -1;
+    }
+    return 0;
 }
 
 static bool has(int argc, int i, int n)
@@ -239,6 +159,7 @@ int main(int argc, char **argv)
         XCloseDisplay(in.dpy);
         return 1;
     }
+    xtype_init(&in.typer, in.dpy);
     while (i > 0 && i < argc)
         i = command(&in, argc, argv, i);
     XCloseDisplay(in.dpy);
