@@ -1,6 +1,7 @@
 #include "instance/manager.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ static void env_for(struct anc_manager *m, const struct anc_instance *inst,
         .image_dir = c->image_dir,
         .images = m->images,
         .net = m->net,
+        .android_boot_timeout_s = c->android_boot_timeout_s,
         .stream = {.width = inst->width,
                    .height = inst->height,
                    .fps = inst->fps,
@@ -112,8 +114,56 @@ static void publish_hosts(struct anc_manager *m)
     free(hosts);
 }
 
+/* A removal of a deleted instance's data, on the pool: Android's /data can be large. */
+struct data_removal {
+    uv_work_t work;
+    char path[PATH_MAX + 64];
+};
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void remove_data(uv_work_t *w)
+{
+    struct data_removal *d = (struct data_removal *)w;
+    /* FTW_MOUNT: never into a mount left behind (the overlay is unmounted at stop). */
+    if (nftw(d->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+        anc_debug("cannot remove all of %s: %s", d->path, strerror(errno));
+}
+
+static void removed_data(uv_work_t *w, int status)
+{
+    (void)status;
+    free(w);
+}
+
+/* An android instance keeps <state_dir>/instances/<id>/ (its /data, its overlay's upper layer)
+ * across stops and restarts; deleting the instance deletes it. It is renamed aside at once (a new
+ * instance can never see it) and removed on the pool. */
+static void delete_guest_data(struct anc_manager *m, const struct anc_instance *inst)
+{
+    char dir[PATH_MAX + 64];
+    if (inst->kind != ANC_KIND_ANDROID)
+        return;
+    struct data_removal *d = calloc(1, sizeof(*d));
+    if (!d)
+        return;
+    snprintf(dir, sizeof(dir), "%s/instances/%s", m->cfg->state_dir, inst->id);
+    snprintf(d->path, sizeof(d->path), "%s/instances/.deleted-%s", m->cfg->state_dir, inst->id);
+    if (rename(dir, d->path) < 0 ||
+        uv_queue_work(m->loop, &d->work, remove_data, removed_data) < 0) {
+        if (errno != ENOENT)
+            anc_warn("instance %s: cannot remove its data %s: %s", inst->id, dir, strerror(errno));
+        free(d);
+    }
+}
+
 static void free_instance(struct anc_manager *m, struct anc_instance *inst)
 {
+    delete_guest_data(m, inst);
     for (struct anc_instance **pp = &m->list; *pp; pp = &(*pp)->next) {
         if (*pp == inst) {
             *pp = inst->next;

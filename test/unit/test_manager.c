@@ -507,6 +507,20 @@ TEST(android_create_checks_host_then_jar_then_image)
     CHECK_EQ(create_json(&f, req, err, sizeof(err)), 0);
     struct anc_instance *a = anc_manager_first(f.m);
     CHECK(a && a->kind == ANC_KIND_ANDROID && a->dpi == 320 && a->capture == ANC_CAPTURE_AGENT);
+
+    /* Its /data (and overlay layers) go with the instance. */
+    char data[PATH_MAX + 64], gone[PATH_MAX + 64];
+    snprintf(data, sizeof(data), "%s/instances/%s/data/system", f.cfg.state_dir, a->id);
+    CHECK_EQ(anc_mkdir_p(data, 0755), 0);
+    strcat(data, "/packages.xml");
+    jb_write_file(data, "<packages/>", 11);
+    snprintf(gone, sizeof(gone), "%s/instances/%s", f.cfg.state_dir, a->id);
+    CHECK_EQ(anc_manager_delete(f.m, a), 0);
+    CHECK_EQ(access(gone, F_OK), -1);
+    snprintf(gone, sizeof(gone), "%s/instances/.deleted-%.12s", f.cfg.state_dir,
+             strrchr(gone, '/') + 1);
+    RUN_UNTIL(&f, access(gone, F_OK) < 0);
+    CHECK_EQ(anc_manager_count(f.m), 0);
     close_manager(&f);
     teardown(&f);
 }
