@@ -117,6 +117,12 @@ static const struct key keys[] = {
     BOOL("instance", "keep_running_on_exit", keep_running_on_exit, "false",
          "on SIGTERM/SIGINT leave linux guests (containers, their displays) and the guest network "
          "running; the next start takes them over (daemon upgrades without restarting guests)"),
+    STR("android", "agent_jar", android_agent_jar, "/usr/share/scrcpy/scrcpy-server", false,
+        "scrcpy-server jar started in each Android guest; must be version 3.3.3 (checked at start "
+        "and when an android instance is created)"),
+    INT("android", "boot_timeout_s", android_boot_timeout_s, 10, 3600, "180", false,
+        "seconds from the container's start to sys.boot_completed=1; past it the instance is in "
+        "error with the last lines of logcat"),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -44,6 +44,9 @@ struct anc_config {
     bool net_dhcp;             /* run dnsmasq on the bridge */
     bool net_keep_on_exit;     /* leave bridge and rules in place at exit */
     bool keep_running_on_exit; /* [instance]: linux guests outlive a clean daemon stop */
+    /* [android] (docs/android.md) */
+    char android_agent_jar[PATH_MAX]; /* scrcpy-server of the version ancloudd speaks */
+    int android_boot_timeout_s;       /* start to sys.boot_completed=1, else error */
 };
 
 /* Fills *c with the embedded defaults. */

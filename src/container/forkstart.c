@@ -10,8 +10,8 @@
 
 int anc_lxc_forkstart_main(int argc, char **argv)
 {
-    if (argc < 6 || strcmp(argv[1], ANC_LXC_FORKSTART_ARG) != 0) {
-        fprintf(stderr, "usage: %s " ANC_LXC_FORKSTART_ARG " NAME LXCPATH CONFIG CMD [ARG...]\n",
+    if (argc < 5 || strcmp(argv[1], ANC_LXC_FORKSTART_ARG) != 0) {
+        fprintf(stderr, "usage: %s " ANC_LXC_FORKSTART_ARG " NAME LXCPATH CONFIG [CMD [ARG...]]\n",
                 argv[0]);
         return 2;
     }
@@ -29,7 +29,8 @@ int anc_lxc_forkstart_main(int argc, char **argv)
     }
     c->want_daemonize(c, true);
     c->want_close_all_fds(c, true);
-    if (!c->start(c, 0, &argv[5])) {
+    /* No command: the config's lxc.init.cmd (profiles that write their own init, android). */
+    if (!c->start(c, 0, argc > 5 ? &argv[5] : NULL)) {
         fprintf(stderr, "start failed (error %d)\n", c->error_num);
         goto out;
     }

@@ -167,10 +167,10 @@ void anc_lxc_exit_reason(const char *log_text, char *reason, size_t len)
  * itself with the command (which stays the container's init) after pointing its stdout and stderr
  * at the file the profile binds in (ANC_GUEST_OUTPUT). */
 static int run_helper(const char *exe, const struct anc_lxc_paths *p, const char *const *argv_in,
-                      bool capture, char *out, size_t outlen)
+                      bool own_init, bool capture, char *out, size_t outlen)
 {
-    const char *def[] = {ANC_GUEST_INIT, NULL};
-    const char *const *cmd = argv_in ? argv_in : def;
+    const char *def[] = {ANC_GUEST_INIT, NULL}, *none[] = {NULL};
+    const char *const *cmd = argv_in ? argv_in : own_init ? none : def;
     char *argv[ANC_CONTAINER_MAX_ARGS + 12];
     int fds[2], st, r, n = 0;
     pid_t pid;
@@ -234,8 +234,9 @@ static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *
         return r;
     if (s->console_log && (access(s->console_log, W_OK) < 0 || !image_has_sh(mnt)))
         s->console_log = NULL;
-    *capture = s->console_log != NULL;
-    r = anc_profile_linux_config(s, &config);
+    *capture = s->console_log != NULL && !s->lxc_config;
+    r = s->lxc_config ? ((config = strdup(s->lxc_config)) ? 0 : -ENOMEM)
+                      : anc_profile_linux_config(s, &config);
     if (r < 0) {
         snprintf(err, errlen, "container %s: invalid spec", s->id);
         goto fail_image;
@@ -283,7 +284,7 @@ int anc_lxc_start_sync(struct anc_image_mounts *m, const struct anc_container_sp
     r = prepare(m, s, &p, &capture, err, errlen);
     if (r < 0)
         return r;
-    r = run_helper(helper_exe, &p, s->argv, capture, out, sizeof(out));
+    r = run_helper(helper_exe, &p, s->argv, s->lxc_config != NULL, capture, out, sizeof(out));
     if (r == 0 && anc_lxc_running_sync(p.name, p.lxcpath, init_pid) == 1)
         return 0;
     /* The helper saw it RUNNING and printed the init pid, but the command has ended already (a

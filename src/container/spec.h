@@ -33,4 +33,9 @@ struct anc_container_spec {
     unsigned idmap_host_start, idmap_count;
     enum anc_cgroup_layout cgroup;
     bool apparmor; /* host AppArmor enabled: generated profile; else unconfined */
+    /* The LXC config text of another profile (the android kind's anc_android_lxc_config): written
+     * as given instead of the linux profile's, and the container's init is its lxc.init.cmd
+     * (argv must be NULL; display, x11_dir, console_log, network, limits, idmap and apparmor
+     * above are then not used: the text has them). NULL: the linux profile. */
+    const char *lxc_config;
 };

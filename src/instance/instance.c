@@ -7,8 +7,9 @@
 #include <time.h>
 
 static const char *const state_names[] = {"stopped", "starting", "running", "stopping", "error"};
-static const char *const kind_names[] = {"pattern", "x11", "linux"};
+static const char *const kind_names[] = {"pattern", "x11", "linux", "android"};
 static const char *const restart_names[] = {"no", "on-failure", "always"};
+static const char *const capture_names[] = {"host", "agent"};
 
 const char *anc_instance_state_name(enum anc_instance_state s)
 {
@@ -23,6 +24,16 @@ const char *anc_instance_kind_name(enum anc_instance_kind k)
 const char *anc_instance_restart_name(enum anc_restart_policy p)
 {
     return (unsigned)p < sizeof(restart_names) / sizeof(restart_names[0]) ? restart_names[p] : "?";
+}
+
+const char *anc_instance_capture_name(enum anc_capture c)
+{
+    return (unsigned)c < sizeof(capture_names) / sizeof(capture_names[0]) ? capture_names[c] : "?";
+}
+
+bool anc_instance_has_image(const struct anc_instance *inst)
+{
+    return inst->kind == ANC_KIND_LINUX || inst->kind == ANC_KIND_ANDROID;
 }
 
 static int lookup(const char *const *names, size_t n, const char *s)
@@ -98,7 +109,7 @@ static int check_fields(json_t *req, const char *const *allowed, char *err, size
 static int get_command(json_t *req, struct anc_instance *out, char *err, size_t errlen)
 {
     json_t *cmd = json_object_get(req, "command");
-    if (out->kind == ANC_KIND_PATTERN) {
+    if (out->kind == ANC_KIND_PATTERN || out->kind == ANC_KIND_ANDROID) {
         if (cmd)
             FAIL("command: only for kinds \"x11\" and \"linux\"");
         return 0;
@@ -123,39 +134,96 @@ static int get_command(json_t *req, struct anc_instance *out, char *err, size_t 
     return 0;
 }
 
-/* linux: "image" (required), "memory_mb", "cpus", "restart"; the other kinds take none of them. */
-static int get_linux(json_t *req, struct anc_instance *out, char *err, size_t errlen)
+/* A string field whose value is one of names (n of them); *out keeps its value when absent. */
+static int get_enum(json_t *req, const char *key, const char *const *names, size_t n, int *out,
+                    const char *expect, char *err, size_t errlen)
 {
-    static const char *const only[] = {"image", "memory_mb", "cpus", "restart"};
-    if (out->kind != ANC_KIND_LINUX) {
-        for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
-            if (json_object_get(req, only[i]))
-                FAIL("%s: only for kind \"linux\"", only[i]);
+    json_t *v = json_object_get(req, key);
+    if (!v)
         return 0;
-    }
+    int i = json_is_string(v) ? lookup(names, n, json_string_value(v)) : -1;
+    if (i < 0)
+        FAIL("%s: must be %s", key, expect);
+    *out = i;
+    return 0;
+}
+
+/* Fields that only some kinds take: each is refused, naming the kinds, on the others. */
+static int check_kind_fields(json_t *req, enum anc_instance_kind kind, char *err, size_t errlen)
+{
+    static const struct {
+        const char *field;
+        unsigned kinds; /* bit per enum anc_instance_kind */
+        const char *names;
+    } only[] = {
+        {"image", 1u << ANC_KIND_LINUX | 1u << ANC_KIND_ANDROID, "kinds \"linux\" and \"android\""},
+        {"memory_mb", 1u << ANC_KIND_LINUX | 1u << ANC_KIND_ANDROID,
+         "kinds \"linux\" and \"android\""},
+        {"cpus", 1u << ANC_KIND_LINUX | 1u << ANC_KIND_ANDROID, "kinds \"linux\" and \"android\""},
+        {"restart", 1u << ANC_KIND_LINUX | 1u << ANC_KIND_ANDROID,
+         "kinds \"linux\" and \"android\""},
+        {"capture", 1u << ANC_KIND_LINUX, "kind \"linux\" (android always uses the agent)"},
+        {"dpi", 1u << ANC_KIND_ANDROID, "kind \"android\""},
+    };
+    for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+        if (!(only[i].kinds & 1u << kind) && json_object_get(req, only[i].field))
+            FAIL("%s: only for %s", only[i].field, only[i].names);
+    return 0;
+}
+
+/* linux, android: "image" (required), "memory_mb", "cpus", "restart"; linux: "capture";
+ * android: "dpi". */
+static int get_guest(json_t *req, struct anc_instance *out, char *err, size_t errlen)
+{
+    if (check_kind_fields(req, out->kind, err, errlen) < 0)
+        return -EINVAL;
+    if (!anc_instance_has_image(out))
+        return 0;
     const char *image = json_string_value(json_object_get(req, "image"));
     if (!image || !valid_name(image) || image[0] == '.' || strlen(image) >= sizeof(out->image))
-        FAIL("image: required for kind \"linux\": an image name (GET /api/v1/images)");
+        FAIL("image: required for kind \"%s\": an image name (GET /api/v1/images)",
+             anc_instance_kind_name(out->kind));
     snprintf(out->image, sizeof(out->image), "%s", image);
+    int restart = ANC_RESTART_NO, capture = ANC_CAPTURE_HOST;
     if (get_int(req, "memory_mb", 16, 1048576, false, &out->memory_mb, err, errlen) < 0 ||
-        get_int(req, "cpus", 1, 256, false, &out->cpus, err, errlen) < 0)
+        get_int(req, "cpus", 1, 256, false, &out->cpus, err, errlen) < 0 ||
+        get_enum(req, "restart", restart_names, 3, &restart, "\"no\", \"on-failure\" or \"always\"",
+                 err, errlen) < 0 ||
+        get_enum(req, "capture", capture_names, 2, &capture, "\"host\" or \"agent\"", err, errlen) <
+            0)
         return -EINVAL;
-    json_t *restart = json_object_get(req, "restart");
-    if (!restart)
-        return 0;
-    int p = json_is_string(restart) ? lookup(restart_names, 3, json_string_value(restart)) : -1;
-    if (p < 0)
-        FAIL("restart: must be \"no\", \"on-failure\" or \"always\"");
-    out->restart = (enum anc_restart_policy)p;
+    out->restart = (enum anc_restart_policy)restart;
+    out->capture = out->kind == ANC_KIND_ANDROID ? ANC_CAPTURE_AGENT : (enum anc_capture)capture;
+    if (out->kind == ANC_KIND_ANDROID) {
+        out->dpi = ANC_INSTANCE_DPI_DEFAULT;
+        return get_int(req, "dpi", ANC_INSTANCE_DPI_MIN, ANC_INSTANCE_DPI_MAX, false, &out->dpi,
+                       err, errlen);
+    }
+    return 0;
+}
+
+/* Geometry and rate. Android's display (redroid) takes 128 to 4096 pixels a side and at most
+ * 60 fps; the other kinds 16 to 4096 and 120. */
+static int get_display(json_t *req, struct anc_instance *out, char *err, size_t errlen)
+{
+    bool android = out->kind == ANC_KIND_ANDROID;
+    long min_size = android ? 128 : 16, max_fps = android ? 60 : 120;
+    if (out->fps > max_fps)
+        out->fps = (int)max_fps;
+    if (get_int(req, "width", min_size, 4096, true, &out->width, err, errlen) < 0 ||
+        get_int(req, "height", min_size, 4096, true, &out->height, err, errlen) < 0 ||
+        get_int(req, "fps", 1, max_fps, false, &out->fps, err, errlen) < 0 ||
+        get_int(req, "bitrate_kbps", 100, 100000, false, &out->bitrate_kbps, err, errlen) < 0)
+        return -EINVAL;
     return 0;
 }
 
 int anc_instance_from_request(struct anc_instance *out, json_t *req, int default_fps, char *err,
                               size_t errlen)
 {
-    static const char *const allowed[] = {"name",      "kind",         "width",   "height",
-                                          "fps",       "bitrate_kbps", "command", "image",
-                                          "memory_mb", "cpus",         "restart", NULL};
+    static const char *const allowed[] = {"name",         "kind",    "width",   "height",    "fps",
+                                          "bitrate_kbps", "command", "image",   "memory_mb", "cpus",
+                                          "restart",      "dpi",     "capture", NULL};
     memset(out, 0, sizeof(*out));
     if (!json_is_object(req))
         FAIL("body: must be a JSON object");
@@ -170,17 +238,16 @@ int anc_instance_from_request(struct anc_instance *out, json_t *req, int default
         FAIL("kind: required (\"pattern\")");
     int k = lookup(kind_names, sizeof(kind_names) / sizeof(kind_names[0]), kind);
     if (k < 0)
-        FAIL("kind: \"%s\" is not supported (supported: \"pattern\", \"x11\", \"linux\")", kind);
+        FAIL("kind: \"%s\" is not supported (supported: \"pattern\", \"x11\", \"linux\", "
+             "\"android\")",
+             kind);
     out->kind = (enum anc_instance_kind)k;
-    if (get_command(req, out, err, errlen) < 0 || get_linux(req, out, err, errlen) < 0)
+    if (get_command(req, out, err, errlen) < 0 || get_guest(req, out, err, errlen) < 0)
         return -EINVAL;
     out->width = 720;
     out->height = 1280;
     out->fps = default_fps;
-    if (get_int(req, "width", 16, 4096, true, &out->width, err, errlen) < 0 ||
-        get_int(req, "height", 16, 4096, true, &out->height, err, errlen) < 0 ||
-        get_int(req, "fps", 1, 120, false, &out->fps, err, errlen) < 0 ||
-        get_int(req, "bitrate_kbps", 100, 100000, false, &out->bitrate_kbps, err, errlen) < 0)
+    if (get_display(req, out, err, errlen) < 0)
         return -EINVAL;
     out->state = ANC_STATE_STOPPED;
     out->created_at = (int64_t)time(NULL);
@@ -204,7 +271,11 @@ json_t *anc_instance_to_json(const struct anc_instance *inst)
             json_array_append_new(cmd, json_string(inst->command[i]));
         json_object_set_new(o, "command", cmd);
     }
-    if (inst->kind == ANC_KIND_LINUX) {
+    if (inst->kind == ANC_KIND_LINUX)
+        json_object_set_new(o, "capture", json_string(anc_instance_capture_name(inst->capture)));
+    if (inst->kind == ANC_KIND_ANDROID)
+        json_object_set_new(o, "dpi", json_integer(inst->dpi));
+    if (anc_instance_has_image(inst)) {
         json_object_set_new(o, "image", json_string(inst->image));
         json_object_set_new(o, "restart", json_string(anc_instance_restart_name(inst->restart)));
         if (inst->memory_mb)

@@ -12,9 +12,21 @@ enum anc_instance_kind {
     ANC_KIND_PATTERN = 0, /* synthetic test card, no guest: checks a viewer's network and browser */
     ANC_KIND_X11,         /* a command run on the host, on the instance's own X display */
     ANC_KIND_LINUX,       /* a container from an image, on the instance's own X display */
+    ANC_KIND_ANDROID,     /* an Android (redroid) container; its in-guest agent supplies video */
 };
 
-/* What happens when the guest ends by itself (kind linux). */
+/* Where a linux guest's video comes from (kind android: always the agent). */
+enum anc_capture {
+    ANC_CAPTURE_HOST = 0, /* the instance's Xvfb, captured and encoded with x264 by ancloudd */
+    ANC_CAPTURE_AGENT,    /* the in-guest agent's H.264 stream */
+};
+
+/* Android display density (dpi), as accepted from a request. */
+#define ANC_INSTANCE_DPI_MIN     72
+#define ANC_INSTANCE_DPI_MAX     640
+#define ANC_INSTANCE_DPI_DEFAULT 320
+
+/* What happens when the guest ends by itself (kinds linux and android). */
 enum anc_restart_policy {
     ANC_RESTART_NO = 0,
     ANC_RESTART_ON_FAILURE, /* unless it exited with status 0 */
@@ -46,10 +58,12 @@ struct anc_instance {
     int64_t created_at;                                        /* unix seconds */
     char command[ANC_INSTANCE_MAX_ARGS][ANC_INSTANCE_MAX_ARG]; /* x11, linux: argv */
     int n_command;
-    char image[128]; /* linux: <image_dir>/<image>.img */
-    int memory_mb;   /* linux: 0 = no limit */
-    int cpus;        /* linux: 0 = default weight */
+    char image[128]; /* linux, android: <image_dir>/<image>.img */
+    int memory_mb;   /* linux, android: 0 = no limit */
+    int cpus;        /* linux, android: 0 = default weight */
     enum anc_restart_policy restart;
+    int dpi;                  /* android: display density */
+    enum anc_capture capture; /* linux; android instances are always ANC_CAPTURE_AGENT */
 
     /* The store's revision of the record this copy was read from or last written as; 0: never
      * stored. Kept by the store, not part of the record's JSON (instance/store.h). */
@@ -74,6 +88,9 @@ struct anc_instance {
 const char *anc_instance_state_name(enum anc_instance_state s);
 const char *anc_instance_kind_name(enum anc_instance_kind k);
 const char *anc_instance_restart_name(enum anc_restart_policy p);
+const char *anc_instance_capture_name(enum anc_capture c);
+/* True for the kinds that run a container from an image (linux, android). */
+bool anc_instance_has_image(const struct anc_instance *inst);
 
 /* Validates a creation request. On error returns -EINVAL and names the field and the reason:
  * "width: must be an even integer from 16 to 4096". fps/bitrate default from the arguments. */

@@ -1,6 +1,7 @@
 #include "instance/manager.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "base/metrics.h"
 #include "container/image.h"
 #include "container/profile_android.h"
+#include "instance/agent_jar.h"
 #include "instance/store.h"
 #include "media/encpool.h"
 #include "instance/runtime.h"
@@ -21,6 +23,7 @@ struct anc_manager {
     const struct anc_config *cfg;
     struct anc_network *net;
     struct anc_manager_events events;
+    int (*android_host_check)(char *why, size_t len);
     struct anc_store *store;
     struct anc_instance *list;
     size_t count;
@@ -76,6 +79,7 @@ static void env_for(struct anc_manager *m, const struct anc_instance *inst,
         .image_dir = c->image_dir,
         .images = m->images,
         .net = m->net,
+        .android_boot_timeout_s = c->android_boot_timeout_s,
         .stream = {.width = inst->width,
                    .height = inst->height,
                    .fps = inst->fps,
@@ -99,7 +103,7 @@ static void publish_hosts(struct anc_manager *m)
         return;
     for (struct anc_instance *i = m->list; i; i = i->next) {
         uint32_t addr;
-        if (i->kind != ANC_KIND_LINUX || !i->rt || anc_network_lookup(net, i->id, &addr) < 0)
+        if (!anc_instance_has_image(i) || !i->rt || anc_network_lookup(net, i->id, &addr) < 0)
             continue;
         snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", i->name);
         hosts[n++].addr = addr;
@@ -110,8 +114,56 @@ static void publish_hosts(struct anc_manager *m)
     free(hosts);
 }
 
+/* A removal of a deleted instance's data, on the pool: Android's /data can be large. */
+struct data_removal {
+    uv_work_t work;
+    char path[PATH_MAX + 64];
+};
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void remove_data(uv_work_t *w)
+{
+    struct data_removal *d = (struct data_removal *)w;
+    /* FTW_MOUNT: never into a mount left behind (the overlay is unmounted at stop). */
+    if (nftw(d->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+        anc_debug("cannot remove all of %s: %s", d->path, strerror(errno));
+}
+
+static void removed_data(uv_work_t *w, int status)
+{
+    (void)status;
+    free(w);
+}
+
+/* An android instance keeps <state_dir>/instances/<id>/ (its /data, its overlay's upper layer)
+ * across stops and restarts; deleting the instance deletes it. It is renamed aside at once (a new
+ * instance can never see it) and removed on the pool. */
+static void delete_guest_data(struct anc_manager *m, const struct anc_instance *inst)
+{
+    char dir[PATH_MAX + 64];
+    if (inst->kind != ANC_KIND_ANDROID)
+        return;
+    struct data_removal *d = calloc(1, sizeof(*d));
+    if (!d)
+        return;
+    snprintf(dir, sizeof(dir), "%s/instances/%s", m->cfg->state_dir, inst->id);
+    snprintf(d->path, sizeof(d->path), "%s/instances/.deleted-%s", m->cfg->state_dir, inst->id);
+    if (rename(dir, d->path) < 0 ||
+        uv_queue_work(m->loop, &d->work, remove_data, removed_data) < 0) {
+        if (errno != ENOENT)
+            anc_warn("instance %s: cannot remove its data %s: %s", inst->id, dir, strerror(errno));
+        free(d);
+    }
+}
+
 static void free_instance(struct anc_manager *m, struct anc_instance *inst)
 {
+    delete_guest_data(m, inst);
     for (struct anc_instance **pp = &m->list; *pp; pp = &(*pp)->next) {
         if (*pp == inst) {
             *pp = inst->next;
@@ -229,7 +281,7 @@ static void on_stopped(struct anc_instance *inst, void *data)
     if (inst->state == ANC_STATE_STOPPING || inst->state == ANC_STATE_STARTING)
         transition(m, inst, ANC_STATE_STOPPED, NULL);
     anc_info("instance %s (%s) stopped", inst->id, inst->name);
-    if (inst->kind == ANC_KIND_LINUX)
+    if (anc_instance_has_image(inst))
         publish_hosts(m);
     if (inst->pending_delete) {
         anc_store_delete(m->store, inst->id, inst->revision);
@@ -307,6 +359,44 @@ int anc_manager_restart(struct anc_manager *m, struct anc_instance *inst, char *
     return r;
 }
 
+/* An android instance needs binder and shared memory on the host, then the agent's jar. */
+static int check_android(struct anc_manager *m, char *err, size_t errlen)
+{
+    char why[ANC_AGENT_WHY_MAX] = "";
+    if (m->android_host_check(why, sizeof(why)) < 0 ||
+        anc_agent_jar_check(m->cfg->android_agent_jar, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s", why);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The image exists, is sane, and is of the instance's family (an Android system image does not
+ * boot as a Linux guest, nor the reverse). */
+static int check_image(struct anc_manager *m, const struct anc_instance *inst, char *err,
+                       size_t errlen)
+{
+    char why[256] = "";
+    if (anc_image_validate(m->cfg->image_dir, inst->image, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "image: %s", why);
+        return -EINVAL;
+    }
+    bool android = strcmp(anc_image_kind(m->cfg->image_dir, inst->image), "android") == 0;
+    if (android && inst->kind == ANC_KIND_LINUX) {
+        snprintf(err, errlen, "image: %s is an Android image; create it with kind \"android\"",
+                 inst->image);
+        return -EINVAL;
+    }
+    if (!android && inst->kind == ANC_KIND_ANDROID) {
+        snprintf(err, errlen,
+                 "image: %s is not an Android image (no /system/build.prop); create it with kind "
+                 "\"linux\", or convert an Android image with tools/mkimage --from-oci",
+                 inst->image);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance **out, char *err,
                        size_t errlen)
 {
@@ -314,23 +404,10 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
     if (!inst)
         return -ENOMEM;
     int r = anc_instance_from_request(inst, req, m->cfg->fps, err, errlen);
-    if (r == 0 && inst->kind == ANC_KIND_LINUX) {
-        char why[256] = "";
-        if (anc_image_validate(m->cfg->image_dir, inst->image, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "image: %s", why);
-            r = -EINVAL;
-        } else if (strcmp(anc_image_kind(m->cfg->image_dir, inst->image), "android") == 0) {
-            /* An Android system image does not boot as a Linux guest: say what it needs. */
-            if (anc_android_check_host(why, sizeof(why)) < 0)
-                snprintf(err, errlen, "image: %s is an Android image; %s", inst->image, why);
-            else
-                snprintf(err, errlen,
-                         "image: %s is an Android image; this host has binder, but this ancloudd "
-                         "runs Linux guests only (kind linux)",
-                         inst->image);
-            r = -EINVAL;
-        }
-    }
+    if (r == 0 && inst->kind == ANC_KIND_ANDROID)
+        r = check_android(m, err, errlen);
+    if (r == 0 && anc_instance_has_image(inst))
+        r = check_image(m, inst, err, errlen);
     for (struct anc_instance *i = m->list; r == 0 && i; i = i->next) {
         if (strcmp(i->name, inst->name) == 0) {
             snprintf(err, errlen, "name: an instance named \"%s\" exists (%s)", i->name, i->id);
@@ -480,6 +557,20 @@ static void register_metrics(struct anc_manager *m, struct anc_metrics *reg)
                           "encoders (one per streaming instance, whatever its viewers)");
 }
 
+/* At start, the agent jar's version is checked once and the verdict logged: android instances
+ * cannot be created (nor run their agent) until it is right. Other kinds do not need it. */
+static void check_agent_jar(const struct anc_config *cfg)
+{
+    char why[ANC_AGENT_WHY_MAX];
+    int r = anc_agent_jar_check(cfg->android_agent_jar, why, sizeof(why));
+    if (r == 0)
+        anc_info("android agent: %s is scrcpy-server " ANC_AGENT_VERSION, cfg->android_agent_jar);
+    else if (r == -ENOENT) /* the common case of a host that runs no Android guests */
+        anc_info("%s (needed only by android instances)", why);
+    else
+        anc_warn("%s (android instances are refused until then)", why);
+}
+
 int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **out)
 {
     const struct anc_config *cfg = deps->cfg;
@@ -490,6 +581,8 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
     m->cfg = cfg;
     m->net = deps->net;
     m->events = deps->events;
+    m->android_host_check =
+        deps->android_host_check ? deps->android_host_check : anc_android_check_host;
     m->store = deps->store;
     m->images = anc_image_mounts_new(cfg->image_dir, cfg->run_dir);
     m->restart_timer = malloc(sizeof(*m->restart_timer));
@@ -511,6 +604,7 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
         anc_error("cannot read the instance records: %s", strerror(-r));
     anc_info("%zu instance record(s) loaded; encoder pool of %d thread(s)", m->count,
              anc_encpool_threads(&m->pool));
+    check_agent_jar(cfg);
     *out = m;
     resume(m);
     update_metrics(m);

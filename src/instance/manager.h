@@ -31,6 +31,10 @@ struct anc_manager_deps {
     struct anc_network *net;      /* guest bridge and addresses; NULL: none */
     struct anc_store *store;      /* instance records (instance/store.h), any backend */
     struct anc_manager_events events;
+    /* Whether this host can run Android guests (binder, shared memory), asked when an android
+     * instance is created: 0, or -errno with what is missing in why. NULL: the real probe,
+     * anc_android_check_host (container/profile_android.h). Tests put a fake here. */
+    int (*android_host_check)(char *why, size_t len);
 };
 
 /* Starts the encoder pool, loads every record and starts again the instances
@@ -47,7 +51,11 @@ void anc_manager_close(struct anc_manager *m, void (*done)(void *arg, bool guest
 struct anc_instance *anc_manager_find(struct anc_manager *m, const char *id);
 struct anc_instance *anc_manager_first(struct anc_manager *m);
 
-/* Creates from a request body; err names the field on -EINVAL. */
+/* Creates from a request body; err names the field on -EINVAL. Kind android is checked in this
+ * order, each failure -EINVAL: the fields, the host (binder and shared memory: deps'
+ * android_host_check, whose message points at kernel/check), the agent jar ([android] agent_jar,
+ * its version), then the image (it must exist and be an Android one). The host comes first: it is
+ * what the operator must fix before anything else matters. */
 int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance **out, char *err,
                        size_t errlen);
 /* Start and stop are asynchronous: they persist starting/stopping and return; the state becomes

@@ -22,6 +22,7 @@ static const struct anc_runtime_ops *const kinds[] = {
     [ANC_KIND_PATTERN] = &anc__rt_pattern_ops,
     [ANC_KIND_X11] = &anc__rt_x11_ops,
     [ANC_KIND_LINUX] = &anc__rt_linux_ops,
+    [ANC_KIND_ANDROID] = &anc__rt_android_ops,
 };
 
 void anc_runtime_log_path(const struct anc_runtime_env *env, const struct anc_instance *inst,

@@ -28,6 +28,8 @@ struct anc_runtime_env {
     const char *image_dir;           /* [paths] image_dir */
     struct anc_image_mounts *images; /* shared squashfuse mounts */
     struct anc_network *net;         /* bridge and IPAM; NULL: loopback only */
+    /* kind android */
+    int android_boot_timeout_s; /* [android] boot_timeout_s */
 };
 
 struct anc_runtime_callbacks {

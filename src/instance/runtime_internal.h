@@ -89,6 +89,7 @@ struct anc_runtime_ops {
 extern const struct anc_runtime_ops anc__rt_pattern_ops;
 extern const struct anc_runtime_ops anc__rt_x11_ops;
 extern const struct anc_runtime_ops anc__rt_linux_ops;
+extern const struct anc_runtime_ops anc__rt_android_ops; /* runtime_android.c */
 
 struct anc_runtime {
     const struct anc_runtime_ops *ops;

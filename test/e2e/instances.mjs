@@ -120,8 +120,21 @@ async function images() {
   r = await expectStatus('GET', '/api/v1/images', undefined, 200, 'images with an Android one');
   check(r.json.images.some((i) => i.name === 'phone' && i.kind === 'android'), 'phone.img listed as android');
   r = await expectStatus('POST', I, { name: 'a1', kind: 'linux', image: 'phone' }, 400, 'android image as linux');
+  check(/is an Android image; create it with kind "android"/.test(r.json.error.message),
+    `the error names the kind to use: ${r.json.error.message}`);
+  // Kind android: on a host without binder the answer names what is missing and points at
+  // kernel/check (the host is checked before the agent jar and the image); nothing is created.
   const binder = fs.readFileSync('/proc/filesystems', 'utf8').includes('binder');
-  check(/is an Android image/.test(r.json.error.message) &&
-    (binder || /binder/.test(r.json.error.message) && /kernel\/README\.md/.test(r.json.error.message)),
-  `the error says why: ${r.json.error.message}`);
+  r = await d.api('POST', I, { name: 'a1', kind: 'android', image: 'phone', dpi: 240 });
+  check(r.status === 400, `android → 400 (got ${r.status})`);
+  check(binder || (/needs binder/.test(r.json.error.message) && /kernel\/check/.test(r.json.error.message)),
+    `without binder the error says what is missing: ${r.json.error.message}`);
+  check(!binder || /agent_jar|image/.test(r.json.error.message), `with binder: jar or image: ${r.json.error.message}`);
+  await expectStatus('POST', I, { name: 'a1', kind: 'android', image: 'phone', dpi: 50 }, 400, 'android: dpi out of range');
+  r = await expectStatus('GET', I, undefined, 200, 'list after refused android');
+  check(!r.json.instances.some((i) => i.name === 'a1'), 'a refused android instance leaves nothing behind');
+  r = await expectStatus('POST', I, { name: 'l2', kind: 'linux', image: 'tiny', capture: 'agent' }, 201, 'linux: capture agent');
+  check(r.json.capture === 'agent', `capture is echoed: ${r.json.capture}`);
+  await expectStatus('DELETE', `${I}/${r.json.id}`, undefined, 200, 'linux capture agent: delete');
+  await expectStatus('POST', I, { name: 'l2', kind: 'linux', image: 'tiny', capture: 'gpu' }, 400, 'linux: bad capture');
 }

@@ -183,3 +183,18 @@ TEST(shipped_example_documents_every_key)
     }
     free(buf);
 }
+
+TEST(android_keys)
+{
+    struct anc_config c;
+    anc_config_defaults(&c);
+    CHECK_STREQ(c.android_agent_jar, "/usr/share/scrcpy/scrcpy-server");
+    CHECK_EQ(c.android_boot_timeout_s, 180);
+    CHECK_EQ(load(&c, "[android]\nagent_jar = /opt/scrcpy-server-v3.3.3\nboot_timeout_s = 600\n"),
+             0);
+    CHECK_STREQ(c.android_agent_jar, "/opt/scrcpy-server-v3.3.3");
+    CHECK_EQ(c.android_boot_timeout_s, 600);
+    expect_error("[android]\nboot_timeout_s = 5\n", 2, "boot_timeout_s");
+    expect_error("[android]\nboot_timeout_s = 3601\n", 2, "boot_timeout_s");
+    expect_error("[android]\nagent = x\n", 2, "agent");
+}

@@ -88,3 +88,90 @@ TEST(linux_requests)
     expect_bad("{\"name\":\"p\",\"kind\":\"x11\",\"command\":[\"/a\"],\"restart\":\"no\"}",
                "restart");
 }
+
+TEST(android_requests)
+{
+    struct anc_instance inst, back;
+    CHECK_EQ(from_text(&inst, "{\"name\":\"a\",\"kind\":\"android\",\"image\":\"redroid13\"}"), 0);
+    CHECK_EQ(inst.kind, ANC_KIND_ANDROID);
+    CHECK_EQ(inst.dpi, ANC_INSTANCE_DPI_DEFAULT);
+    CHECK_EQ(inst.dpi, 320);
+    CHECK_EQ(inst.width, 720);
+    CHECK_EQ(inst.height, 1280);
+    CHECK_EQ(inst.fps, 30);
+    CHECK_EQ(inst.capture, ANC_CAPTURE_AGENT);
+    CHECK_EQ(from_text(&inst, "{\"name\":\"a\",\"kind\":\"android\",\"image\":\"redroid13\","
+                              "\"width\":1080,\"height\":1920,\"dpi\":72,\"fps\":60,"
+                              "\"bitrate_kbps\":6000,\"memory_mb\":3072,\"cpus\":4,"
+                              "\"restart\":\"always\"}"),
+             0);
+    CHECK_EQ(inst.dpi, 72);
+    CHECK_EQ(inst.fps, 60);
+    CHECK_EQ(inst.restart, ANC_RESTART_ALWAYS);
+    CHECK_EQ(from_text(&inst, "{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"dpi\":640}"),
+             0);
+    CHECK_EQ(inst.dpi, 640);
+
+    /* The record round-trips: dpi, image and limits come back; capture is not written for it. */
+    inst.state = ANC_STATE_RUNNING;
+    json_t *j = anc_instance_to_json(&inst);
+    CHECK_EQ(json_integer_value(json_object_get(j, "dpi")), 640);
+    CHECK_STREQ(json_string_value(json_object_get(j, "kind")), "android");
+    CHECK(!json_object_get(j, "capture"));
+    CHECK_EQ(anc_instance_from_record(&back, j, err, sizeof(err)), 0);
+    json_decref(j);
+    CHECK_EQ(back.kind, ANC_KIND_ANDROID);
+    CHECK_EQ(back.dpi, 640);
+    CHECK_STREQ(back.id, inst.id);
+    CHECK_STREQ(back.image, "r");
+    CHECK_EQ(back.state, ANC_STATE_RUNNING);
+
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\"}", "image: required for kind \"android\"");
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"dpi\":71}",
+               "dpi: must be an integer from 72 to 640");
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"dpi\":641}", "dpi");
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"dpi\":\"320\"}", "dpi");
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"width\":100}",
+               "width: must be an even integer from 128 to 4096");
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"fps\":61}", "fps");
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"command\":[\"/init\"]}",
+               "command");
+    expect_bad("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\",\"capture\":\"agent\"}",
+               "capture: only for kind \"linux\"");
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"d\",\"dpi\":320}",
+               "dpi: only for kind \"android\"");
+    expect_bad("{\"name\":\"p\",\"kind\":\"pattern\",\"dpi\":320}", "dpi");
+}
+
+TEST(android_fps_default_is_capped)
+{
+    struct anc_instance inst;
+    json_t *req = json_loads("{\"name\":\"a\",\"kind\":\"android\",\"image\":\"r\"}", 0, NULL);
+    CHECK_EQ(anc_instance_from_request(&inst, req, 120, err, sizeof(err)), 0);
+    json_decref(req);
+    CHECK_EQ(inst.fps, 60);
+}
+
+TEST(linux_capture)
+{
+    struct anc_instance inst, back;
+    CHECK_EQ(from_text(&inst, "{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"demo\"}"), 0);
+    CHECK_EQ(inst.capture, ANC_CAPTURE_HOST);
+    json_t *j = anc_instance_to_json(&inst);
+    CHECK_STREQ(json_string_value(json_object_get(j, "capture")), "host");
+    json_decref(j);
+    CHECK_EQ(from_text(&inst, "{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"demo\","
+                              "\"capture\":\"agent\"}"),
+             0);
+    CHECK_EQ(inst.capture, ANC_CAPTURE_AGENT);
+    j = anc_instance_to_json(&inst);
+    CHECK_STREQ(json_string_value(json_object_get(j, "capture")), "agent");
+    CHECK_EQ(anc_instance_from_record(&back, j, err, sizeof(err)), 0);
+    json_decref(j);
+    CHECK_EQ(back.capture, ANC_CAPTURE_AGENT);
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"d\",\"capture\":\"gpu\"}",
+               "capture: must be \"host\" or \"agent\"");
+    expect_bad("{\"name\":\"l\",\"kind\":\"linux\",\"image\":\"d\",\"capture\":1}", "capture");
+    expect_bad("{\"name\":\"x\",\"kind\":\"x11\",\"command\":[\"/a\"],\"capture\":\"host\"}",
+               "capture");
+}

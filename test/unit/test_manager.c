@@ -11,9 +11,11 @@
 
 #include "base/config.h"
 #include "base/metrics.h"
+#include "base/fsutil.h"
 #include "fake_runtime.h"
 #include "instance/manager.h"
 #include "instance/store_files.h"
+#include "jar_builder.h"
 #include "net/network.h"
 #include "test.h"
 
@@ -410,5 +412,115 @@ TEST(store_fails_on_an_unusable_state_dir)
     fclose(file);
     CHECK(anc_store_files_open(f.cfg.state_dir, &f.store) < 0);
     CHECK(!f.store);
+    teardown(&f);
+}
+
+/* The host check of kind android, as the test makes it: binder or not. */
+static const char *host_missing;
+
+static int fake_host_check(char *why, size_t len)
+{
+    snprintf(why, len, "%s", host_missing ? host_missing : "");
+    return host_missing ? -ENODEV : 0;
+}
+
+static int create_json(struct fixture *f, const char *json, char *err, size_t errlen)
+{
+    struct anc_instance *inst;
+    json_t *req = json_loads(json, 0, NULL);
+    CHECK(req);
+    int r = anc_manager_create(f->m, req, &inst, err, errlen);
+    json_decref(req);
+    return r;
+}
+
+/* A file that passes image validation (a squashfs 4.0 superblock); names starting with
+ * "android" are Android images. */
+static void write_image(struct fixture *f, const char *name)
+{
+    uint8_t img[4096] = {0};
+    char path[PATH_MAX + 64];
+    memcpy(img, "hsqs", 4);
+    img[14] = 0x02, img[20] = 1, img[22] = 17, img[28] = 4;
+    img[41] = 0x10; /* bytes_used 4096 */
+    CHECK_EQ(anc_mkdir_p(f->cfg.image_dir, 0755), 0);
+    snprintf(path, sizeof(path), "%s/%s.img", f->cfg.image_dir, name);
+    jb_write_file(path, img, sizeof(img));
+}
+
+/* Kind android is refused, in this order, for: the host (binder), the agent jar (missing, then
+ * another version), the image; nothing is left behind by a refusal. */
+TEST(android_create_checks_host_then_jar_then_image)
+{
+    struct fixture f;
+    char err[600];
+    const char *req = "{\"name\":\"a1\",\"kind\":\"android\",\"image\":\"android13\"}";
+    setup(&f);
+    snprintf(f.cfg.android_agent_jar, sizeof(f.cfg.android_agent_jar), "%s/scrcpy-server", f.dir);
+    CHECK_EQ(anc_store_files_open(f.cfg.state_dir, &f.store), 0);
+    struct anc_manager_deps deps = {.store = f.store,
+                                    .loop = &f.loop,
+                                    .cfg = &f.cfg,
+                                    .metrics = f.metrics,
+                                    .events = {on_instance_ended, &f},
+                                    .android_host_check = fake_host_check};
+    CHECK_EQ(anc_manager_new(&deps, &f.m), 0);
+
+    host_missing =
+        "kind \"android\" needs binder: no binderfs (kernel/check lists what is missing)";
+    CHECK_EQ(create_json(&f, req, err, sizeof(err)), -EINVAL);
+    CHECK_STREQ(err, host_missing); /* binder first, although the jar is missing too */
+
+    host_missing = NULL;
+    CHECK_EQ(create_json(&f, req, err, sizeof(err)), -EINVAL);
+    CHECK(strstr(err, "[android] agent_jar: ") && strstr(err, "does not exist"));
+
+    jb_write_jar(f.cfg.android_agent_jar, "1.25");
+    CHECK_EQ(create_json(&f, req, err, sizeof(err)), -EINVAL);
+    CHECK(strstr(err, "is scrcpy-server 1.25, but this ancloudd needs version 3.3.3"));
+
+    jb_write_jar(f.cfg.android_agent_jar, "3.3.3");
+    CHECK_EQ(create_json(&f, req, err, sizeof(err)), -EINVAL);
+    CHECK(strstr(err, "image: ")); /* no such image yet */
+    write_image(&f, "debian");
+    CHECK_EQ(create_json(&f, "{\"name\":\"a1\",\"kind\":\"android\",\"image\":\"debian\"}", err,
+                         sizeof(err)),
+             -EINVAL);
+    CHECK(strstr(err, "image: debian is not an Android image"));
+    CHECK_EQ(anc_manager_count(f.m), 0);
+
+    /* Field errors come before the host: they are the client's to fix. */
+    host_missing = "no binder";
+    CHECK_EQ(create_json(&f,
+                         "{\"name\":\"a1\",\"kind\":\"android\",\"image\":\"android13\","
+                         "\"dpi\":700}",
+                         err, sizeof(err)),
+             -EINVAL);
+    CHECK_STREQ(err, "dpi: must be an integer from 72 to 640");
+    host_missing = NULL;
+
+    write_image(&f, "android13");
+    CHECK_EQ(create_json(&f, "{\"name\":\"a1\",\"kind\":\"linux\",\"image\":\"android13\"}", err,
+                         sizeof(err)),
+             -EINVAL);
+    CHECK(strstr(err, "is an Android image; create it with kind \"android\""));
+    CHECK_EQ(create_json(&f, req, err, sizeof(err)), 0);
+    struct anc_instance *a = anc_manager_first(f.m);
+    CHECK(a && a->kind == ANC_KIND_ANDROID && a->dpi == 320 && a->capture == ANC_CAPTURE_AGENT);
+
+    /* Its /data (and overlay layers) go with the instance. */
+    char data[PATH_MAX + 64], gone[PATH_MAX + 64];
+    snprintf(data, sizeof(data), "%s/instances/%s/data/system", f.cfg.state_dir, a->id);
+    CHECK_EQ(anc_mkdir_p(data, 0755), 0);
+    strcat(data, "/packages.xml");
+    jb_write_file(data, "<packages/>", 11);
+    snprintf(gone, sizeof(gone), "%s/instances/%s", f.cfg.state_dir, a->id);
+    CHECK_EQ(anc_manager_delete(f.m, a), 0);
+    CHECK_EQ(access(gone, F_OK), -1);
+    snprintf(gone, sizeof(gone), "%s/instances/.deleted-%.12s", f.cfg.state_dir,
+             strrchr(gone, '/') + 1);
+    RUN_UNTIL(&f, access(gone, F_OK) < 0);
+    CHECK_EQ(anc_manager_count(f.m), 0);
+    close_manager(&f);
     teardown(&f);
 }

@@ -74,6 +74,8 @@ static int no_linux(struct anc_runtime *rt)
 
 const struct anc_runtime_ops anc__rt_linux_ops = {
     .name = "linux", .size = sizeof(struct anc_runtime), .start = no_linux};
+const struct anc_runtime_ops anc__rt_android_ops = {
+    .name = "android", .size = sizeof(struct anc_runtime), .start = no_linux};
 
 static bool run_until(const int *flag, int want, uint64_t ms)
 {

@@ -425,3 +425,40 @@ TEST(files_tmp_left_by_a_crash_is_ignored)
     anc_store_close(st);
     remove_dir(dir);
 }
+
+/* Android records (dpi, image, limits) and a linux one with capture "agent" come back as written
+ * from the files backend, across a restart of the store. */
+TEST(files_android_and_capture_round_trip)
+{
+    char dir[64];
+    struct anc_store *st;
+    struct anc_instance a, l;
+    tmp_state_dir(dir);
+    CHECK_EQ(anc_store_files_open(dir, &st), 0);
+    make(&a, "{\"name\":\"phone\",\"kind\":\"android\",\"image\":\"redroid13\",\"dpi\":480,"
+             "\"width\":1080,\"height\":1920,\"fps\":60,\"memory_mb\":4096,\"cpus\":4,"
+             "\"restart\":\"on-failure\",\"bitrate_kbps\":8000}");
+    make(&l, "{\"name\":\"desk\",\"kind\":\"linux\",\"image\":\"debian\",\"capture\":\"agent\"}");
+    CHECK_EQ(anc_store_put(st, &a, 0, &a.revision), 0);
+    CHECK_EQ(anc_store_put(st, &l, 0, &l.revision), 0);
+    anc_store_close(st);
+    CHECK_EQ(anc_store_files_open(dir, &st), 0);
+    CHECK_EQ(list(st), 2);
+    CHECK_EQ(n_bad, 0);
+    const struct anc_instance *ga = listed(a.id), *gl = listed(l.id);
+    CHECK(ga && gl);
+    CHECK_EQ(ga->kind, ANC_KIND_ANDROID);
+    CHECK_EQ(ga->dpi, 480);
+    CHECK_EQ(ga->width, 1080);
+    CHECK_EQ(ga->fps, 60);
+    CHECK_EQ(ga->memory_mb, 4096);
+    CHECK_EQ(ga->cpus, 4);
+    CHECK_EQ(ga->bitrate_kbps, 8000);
+    CHECK_EQ(ga->restart, ANC_RESTART_ON_FAILURE);
+    CHECK_EQ(ga->capture, ANC_CAPTURE_AGENT);
+    CHECK_STREQ(ga->image, "redroid13");
+    CHECK_EQ(gl->kind, ANC_KIND_LINUX);
+    CHECK_EQ(gl->capture, ANC_CAPTURE_AGENT);
+    anc_store_close(st);
+    remove_dir(dir);
+}

@@ -6,7 +6,7 @@ import { api } from './api.js';
 const $ = (id) => document.getElementById(id);
 
 // API field → form control.
-const FIELDS = ['name', 'kind', 'image', 'restart', 'width', 'height', 'fps', 'command'];
+const FIELDS = ['name', 'kind', 'image', 'restart', 'width', 'height', 'fps', 'dpi', 'command'];
 
 export function setupCreate({ onCreated }) {
   const box = $('create');
@@ -109,9 +109,13 @@ export function setupCreate({ onCreated }) {
       const v = number(f);
       if (v !== undefined) body[f] = v;
     }
-    if (kind.value === 'linux') {
+    if (kind.value === 'linux' || kind.value === 'android') {
       if (image.value) body.image = image.value;
       body.restart = $('new-restart').value;
+    }
+    if (kind.value === 'android') {
+      const dpi = number('dpi');
+      if (dpi !== undefined) body.dpi = dpi;
     }
     if (kind.value === 'x11' || kind.value === 'linux') {
       const words = $('new-command').value.trim().split(/\s+/).filter(Boolean);
