@@ -64,7 +64,7 @@ run_fake() {
 
 run_fake
 [ "$rc" -eq 1 ] || fail "fake, no binder: expected 1, got $rc"
-grep -q 'fix: modprobe binder_linux devices=binder,hwbinder,vndbinder' "$out" ||
+grep -q 'fix: modprobe binder_linux devices=binder1,binder2,binder3' "$out" ||
     fail "fake, no binder: modprobe fix missing"
 
 mkdir -p "$root/sys/module/binder_linux"
@@ -74,9 +74,19 @@ grep -q 'modprobe -r binder_linux' "$out" || fail "fake, module without devices:
 touch "$root/dev/binder" "$root/dev/hwbinder" "$root/dev/vndbinder"
 run_fake
 [ "$rc" -eq 0 ] || fail "fake, legacy binder: expected 0, got $rc"
-grep -q 'one Android instance at a time' "$out" || fail "fake, legacy binder: no note"
+grep -q '1 Android instance(s) at a time' "$out" || fail "fake, legacy binder: no note"
 
 rm -f "$root/dev/binder" "$root/dev/hwbinder" "$root/dev/vndbinder"
+# Named devices from the module's devices= parameter, as the daemon reads them: three each.
+mkdir -p "$root/sys/module/binder_linux/parameters"
+echo 'binder1,binder2,binder3,binder4,binder5,binder6' >"$root/sys/module/binder_linux/parameters/devices"
+touch "$root/dev/binder1" "$root/dev/binder2" "$root/dev/binder3" "$root/dev/binder4" \
+    "$root/dev/binder5" "$root/dev/binder6"
+run_fake
+[ "$rc" -eq 0 ] || fail "fake, named binder devices: expected 0, got $rc"
+grep -q '6 named devices' "$out" && grep -q '2 Android instance(s) at a time' "$out" ||
+    fail "fake, named binder devices: not counted"
+rm -f "$root"/dev/binder[1-6]
 rm -rf "$root/sys/module/binder_linux"
 printf 'nodev\tproc\nnodev\toverlay\nnodev\tfuse\nnodev\tbinder\n' >"$root/proc/filesystems"
 printf 'Character devices:\n  1 mem\n 10 misc\n508 binder\n' >"$root/proc/devices"
