@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/h264_sps.h"
 #include "agent/keymap.h"
 
 void anc_agent_client_init(struct anc_agent_client *c, uint64_t now_us, uint64_t bitrate_bps)
@@ -82,6 +83,13 @@ static ssize_t on_packet(struct anc_agent_client *c, const struct anc_agent_stre
         if (len)
             memcpy(c->config, data, len);
         c->config_len = len;
+        /* After a rotation or a resize only the new SPS tells the new size; touches must carry
+         * it, or the agent drops them. An SPS that does not parse keeps the size we had. */
+        struct anc_h264_sps sps;
+        if (c->ready && anc_h264_sps_find(data, len, &sps) == 0) {
+            c->width = sps.width;
+            c->height = sps.height;
+        }
         return (ssize_t)used;
     }
     if (len == 0)

@@ -80,7 +80,9 @@ struct anc_agent_client {
     struct anc_agent_stream video;
     struct anc_agent_devmsg_parser device;
     char device_name[ANC_AGENT_DEVICE_NAME_SIZE + 1];
-    uint32_t width, height; /* 0 until READY */
+    /* 0 until READY; then the codec meta's, then each config packet's SPS's (agent/h264_sps.h):
+     * the size touch and wheel positions are scaled to. */
+    uint32_t width, height;
     bool ready;
     int error; /* sticky, negative errno */
     uint64_t ready_deadline_us;

@@ -229,6 +229,45 @@ TEST(touch_maps_pointers_and_scales_positions)
     anc_agent_client_destroy(&c);
 }
 
+/* x264's SPS of 1280x720 and a PPS: the config packet after the agent rotated its screen. */
+static const uint8_t landscape_config[] = {0x00, 0x00, 0x00, 0x01, 0x67, 0x42, 0xc0, 0x1f, 0xda,
+                                           0x01, 0x40, 0x16, 0xe8, 0x40, 0x00, 0x00, 0x03, 0x00,
+                                           0x40, 0x00, 0x00, 0x0c, 0x83, 0xc6, 0x0c, 0xa8, 0x00,
+                                           0x00, 0x00, 0x01, 0x68, 0xce, 0x3c, 0x80};
+
+static void feed_config(struct anc_agent_client *c, const uint8_t *config, size_t len)
+{
+    uint8_t wire[128];
+    struct seen s;
+    CHECK(len + ANC_AGENT_FRAME_HEADER_SIZE <= sizeof(wire));
+    CHECK_EQ(anc_agent_write_frame_header(wire, 0, true, false, len), 0);
+    memcpy(wire + ANC_AGENT_FRAME_HEADER_SIZE, config, len);
+    feed_video(c, wire, ANC_AGENT_FRAME_HEADER_SIZE + len, 5, &s);
+    CHECK_EQ(s.errors, 0);
+}
+
+/* scrcpy-server sends its codec meta once: after a rotation only the new SPS tells the size. */
+TEST(a_new_sps_changes_the_touch_size)
+{
+    struct anc_agent_client c;
+    uint8_t out[ANC_AGENT_CLIENT_INPUT_MAX];
+    ready_client(&c);
+    CHECK_EQ(c.width, 720); /* its SPS is cut short: the codec meta's size stays */
+    feed_config(&c, landscape_config, sizeof(landscape_config));
+    CHECK_EQ(c.width, 1280);
+    CHECK_EQ(c.height, 720);
+    CHECK_EQ(input(&c, touch(ANC_INPUT_TOUCH_DOWN, 0, 65535, 65535), out), 32);
+    CHECK_EQ(anc_rd32(out + 10), 1279);
+    CHECK_EQ(anc_rd32(out + 14), 719);
+    CHECK_EQ(anc_rd16(out + 18), 1280);
+    CHECK_EQ(anc_rd16(out + 20), 720);
+    /* A config packet whose SPS does not parse keeps the last size. */
+    feed_config(&c, sps_pps, sizeof(sps_pps));
+    CHECK_EQ(c.width, 1280);
+    CHECK_EQ(c.height, 720);
+    anc_agent_client_destroy(&c);
+}
+
 /* KEY_A (30) down with Shift: AKEYCODE_A, repeat 0, then 1 when held, SHIFT_ON|SHIFT_LEFT_ON. */
 static const uint8_t key_a_down[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x1d, 0x00,
                                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x41};
