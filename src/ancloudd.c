@@ -328,6 +328,13 @@ static void on_instance_ended(void *arg, struct anc_instance *inst)
     anc_sessions_end_instance(d->sessions, inst);
 }
 
+static void on_instance_clipboard(void *arg, struct anc_instance *inst, const char *utf8,
+                                  size_t len)
+{
+    struct daemon *d = arg;
+    anc_sessions_clipboard(d->sessions, inst, utf8, len);
+}
+
 /* The parts behind the REST API: viewer sessions (UDP port, certificate), the guest network and
  * instances. */
 static int start_services(struct daemon *d)
@@ -350,7 +357,9 @@ static int start_services(struct daemon *d)
         .metrics = d->metrics,
         .net = d->net,
         .store = d->store,
-        .events = {on_instance_ended, d},
+        .events = {.instance_ended = on_instance_ended,
+                   .instance_clipboard = on_instance_clipboard,
+                   .arg = d},
     };
     r = anc_manager_new(&deps, &d->instances);
     if (r < 0)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/h264_sps.h"
 #include "agent/keymap.h"
 
 void anc_agent_client_init(struct anc_agent_client *c, uint64_t now_us, uint64_t bitrate_bps)
@@ -82,6 +83,13 @@ static ssize_t on_packet(struct anc_agent_client *c, const struct anc_agent_stre
         if (len)
             memcpy(c->config, data, len);
         c->config_len = len;
+        /* After a rotation or a resize only the new SPS tells the new size; touches must carry
+         * it, or the agent drops them. An SPS that does not parse keeps the size we had. */
+        struct anc_h264_sps sps;
+        if (c->ready && anc_h264_sps_find(data, len, &sps) == 0) {
+            c->width = sps.width;
+            c->height = sps.height;
+        }
         return (ssize_t)used;
     }
     if (len == 0)
@@ -155,8 +163,10 @@ ssize_t anc_agent_client_feed_control(struct anc_agent_client *c, uint64_t now_u
         ev->type = ANC_AGENT_CLIENT_EV_CLIPBOARD;
         ev->clipboard.utf8 = m.clipboard.utf8;
         ev->clipboard.len = m.clipboard.len;
+    } else if (m.type == ANC_AGENT_DEVMSG_ACK_CLIPBOARD) {
+        c->clipboard_acked = m.ack_clipboard.sequence;
     }
-    return used; /* acknowledgements and UHID output are not asked for: ignored */
+    return used; /* UHID output is not asked for: ignored */
 }
 
 uint64_t anc_agent_client_next_timeout(const struct anc_agent_client *c)
@@ -331,9 +341,31 @@ static ssize_t control(const struct anc_input_control *ctl, uint8_t *out, size_t
         return press(ANC_AKEYCODE_HOME, out, cap);
     case ANC_INPUT_CTL_APP_SWITCH:
         return press(ANC_AKEYCODE_APP_SWITCH, out, cap);
+    case ANC_INPUT_CTL_POWER:
+        return press(ANC_AKEYCODE_POWER, out, cap);
+    case ANC_INPUT_CTL_MENU:
+        return press(ANC_AKEYCODE_MENU, out, cap);
+    case ANC_INPUT_CTL_VOLUME_UP:
+        return press(ANC_AKEYCODE_VOLUME_UP, out, cap);
+    case ANC_INPUT_CTL_VOLUME_DOWN:
+        return press(ANC_AKEYCODE_VOLUME_DOWN, out, cap);
     default:
         return -EPROTONOSUPPORT;
     }
+}
+
+static ssize_t clipboard(struct anc_agent_client *c, const struct anc_input_clipboard *cb,
+                         uint8_t *out, size_t cap)
+{
+    struct anc_agent_ctrl m = {.type = ANC_AGENT_CTRL_SET_CLIPBOARD};
+    m.set_clipboard.sequence = c->clipboard_seq + 1;
+    m.set_clipboard.paste = cb->flags & ANC_INPUT_CLIPBOARD_PASTE;
+    m.set_clipboard.utf8 = cb->utf8;
+    m.set_clipboard.len = cb->len;
+    ssize_t n = anc_agent_ctrl_serialize(&m, out, cap);
+    if (n > 0)
+        c->clipboard_seq++;
+    return n;
 }
 
 ssize_t anc_agent_client_input(struct anc_agent_client *c, const struct anc_input_msg *m,
@@ -350,6 +382,8 @@ ssize_t anc_agent_client_input(struct anc_agent_client *c, const struct anc_inpu
         return scroll(c, &m->scroll, out, cap);
     case ANC_INPUT_CONTROL:
         return control(&m->control, out, cap);
+    case ANC_INPUT_CLIPBOARD:
+        return clipboard(c, &m->clipboard, out, cap);
     default:
         return -EPROTONOSUPPORT;
     }

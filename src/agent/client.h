@@ -23,9 +23,11 @@
  * hangs before (an encoder that never configures) is then reported, not waited for forever. */
 #define ANC_AGENT_CLIENT_READY_US (15 * UINT64_C(1000000))
 
-/* The largest output of one anc_agent_client_input call (a 4096-byte text message cut into
- * 300-byte INJECT_TEXT messages); give it a buffer this big and it never fails for room. */
-#define ANC_AGENT_CLIENT_INPUT_MAX 8192
+/* The largest output of one anc_agent_client_input call (a SET_CLIPBOARD of the largest input
+ * clipboard message; a 4096-byte text message cut into 300-byte INJECT_TEXT messages is less);
+ * give it a buffer this big and it never fails for room. */
+#define ANC_AGENT_CLIENT_INPUT_MAX     (ANC_AGENT_SET_CLIPBOARD_HEADER + ANC_INPUT_CLIPBOARD_MAX)
+#define ANC_AGENT_SET_CLIPBOARD_HEADER 14 /* type, u64 sequence, u8 paste, u32 length */
 
 /* Bit-rate policy (anc_agent_client_estimate). scrcpy-server has no message that changes the
  * bit rate: the only way is to restart the agent with a new video_bit_rate, which costs every
@@ -78,7 +80,9 @@ struct anc_agent_client {
     struct anc_agent_stream video;
     struct anc_agent_devmsg_parser device;
     char device_name[ANC_AGENT_DEVICE_NAME_SIZE + 1];
-    uint32_t width, height; /* 0 until READY */
+    /* 0 until READY; then the codec meta's, then each config packet's SPS's (agent/h264_sps.h):
+     * the size touch and wheel positions are scaled to. */
+    uint32_t width, height;
     bool ready;
     int error; /* sticky, negative errno */
     uint64_t ready_deadline_us;
@@ -89,7 +93,9 @@ struct anc_agent_client {
     /* Browser pointer id (0..9) → the pointer id on the wire (0..9) while it is down, else -1:
      * a finger keeps one small id for its whole stroke, and ids are reused lowest first. */
     int8_t pointer[ANC_INPUT_POINTER_MAX + 1];
-    uint32_t key_down; /* the Linux key code last pressed, for the repeat count */
+    uint32_t key_down;        /* the Linux key code last pressed, for the repeat count */
+    uint64_t clipboard_seq;   /* the last SET_CLIPBOARD sequence sent (they start at 1) */
+    uint64_t clipboard_acked; /* the last one the agent acknowledged (ACK_CLIPBOARD) */
     int32_t key_repeat;
     uint64_t bitrate_bps; /* the agent's video_bit_rate */
     uint64_t far_since_us, far_nearest_bps;
@@ -124,9 +130,11 @@ bool anc_agent_client_timeout(struct anc_agent_client *c, uint64_t now_us,
  *   key      → INJECT_KEYCODE through agent/keymap.h (keys Android lacks send nothing)
  *   text     → INJECT_TEXT in chunks of at most 300 bytes, cut between characters
  *   wheel    → INJECT_SCROLL_EVENT (a notch is 1.0; down is negative on Android)
- *   control  → back, home, app switch: their key pressed and released; rotate: ROTATE_DEVICE;
- *              keyframe: nothing here (0), the caller asks the stream, whose rate-limited
- *              request ends in anc_agent_client_reset_video. */
+ *   control  → back, home, app switch, power, menu, volume up/down: their key pressed and
+ *              released; rotate: ROTATE_DEVICE; keyframe: nothing here (0), the caller asks the
+ *              stream, whose rate-limited request ends in anc_agent_client_reset_video.
+ *   clipboard → SET_CLIPBOARD with the next sequence number (the agent acknowledges it with
+ *              ACK_CLIPBOARD: clipboard_acked) and the paste flag. */
 ssize_t anc_agent_client_input(struct anc_agent_client *c, const struct anc_input_msg *m,
                                uint8_t *out, size_t cap);
 

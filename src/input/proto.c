@@ -100,9 +100,16 @@ static int check_text(const struct anc_input_text *t)
 
 static int check_control(const struct anc_input_control *c)
 {
-    if (c->op < ANC_INPUT_CTL_KEYFRAME || c->op > ANC_INPUT_CTL_APP_SWITCH)
+    if (c->op < ANC_INPUT_CTL_KEYFRAME || c->op > ANC_INPUT_CTL_MAX)
         return -EPROTONOSUPPORT;
     return 0;
+}
+
+static int check_clipboard(const struct anc_input_clipboard *c)
+{
+    if (c->len > ANC_INPUT_CLIPBOARD_MAX)
+        return -EMSGSIZE;
+    return anc_input_utf8_validate(c->utf8, c->len);
 }
 
 static int decode_fixed(const uint8_t *buf, size_t len, struct anc_input_msg *out)
@@ -160,6 +167,13 @@ int anc_input_decode(const uint8_t *buf, size_t len, struct anc_input_msg *out)
         out->control.payload = buf + 2;
         out->control.payload_len = len - 2;
         return check_control(&out->control);
+    case ANC_INPUT_CLIPBOARD:
+        if (len < ANC_INPUT_CLIPBOARD_MIN_SIZE)
+            return -EBADMSG;
+        out->clipboard.flags = buf[1];
+        out->clipboard.utf8 = buf + 2;
+        out->clipboard.len = len - 2;
+        return check_clipboard(&out->clipboard);
     default:
         return -EPROTONOSUPPORT;
     }
@@ -178,6 +192,8 @@ size_t anc_input_encoded_size(const struct anc_input_msg *m)
         return ANC_INPUT_SCROLL_SIZE;
     case ANC_INPUT_CONTROL:
         return 2 + m->control.payload_len;
+    case ANC_INPUT_CLIPBOARD:
+        return ANC_INPUT_CLIPBOARD_MIN_SIZE + m->clipboard.len;
     default:
         return 0;
     }
@@ -198,6 +214,10 @@ static int check_msg(const struct anc_input_msg *m)
         if (m->control.payload_len > 0 && !m->control.payload)
             return -EINVAL;
         return check_control(&m->control);
+    case ANC_INPUT_CLIPBOARD:
+        if (m->clipboard.len > 0 && !m->clipboard.utf8)
+            return -EINVAL;
+        return check_clipboard(&m->clipboard);
     default:
         return -EINVAL;
     }
@@ -228,10 +248,15 @@ static void encode_body(const struct anc_input_msg *m, uint8_t *p)
         put16(p + 4, m->scroll.x);
         put16(p + 6, m->scroll.y);
         break;
-    default: /* ANC_INPUT_CONTROL */
+    case ANC_INPUT_CONTROL:
         p[0] = m->control.op;
         if (m->control.payload_len > 0)
             memcpy(p + 1, m->control.payload, m->control.payload_len);
+        break;
+    default: /* ANC_INPUT_CLIPBOARD */
+        p[0] = m->clipboard.flags;
+        if (m->clipboard.len > 0)
+            memcpy(p + 1, m->clipboard.utf8, m->clipboard.len);
         break;
     }
 }
@@ -247,4 +272,28 @@ ssize_t anc_input_encode(const struct anc_input_msg *m, uint8_t *buf, size_t cap
     buf[0] = m->type;
     encode_body(m, buf + 1);
     return (ssize_t)n;
+}
+
+ssize_t anc_input_encode_out_clipboard(const uint8_t *utf8, size_t len, size_t max, uint8_t *buf,
+                                       size_t cap)
+{
+    uint32_t cp;
+    size_t n = 0;
+
+    if (max < ANC_INPUT_OUT_HEADER_SIZE)
+        return -EINVAL;
+    size_t room = max - ANC_INPUT_OUT_HEADER_SIZE;
+    while (n < len) {
+        int c = anc_input_utf8_next(utf8 + n, len - n, &cp);
+        if (c < 0 || n + (size_t)c > room)
+            break;
+        n += (size_t)c;
+    }
+    if (cap < ANC_INPUT_OUT_HEADER_SIZE + n)
+        return -ENOBUFS;
+    buf[0] = ANC_INPUT_OUT_CLIPBOARD;
+    buf[1] = n < len ? ANC_INPUT_OUT_CLIPBOARD_TRUNCATED : 0;
+    if (n > 0)
+        memcpy(buf + ANC_INPUT_OUT_HEADER_SIZE, utf8, n);
+    return (ssize_t)(ANC_INPUT_OUT_HEADER_SIZE + n);
 }

@@ -10,11 +10,16 @@
 #include <sys/types.h>
 
 /* Message types (first byte). */
-#define ANC_INPUT_TOUCH   1
-#define ANC_INPUT_KEY     2
-#define ANC_INPUT_TEXT    3
-#define ANC_INPUT_SCROLL  4
-#define ANC_INPUT_CONTROL 5
+#define ANC_INPUT_TOUCH     1
+#define ANC_INPUT_KEY       2
+#define ANC_INPUT_TEXT      3
+#define ANC_INPUT_SCROLL    4
+#define ANC_INPUT_CONTROL   5
+#define ANC_INPUT_CLIPBOARD 6 /* page → guest: set the guest's clipboard (and paste it) */
+
+/* Messages the daemon sends to the page on the same channel: types 128 and up, so that the two
+ * directions never share a number. */
+#define ANC_INPUT_OUT_CLIPBOARD 128 /* the guest's clipboard changed */
 
 /* Exact sizes of the fixed-size messages, type byte included. */
 #define ANC_INPUT_TOUCH_SIZE  9
@@ -23,9 +28,18 @@
 /* Text: 1 type byte + 1..ANC_INPUT_TEXT_MAX bytes of UTF-8. Control: at least type + op. */
 #define ANC_INPUT_TEXT_MAX         4096
 #define ANC_INPUT_CONTROL_MIN_SIZE 2
-/* The largest valid message (a text message of ANC_INPUT_TEXT_MAX bytes); control messages
- * may be longer on the wire, but v1 receivers ignore their payload. */
-#define ANC_INPUT_MAX_SIZE (1 + ANC_INPUT_TEXT_MAX)
+/* Clipboard: 1 type byte + 1 flags byte + 0..ANC_INPUT_CLIPBOARD_MAX bytes of UTF-8 (a message
+ * of at most 64 KiB, well under every browser's data-channel max-message-size). */
+#define ANC_INPUT_CLIPBOARD_MIN_SIZE 2
+#define ANC_INPUT_CLIPBOARD_MAX      (65536 - 2)
+#define ANC_INPUT_CLIPBOARD_PASTE    (1u << 0) /* flags: also paste it into the focused field */
+/* Guest clipboard to the page: 1 type byte + 1 flags byte + UTF-8, cut (on a character
+ * boundary) to the channel's message limit and then flagged truncated. */
+#define ANC_INPUT_OUT_CLIPBOARD_TRUNCATED (1u << 0)
+#define ANC_INPUT_OUT_HEADER_SIZE         2
+/* The largest valid message (a clipboard message of ANC_INPUT_CLIPBOARD_MAX bytes); control
+ * messages may be longer on the wire, but v1 receivers ignore their payload. */
+#define ANC_INPUT_MAX_SIZE (ANC_INPUT_CLIPBOARD_MIN_SIZE + ANC_INPUT_CLIPBOARD_MAX)
 
 /* Touch actions. */
 #define ANC_INPUT_TOUCH_DOWN   0
@@ -52,11 +66,16 @@
 #define ANC_INPUT_MOD_SCROLLLOCK (1u << 7)
 
 /* Control operations. */
-#define ANC_INPUT_CTL_KEYFRAME   1
-#define ANC_INPUT_CTL_ROTATE     2
-#define ANC_INPUT_CTL_BACK       3
-#define ANC_INPUT_CTL_HOME       4
-#define ANC_INPUT_CTL_APP_SWITCH 5
+#define ANC_INPUT_CTL_KEYFRAME    1
+#define ANC_INPUT_CTL_ROTATE      2
+#define ANC_INPUT_CTL_BACK        3
+#define ANC_INPUT_CTL_HOME        4
+#define ANC_INPUT_CTL_APP_SWITCH  5
+#define ANC_INPUT_CTL_POWER       6
+#define ANC_INPUT_CTL_MENU        7
+#define ANC_INPUT_CTL_VOLUME_UP   8
+#define ANC_INPUT_CTL_VOLUME_DOWN 9
+#define ANC_INPUT_CTL_MAX         ANC_INPUT_CTL_VOLUME_DOWN
 
 /* One wheel notch, in scroll delta units (the same unit as the DOM's WheelEvent in Chromium). */
 #define ANC_INPUT_SCROLL_NOTCH 120
@@ -90,6 +109,12 @@ struct anc_input_control {
     size_t payload_len;
 };
 
+struct anc_input_clipboard {
+    uint8_t flags;       /* ANC_INPUT_CLIPBOARD_PASTE; other bits reserved: sent 0, ignored */
+    const uint8_t *utf8; /* valid UTF-8, not NUL-terminated; borrowed */
+    size_t len;          /* 0..ANC_INPUT_CLIPBOARD_MAX */
+};
+
 struct anc_input_msg {
     uint8_t type; /* ANC_INPUT_* */
     union {
@@ -98,6 +123,7 @@ struct anc_input_msg {
         struct anc_input_text text;
         struct anc_input_scroll scroll;
         struct anc_input_control control;
+        struct anc_input_clipboard clipboard;
     };
 };
 
@@ -107,8 +133,9 @@ struct anc_input_msg {
 
 /* Decodes one message. Returns 0, -EBADMSG when malformed (wrong length, action out of range,
  * pointer id > 9, key code > KEY_MAX, invalid UTF-8), -EMSGSIZE for text longer than
- * ANC_INPUT_TEXT_MAX, -EPROTONOSUPPORT for an unknown type or control op. On success, text and
- * control payload point into buf. out is unspecified after a failure. */
+ * ANC_INPUT_TEXT_MAX or clipboard text longer than ANC_INPUT_CLIPBOARD_MAX, -EPROTONOSUPPORT for
+ * an unknown type or control op. On success, text, clipboard and control payload point into buf.
+ * out is unspecified after a failure. */
 int anc_input_decode(const uint8_t *buf, size_t len, struct anc_input_msg *out);
 
 /* Encoded size of m (0 if m's type is unknown). */
@@ -126,3 +153,11 @@ int anc_input_utf8_next(const uint8_t *s, size_t len, uint32_t *cp);
 
 /* 0 if s[0..len) is valid UTF-8 (len may be 0), else -EBADMSG. */
 int anc_input_utf8_validate(const uint8_t *s, size_t len);
+
+/* Daemon → page: the guest's clipboard as an ANC_INPUT_OUT_CLIPBOARD message into buf (cap
+ * bytes), cut on a UTF-8 boundary to at most max bytes in all (max ≥ ANC_INPUT_OUT_HEADER_SIZE;
+ * the channel's message limit) and then flagged ANC_INPUT_OUT_CLIPBOARD_TRUNCATED. Invalid
+ * UTF-8 in utf8 is cut at the first bad sequence, also flagged. Returns the bytes written,
+ * -EINVAL when max is below the header, -ENOBUFS when cap is below what would be written. */
+ssize_t anc_input_encode_out_clipboard(const uint8_t *utf8, size_t len, size_t max, uint8_t *buf,
+                                       size_t cap);

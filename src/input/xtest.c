@@ -396,6 +396,10 @@ int anc_xtest_apply(struct anc_xtest *x, const struct anc_input_msg *m)
     case ANC_INPUT_CONTROL:
         r = apply_control(x, &m->control);
         break;
+    case ANC_INPUT_CLIPBOARD:
+        /* Owning the X CLIPBOARD selection means answering SelectionRequest events for as long
+         * as the text is wanted: not worth it for a single-app display. */
+        return -ENOTSUP;
     default:
         return -EINVAL;
     }

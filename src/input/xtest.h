@@ -22,7 +22,8 @@ void anc_xtest_free(struct anc_xtest *x);
 
 /* Injects m. Returns ANC_INPUT_APPLIED (also for input deliberately ignored: pointers other than
  * the first, key-up of a key not held), ANC_INPUT_KEYFRAME for a keyframe request (the caller
- * acts), -ENOTSUP for control ops that mean nothing on X11 (rotate, home, app switch) and key
+ * acts), -ENOTSUP for control ops that mean nothing on X11 (rotate, home, app switch, power,
+ * menu, volume), for clipboard messages (the sink owns no X selection) and for key
  * codes beyond the display's keycode range, -ENOSPC when text needed a keysym the keymap lacks
  * and no spare keycode was free (the other characters are still typed), -EINVAL for an
  * unknown type. */

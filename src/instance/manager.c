@@ -300,7 +300,19 @@ static void on_stopped(struct anc_instance *inst, void *data)
     }
 }
 
-static const struct anc_runtime_callbacks runtime_cbs = {on_started, on_died, on_stopped};
+static void on_clipboard(struct anc_instance *inst, const char *utf8, size_t len, void *data)
+{
+    struct anc_manager *m = data;
+    if (m->events.instance_clipboard)
+        m->events.instance_clipboard(m->events.arg, inst, utf8, len);
+}
+
+static const struct anc_runtime_callbacks runtime_cbs = {
+    .on_started = on_started,
+    .on_died = on_died,
+    .on_stopped = on_stopped,
+    .on_clipboard = on_clipboard,
+};
 
 static int begin_runtime(struct anc_manager *m, struct anc_instance *inst, bool adopt, char *err,
                          size_t errlen)

@@ -20,6 +20,9 @@ struct anc_manager_events {
     /* inst stops streaming (stopped through the API, or its guest died): whatever watches it
      * must let go of it now. */
     void (*instance_ended)(void *arg, struct anc_instance *inst);
+    /* inst's guest clipboard changed (utf8[0..len), not NUL-terminated, valid only during the
+     * call): its viewers may want it. NULL: ignored. */
+    void (*instance_clipboard)(void *arg, struct anc_instance *inst, const char *utf8, size_t len);
     void *arg;
 };
 

@@ -57,6 +57,14 @@ int anc__rt_open_log(struct anc_runtime *rt)
     return rt->log_fd < 0 ? -errno : 0;
 }
 
+void anc__rt_clipboard(struct anc_runtime *rt, const char *utf8, size_t len)
+{
+    if (rt->state != ANC_RT_STARTING && rt->state != ANC_RT_RUNNING)
+        return; /* a stopping guest's last words are of no use to its viewers */
+    if (rt->cbs.on_clipboard)
+        rt->cbs.on_clipboard(rt->inst, utf8, len, rt->data);
+}
+
 static int runtime_input(struct anc_instance *inst, const struct anc_input_msg *m)
 {
     struct anc_runtime *rt = inst->rt;

@@ -40,6 +40,9 @@ struct anc_runtime_callbacks {
     void (*on_died)(struct anc_instance *inst, const char *reason, void *data);
     /* Everything of the runtime is gone (after a stop, a failed start or a death). */
     void (*on_stopped)(struct anc_instance *inst, void *data);
+    /* The guest's clipboard changed (utf8[0..len), not NUL-terminated, valid only during the
+     * call). Only while starting or running. NULL: ignored. */
+    void (*on_clipboard)(struct anc_instance *inst, const char *utf8, size_t len, void *data);
 };
 
 /* Starts inst. Returns 0 or -errno with nothing started and no callback. After 0: on_started

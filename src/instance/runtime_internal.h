@@ -111,6 +111,11 @@ struct anc_runtime {
  * is the reason given to on_started / on_died. */
 void anc__rt_event(struct anc_runtime *rt, enum anc_rt_event ev, const char *why);
 
+/* The kind saw the guest's clipboard change: reported through on_clipboard while STARTING or
+ * RUNNING, dropped otherwise. */
+void anc__rt_clipboard(struct anc_runtime *rt, const char *utf8, size_t len);
+#define ANC_HAVE_RT_CLIPBOARD 1
+
 /* Appends "ancloudd: what" to the instance log. */
 void anc__rt_log_line(struct anc_runtime *rt, const char *what);
 /* Creates the run directory and opens (rotating) the instance log. Returns 0 or -errno. */

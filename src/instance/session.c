@@ -68,10 +68,16 @@ static void end_session(struct anc_sessions *s, struct anc_session *x, const cha
     free(x);
 }
 
+static bool is_input(const struct anc_peer_event *ev)
+{
+    return strcmp(ev->label ? ev->label : "", "input") == 0;
+}
+
 static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
 {
-    if (strcmp(ev->label ? ev->label : "", "input") != 0)
+    if (!is_input(ev))
         return;
+    x->input_channel = ev->channel;
     x->in_msgs++;
     x->in_bytes += ev->len;
     /* FNV-1a over every message in arrival order, with the length as a separator: a client can
@@ -132,8 +138,11 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
     case ANC_PEER_EV_CLOSED:
         end_session(s, x, "closed by the viewer");
         break;
-    case ANC_PEER_EV_DATACHANNEL_UP:
     case ANC_PEER_EV_CHANNEL_OPEN:
+        if (is_input(ev))
+            x->input_channel = ev->channel;
+        break;
+    case ANC_PEER_EV_DATACHANNEL_UP:
         break;
     }
 }
@@ -193,6 +202,18 @@ static int new_peer(struct anc_sessions *s, const struct anc_sdp_offer *offer,
         .playout_delay_id = anc_sdp_extmap_id(anc_sdp_video(offer), ANC_SDP_URI_PLAYOUT_DELAY),
     };
     return anc_peer_new(&pc, now, out);
+}
+
+/* The largest message the browser takes from us: the least of its a=max-message-size (the SDP
+ * parser makes an absent one 64 KiB, RFC 8841; 0 is no limit), ours, and the largest input
+ * protocol message. */
+static size_t out_max(const struct anc_sessions *s, const struct anc_sdp_offer *offer)
+{
+    size_t n = ANC_INPUT_MAX_SIZE, ours = (size_t)s->cfg->max_message_kib * 1024;
+    size_t theirs = offer->max_message_size ? (size_t)offer->max_message_size : SIZE_MAX;
+    if (ours < n)
+        n = ours;
+    return theirs < n ? theirs : n;
 }
 
 /* The SDP answer into a new buffer (caller frees), or NULL. */
@@ -256,6 +277,7 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
         return r == -EINVAL ? -EPROTO : r; /* our answer parameters, not the offer */
     }
     x->created_us = now;
+    x->out_max = out_max(s, offer);
     return 0;
 }
 
@@ -277,6 +299,7 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
         x->owner = s;
         x->inst = inst;
         x->viewer.on_frame = on_frame;
+        x->input_channel = -1;
         x->created_at = (int64_t)time(NULL);
         random_hex(x->sid, ANC_SESSION_ID_LEN);
         r = setup_session(s, x, offer, res);
@@ -320,6 +343,44 @@ void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst
     anc__sessions_flush(s);
 }
 
+static void send_to_page(struct anc_sessions *s, struct anc_session *x, const uint8_t *msg,
+                         size_t len, uint64_t now)
+{
+    struct anc_peer *peer = anc_rtc_host_peer(s->host, x);
+    int r = peer ? anc_peer_send_message(peer, now, (uint16_t)x->input_channel, true, msg, len)
+                 : -ENOTCONN;
+    if (r < 0) {
+        x->out_dropped++;
+        anc_debug("session %s: message to the page not sent: %s", x->sid, strerror(-r));
+    } else {
+        x->out_msgs++;
+    }
+}
+
+void anc_sessions_clipboard(struct anc_sessions *s, struct anc_instance *inst, const char *utf8,
+                            size_t len)
+{
+    if (!s)
+        return;
+    uint8_t *buf = NULL;
+    uint64_t now = anc__sessions_now(s);
+    for (struct anc_session *x = s->list; x; x = x->next) {
+        if (x->inst != inst || x->input_channel < 0)
+            continue;
+        if (!buf && !(buf = malloc(ANC_INPUT_MAX_SIZE)))
+            return;
+        ssize_t n = anc_input_encode_out_clipboard((const uint8_t *)utf8, len, x->out_max, buf,
+                                                   ANC_INPUT_MAX_SIZE);
+        if (n < 0)
+            x->out_dropped++;
+        else
+            send_to_page(s, x, buf, (size_t)n, now);
+    }
+    if (buf)
+        anc__sessions_flush(s);
+    free(buf);
+}
+
 static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
 {
     struct anc_peer_stats ps = {0};
@@ -330,7 +391,7 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
     snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x->in_hash);
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s, s:I, "
-        "s:I}}",
+        "s:I, s:I, s:I}}",
         "id", x->sid, "instance", x->inst->id, "state",
         x->connected_us ? "connected" : "connecting", "created_at", (json_int_t)x->created_at,
         "video", "frames", (json_int_t)ps.frames_sent, "packets", (json_int_t)ps.rtp_packets,
@@ -338,7 +399,8 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
         (json_int_t)ps.nacks, "plis", (json_int_t)ps.plis, "firs", (json_int_t)ps.firs, "remb_bps",
         (json_int_t)ps.last_remb_bps, "input", "messages", (json_int_t)x->in_msgs, "bytes",
         (json_int_t)x->in_bytes, "hash", hash, "dropped", (json_int_t)x->in_bad, "unsupported",
-        (json_int_t)x->in_unsupported);
+        (json_int_t)x->in_unsupported, "sent", (json_int_t)x->out_msgs, "not_sent",
+        (json_int_t)x->out_dropped);
     if (o && x->connected_us)
         json_object_set_new(o, "connect_ms",
                             json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));

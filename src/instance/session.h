@@ -73,6 +73,12 @@ int anc_sessions_delete(struct anc_sessions *s, const char *sid);
  * owner closed them at shutdown while instances were still stopping). */
 void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst);
 
+/* The guest of inst has a new clipboard (utf8[0..len)): every viewer of inst with an open
+ * "input" data channel gets an ANC_INPUT_OUT_CLIPBOARD message (input/proto.h), cut to what its
+ * browser takes. s may be NULL (shutting down: nobody to tell). */
+void anc_sessions_clipboard(struct anc_sessions *s, struct anc_instance *inst, const char *utf8,
+                            size_t len);
+
 /* JSON of one session (new reference) or NULL when unknown; and of all (an array). */
 json_t *anc_sessions_get_json(struct anc_sessions *s, const char *sid);
 json_t *anc_sessions_list_json(struct anc_sessions *s);

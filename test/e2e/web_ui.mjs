@@ -50,6 +50,28 @@ try {
   await waitFor(async () => [...(await appLog()).matchAll(/"event":"text","text":"([^"]*)"/g)]
     .map((x) => x[1]).join('').includes('hi!'), { what: 'typed text in the app' });
   check(true, 'typing on the page reaches the app');
+
+  // The phone buttons and a paste send control and clipboard messages: on an x11 guest Back is
+  // applied (Escape) while Home and the clipboard are counted as unsupported.
+  const input = async () => {
+    const l = await daemon.api('GET', '/api/v1/sessions');
+    return (Array.isArray(l.json) ? l.json : l.json.sessions)[0].input;
+  };
+  const before = await input();
+  await page.click('#player-keys button[data-key="home"]');
+  await page.click('#player-keys button[data-key="back"]');
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', 'pasted ✓');
+    window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, cancelable: true }));
+  });
+  const after = await waitFor(async () => {
+    const i = await input();
+    return i.messages >= before.messages + 3 && i.unsupported >= before.unsupported + 2 ? i : null;
+  }, { what: 'the button and paste messages at the daemon' });
+  check(after.unsupported === before.unsupported + 2 && after.dropped === before.dropped,
+    `home, back and a paste reach the daemon well-formed (${after.messages - before.messages} messages, ` +
+    `${after.unsupported - before.unsupported} unsupported on x11)`);
   if (process.env.ANC_SCREENSHOT) await page.screenshot({ path: process.env.ANC_SCREENSHOT });
 
   await page.click('#player-close');

@@ -82,7 +82,9 @@ static void input_all(struct anc_agent_client *c, const uint8_t *seed, size_t n)
         {.type = ANC_INPUT_SCROLL, .scroll = {.dx = (int16_t)v, .dy = -32768, .x = v}},
         {.type = ANC_INPUT_KEY, .key = {.action = 0, .keycode = v & 0x2ff, .modifiers = v}},
         {.type = ANC_INPUT_TEXT, .text = {.utf8 = seed, .len = n < 4096 ? n : 4096}},
-        {.type = ANC_INPUT_CONTROL, .control = {.op = (uint8_t)(v % 7)}},
+        {.type = ANC_INPUT_CONTROL, .control = {.op = (uint8_t)(v % 11)}},
+        {.type = ANC_INPUT_CLIPBOARD,
+         .clipboard = {.flags = (uint8_t)v, .utf8 = seed, .len = n < 65534 ? n : 65534}},
     };
     for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
         if (msgs[i].type == ANC_INPUT_TEXT && n == 0)

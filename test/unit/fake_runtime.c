@@ -103,6 +103,13 @@ int anc_runtime_detach(struct anc_instance *inst)
     return 0;
 }
 
+void fake_runtime_clipboard(struct anc_instance *inst, const char *utf8, size_t len)
+{
+    struct fake_rt *rt = inst->rt;
+    if (rt && !rt->stopping && rt->cbs.on_clipboard)
+        rt->cbs.on_clipboard(inst, utf8, len, rt->data);
+}
+
 void fake_runtime_die(struct anc_instance *inst, const char *reason)
 {
     struct fake_rt *rt = inst->rt;

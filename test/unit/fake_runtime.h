@@ -15,6 +15,9 @@ extern struct fake_runtime_ctl fake_runtime;
 /* Resets the controls and counters. */
 void fake_runtime_reset(void);
 
+/* The guest of a running inst reports its clipboard: on_clipboard now (if set). */
+void fake_runtime_clipboard(struct anc_instance *inst, const char *utf8, size_t len);
+
 /* The guest of a running inst ends by itself: on_died(reason) now, on_stopped once its handle has
  * closed. A guest already stopping is gone quietly, as with the real runtime. */
 void fake_runtime_die(struct anc_instance *inst, const char *reason);

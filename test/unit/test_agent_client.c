@@ -229,6 +229,45 @@ TEST(touch_maps_pointers_and_scales_positions)
     anc_agent_client_destroy(&c);
 }
 
+/* x264's SPS of 1280x720 and a PPS: the config packet after the agent rotated its screen. */
+static const uint8_t landscape_config[] = {0x00, 0x00, 0x00, 0x01, 0x67, 0x42, 0xc0, 0x1f, 0xda,
+                                           0x01, 0x40, 0x16, 0xe8, 0x40, 0x00, 0x00, 0x03, 0x00,
+                                           0x40, 0x00, 0x00, 0x0c, 0x83, 0xc6, 0x0c, 0xa8, 0x00,
+                                           0x00, 0x00, 0x01, 0x68, 0xce, 0x3c, 0x80};
+
+static void feed_config(struct anc_agent_client *c, const uint8_t *config, size_t len)
+{
+    uint8_t wire[128];
+    struct seen s;
+    CHECK(len + ANC_AGENT_FRAME_HEADER_SIZE <= sizeof(wire));
+    CHECK_EQ(anc_agent_write_frame_header(wire, 0, true, false, len), 0);
+    memcpy(wire + ANC_AGENT_FRAME_HEADER_SIZE, config, len);
+    feed_video(c, wire, ANC_AGENT_FRAME_HEADER_SIZE + len, 5, &s);
+    CHECK_EQ(s.errors, 0);
+}
+
+/* scrcpy-server sends its codec meta once: after a rotation only the new SPS tells the size. */
+TEST(a_new_sps_changes_the_touch_size)
+{
+    struct anc_agent_client c;
+    uint8_t out[ANC_AGENT_CLIENT_INPUT_MAX];
+    ready_client(&c);
+    CHECK_EQ(c.width, 720); /* its SPS is cut short: the codec meta's size stays */
+    feed_config(&c, landscape_config, sizeof(landscape_config));
+    CHECK_EQ(c.width, 1280);
+    CHECK_EQ(c.height, 720);
+    CHECK_EQ(input(&c, touch(ANC_INPUT_TOUCH_DOWN, 0, 65535, 65535), out), 32);
+    CHECK_EQ(anc_rd32(out + 10), 1279);
+    CHECK_EQ(anc_rd32(out + 14), 719);
+    CHECK_EQ(anc_rd16(out + 18), 1280);
+    CHECK_EQ(anc_rd16(out + 20), 720);
+    /* A config packet whose SPS does not parse keeps the last size. */
+    feed_config(&c, sps_pps, sizeof(sps_pps));
+    CHECK_EQ(c.width, 1280);
+    CHECK_EQ(c.height, 720);
+    anc_agent_client_destroy(&c);
+}
+
 /* KEY_A (30) down with Shift: AKEYCODE_A, repeat 0, then 1 when held, SHIFT_ON|SHIFT_LEFT_ON. */
 static const uint8_t key_a_down[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x1d, 0x00,
                                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x41};
@@ -315,10 +354,86 @@ TEST(wheel_controls_clipboard_reset)
     CHECK_EQ(anc_rd32(out + 16), ANC_AKEYCODE_APP_SWITCH);
     CHECK_EQ(input(&c, control(ANC_INPUT_CTL_KEYFRAME), out), 0);
     CHECK_EQ(input(&c, control(99), out), -EPROTONOSUPPORT);
+    CHECK_EQ(input(&c, (struct anc_input_msg){.type = 42}, out), -EPROTONOSUPPORT);
     CHECK_BYTES(out, anc_agent_client_reset_video(out, sizeof(out)), reset_video);
     CHECK_BYTES(out,
                 anc_agent_client_set_clipboard((const uint8_t *)"hi", 2, true, out, sizeof(out)),
                 clip_paste);
+    anc_agent_client_destroy(&c);
+}
+
+/* POWER (26) pressed and released: INJECT_KEYCODE down then up, repeat 0, no meta. */
+static const uint8_t power_press[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x1a, 0x00, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x1a,
+                                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+/* SET_CLIPBOARD sequence 1, paste, "hé"; then sequence 2, no paste, empty. */
+static const uint8_t set_clip_1[] = {0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+                                     0x01, 0x00, 0x00, 0x00, 0x03, 'h',  0xc3, 0xa9};
+static const uint8_t set_clip_2[] = {0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                     0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00};
+
+TEST(phone_buttons_are_key_presses)
+{
+    static const struct {
+        uint8_t op;
+        int32_t code;
+    } buttons[] = {
+        {ANC_INPUT_CTL_BACK, ANC_AKEYCODE_BACK},
+        {ANC_INPUT_CTL_HOME, ANC_AKEYCODE_HOME},
+        {ANC_INPUT_CTL_APP_SWITCH, ANC_AKEYCODE_APP_SWITCH},
+        {ANC_INPUT_CTL_POWER, ANC_AKEYCODE_POWER},
+        {ANC_INPUT_CTL_MENU, ANC_AKEYCODE_MENU},
+        {ANC_INPUT_CTL_VOLUME_UP, ANC_AKEYCODE_VOLUME_UP},
+        {ANC_INPUT_CTL_VOLUME_DOWN, ANC_AKEYCODE_VOLUME_DOWN},
+    };
+    struct anc_agent_client c;
+    uint8_t out[ANC_AGENT_CLIENT_INPUT_MAX];
+    anc_agent_client_init(&c, 0, 4000000); /* buttons need no video size */
+    CHECK_BYTES(out, input(&c, control(ANC_INPUT_CTL_POWER), out), power_press);
+    for (size_t i = 0; i < sizeof(buttons) / sizeof(buttons[0]); i++) {
+        CHECK_EQ(input(&c, control(buttons[i].op), out), 28);
+        CHECK_EQ(out[0], ANC_AGENT_CTRL_INJECT_KEYCODE);
+        CHECK_EQ(out[1], ANC_AKEY_ACTION_DOWN);
+        CHECK_EQ(anc_rd32(out + 2), (uint32_t)buttons[i].code);
+        CHECK_EQ(out[15], ANC_AKEY_ACTION_UP);
+        CHECK_EQ(anc_rd32(out + 16), (uint32_t)buttons[i].code);
+    }
+    CHECK_EQ(
+        anc_agent_client_input(
+            &c, &(struct anc_input_msg){.type = ANC_INPUT_CONTROL, .control = {.op = 6}}, out, 27),
+        -ENOBUFS);
+    anc_agent_client_destroy(&c);
+}
+
+TEST(page_clipboard_is_set_clipboard_with_a_sequence)
+{
+    struct anc_agent_client c;
+    struct anc_agent_client_event ev;
+    uint8_t out[ANC_AGENT_CLIENT_INPUT_MAX];
+    anc_agent_client_init(&c, 0, 4000000);
+    struct anc_input_msg m = {
+        .type = ANC_INPUT_CLIPBOARD,
+        .clipboard = {.flags = ANC_INPUT_CLIPBOARD_PASTE, .utf8 = set_clip_1 + 14, .len = 3}};
+    CHECK_BYTES(out, input(&c, m, out), set_clip_1);
+    m.clipboard = (struct anc_input_clipboard){.flags = 0xfe}; /* reserved bits: no paste */
+    CHECK_BYTES(out, input(&c, m, out), set_clip_2);
+    CHECK_EQ(c.clipboard_seq, 2);
+    /* Too small a buffer sends nothing and uses no sequence number. */
+    CHECK_EQ(anc_agent_client_input(&c, &m, out, 13), -ENOBUFS);
+    CHECK_EQ(c.clipboard_seq, 2);
+    /* The largest clipboard message fits the documented bound. */
+    static uint8_t big[ANC_INPUT_CLIPBOARD_MAX];
+    memset(big, 'x', sizeof(big));
+    m.clipboard = (struct anc_input_clipboard){.utf8 = big, .len = sizeof(big)};
+    CHECK_EQ(input(&c, m, out), ANC_AGENT_CLIENT_INPUT_MAX);
+    /* The agent acknowledges sequence 2. */
+    uint8_t wire[16];
+    struct anc_agent_devmsg ack = {.type = ANC_AGENT_DEVMSG_ACK_CLIPBOARD,
+                                   .ack_clipboard = {.sequence = 2}};
+    ssize_t n = anc_agent_devmsg_serialize(&ack, wire, sizeof(wire));
+    CHECK_EQ(anc_agent_client_feed_control(&c, 0, wire, (size_t)n, &ev), n);
+    CHECK_EQ(ev.type, ANC_AGENT_CLIENT_EV_NONE);
+    CHECK_EQ(c.clipboard_acked, 2);
     anc_agent_client_destroy(&c);
 }
 

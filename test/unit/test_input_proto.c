@@ -4,6 +4,12 @@
 #include "input/proto.h"
 #include "test.h"
 
+#define CHECK_BYTES(buf, n, lit)                                                                   \
+    do {                                                                                           \
+        CHECK_EQ((n), sizeof(lit));                                                                \
+        CHECK(memcmp((buf), (lit), sizeof(lit)) == 0);                                             \
+    } while (0)
+
 /* touch down, pointer 0, x 0x4000 (0.25), y 0x8000 (0.5), pressure 0x7fff */
 static const uint8_t touch_down[] = {0x01, 0x00, 0x00, 0x00, 0x40, 0x00, 0x80, 0xff, 0x7f};
 /* touch cancel, pointer 9, x 65535, y 1, pressure 0 */
@@ -22,6 +28,9 @@ static const uint8_t scroll[] = {0x04, 0xf0, 0x00, 0x88, 0xff, 0x34, 0x12, 0xdc,
 /* control keyframe, and control back with a 2-byte payload v1 ignores */
 static const uint8_t ctl_keyframe[] = {0x05, 0x01};
 static const uint8_t ctl_back_payload[] = {0x05, 0x03, 0xaa, 0xbb};
+/* clipboard "hé" with paste, and an empty clipboard without (reserved flag bits set) */
+static const uint8_t clip_paste[] = {0x06, 0x01, 'h', 0xc3, 0xa9};
+static const uint8_t clip_empty[] = {0x06, 0xfe};
 
 static void check_reencodes(const uint8_t *buf, size_t len)
 {
@@ -231,11 +240,16 @@ TEST(control)
     check_reencodes(ctl_keyframe, sizeof(ctl_keyframe));
     check_reencodes(ctl_back_payload, sizeof(ctl_back_payload));
 
-    const uint8_t op0[] = {0x05, 0x00}, op6[] = {0x05, 0x06}, short_ctl[] = {0x05};
+    const uint8_t op0[] = {0x05, 0x00}, op10[] = {0x05, 0x0a}, short_ctl[] = {0x05};
     CHECK_EQ(anc_input_decode(op0, sizeof(op0), &m), -EPROTONOSUPPORT);
-    CHECK_EQ(anc_input_decode(op6, sizeof(op6), &m), -EPROTONOSUPPORT);
+    CHECK_EQ(anc_input_decode(op10, sizeof(op10), &m), -EPROTONOSUPPORT);
     CHECK_EQ(anc_input_decode(short_ctl, sizeof(short_ctl), &m), -EBADMSG);
-    for (uint8_t op = 1; op <= 5; op++) {
+    /* 1 keyframe .. 5 app switch, 6 power, 7 menu, 8 volume up, 9 volume down */
+    CHECK_EQ(ANC_INPUT_CTL_POWER, 6);
+    CHECK_EQ(ANC_INPUT_CTL_MENU, 7);
+    CHECK_EQ(ANC_INPUT_CTL_VOLUME_UP, 8);
+    CHECK_EQ(ANC_INPUT_CTL_VOLUME_DOWN, 9);
+    for (uint8_t op = 1; op <= 9; op++) {
         const uint8_t b[] = {0x05, op};
         CHECK_EQ(anc_input_decode(b, sizeof(b), &m), 0);
         CHECK_EQ(m.control.op, op);
@@ -251,6 +265,7 @@ TEST(every_truncation)
         {touch_down, sizeof(touch_down)}, {touch_cancel9, sizeof(touch_cancel9)},
         {key_a, sizeof(key_a)},           {key_max, sizeof(key_max)},
         {scroll, sizeof(scroll)},         {ctl_keyframe, sizeof(ctl_keyframe)},
+        {clip_empty, sizeof(clip_empty)},
     };
     struct anc_input_msg m;
 
@@ -269,7 +284,7 @@ TEST(unknown_type)
 {
     struct anc_input_msg m;
     for (unsigned t = 0; t < 256; t++) {
-        if (t >= ANC_INPUT_TOUCH && t <= ANC_INPUT_CONTROL)
+        if (t >= ANC_INPUT_TOUCH && t <= ANC_INPUT_CLIPBOARD)
             continue;
         uint8_t b[10] = {(uint8_t)t};
         CHECK_EQ(anc_input_decode(b, 1, &m), -EPROTONOSUPPORT);
@@ -291,7 +306,12 @@ TEST(encode_rejects_invalid)
     CHECK_EQ(anc_input_encode(&m, out, sizeof(out)), -EINVAL);
     m = (struct anc_input_msg){.type = ANC_INPUT_TEXT, .text = {.utf8 = NULL, .len = 0}};
     CHECK_EQ(anc_input_encode(&m, out, sizeof(out)), -EINVAL);
-    m = (struct anc_input_msg){.type = ANC_INPUT_CONTROL, .control = {.op = 9}};
+    m = (struct anc_input_msg){.type = ANC_INPUT_CONTROL, .control = {.op = 10}};
+    CHECK_EQ(anc_input_encode(&m, out, sizeof(out)), -EINVAL);
+    m = (struct anc_input_msg){.type = ANC_INPUT_CLIPBOARD, .clipboard = {.utf8 = NULL, .len = 1}};
+    CHECK_EQ(anc_input_encode(&m, out, sizeof(out)), -EINVAL);
+    m = (struct anc_input_msg){.type = ANC_INPUT_CLIPBOARD,
+                               .clipboard = {.utf8 = (const uint8_t *)"\xc0\xaf", .len = 2}};
     CHECK_EQ(anc_input_encode(&m, out, sizeof(out)), -EINVAL);
     m = (struct anc_input_msg){.type = 42};
     CHECK_EQ(anc_input_encoded_size(&m), 0);
@@ -316,4 +336,56 @@ TEST(round_trip_every_touch)
             CHECK(memcmp(&d.touch, &m.touch, sizeof(m.touch)) == 0);
         }
     }
+}
+
+TEST(clipboard)
+{
+    struct anc_input_msg m;
+    CHECK_EQ(anc_input_decode(clip_paste, sizeof(clip_paste), &m), 0);
+    CHECK_EQ(m.type, ANC_INPUT_CLIPBOARD);
+    CHECK_EQ(m.clipboard.flags, ANC_INPUT_CLIPBOARD_PASTE);
+    CHECK_EQ(m.clipboard.len, 3);
+    CHECK(m.clipboard.utf8 == clip_paste + 2);
+    CHECK_EQ(anc_input_decode(clip_empty, sizeof(clip_empty), &m), 0);
+    CHECK_EQ(m.clipboard.flags, 0xfe); /* reserved bits are the receiver's to ignore */
+    CHECK_EQ(m.clipboard.len, 0);
+    check_reencodes(clip_paste, sizeof(clip_paste));
+    check_reencodes(clip_empty, sizeof(clip_empty));
+
+    const uint8_t short_clip[] = {0x06}, cut_char[] = {0x06, 0x00, 'h', 0xc3},
+                  surrogate[] = {0x06, 0x00, 0xed, 0xa0, 0x80};
+    CHECK_EQ(anc_input_decode(short_clip, sizeof(short_clip), &m), -EBADMSG);
+    CHECK_EQ(anc_input_decode(cut_char, sizeof(cut_char), &m), -EBADMSG);
+    CHECK_EQ(anc_input_decode(surrogate, sizeof(surrogate), &m), -EBADMSG);
+
+    /* The largest clipboard is the largest message; one byte more is -EMSGSIZE. */
+    static uint8_t big[ANC_INPUT_MAX_SIZE + 1];
+    big[0] = ANC_INPUT_CLIPBOARD;
+    memset(big + 2, 'x', sizeof(big) - 2);
+    CHECK_EQ(ANC_INPUT_MAX_SIZE, 65536);
+    CHECK_EQ(anc_input_decode(big, ANC_INPUT_MAX_SIZE, &m), 0);
+    CHECK_EQ(m.clipboard.len, ANC_INPUT_CLIPBOARD_MAX);
+    CHECK_EQ(anc_input_decode(big, sizeof(big), &m), -EMSGSIZE);
+}
+
+TEST(out_clipboard)
+{
+    uint8_t out[32];
+    const uint8_t he[] = {'h', 0xc3, 0xa9}; /* "hé" */
+    const uint8_t whole[] = {0x80, 0x00, 'h', 0xc3, 0xa9};
+    const uint8_t cut[] = {0x80, 0x01, 'h'};
+    CHECK_BYTES(out, anc_input_encode_out_clipboard(he, sizeof(he), 64, out, sizeof(out)), whole);
+    /* A limit of 4 would split "é": the message ends before it and says so. */
+    CHECK_BYTES(out, anc_input_encode_out_clipboard(he, sizeof(he), 4, out, sizeof(out)), cut);
+    CHECK_EQ(anc_input_encode_out_clipboard(he, sizeof(he), 5, out, sizeof(out)), 5);
+    const uint8_t empty[] = {0x80, 0x00};
+    CHECK_BYTES(out, anc_input_encode_out_clipboard(NULL, 0, 2, out, sizeof(out)), empty);
+    const uint8_t none[] = {0x80, 0x01};
+    CHECK_BYTES(out, anc_input_encode_out_clipboard(he, sizeof(he), 2, out, sizeof(out)), none);
+    CHECK_EQ(anc_input_encode_out_clipboard(he, sizeof(he), 1, out, sizeof(out)), -EINVAL);
+    CHECK_EQ(anc_input_encode_out_clipboard(he, sizeof(he), 64, out, 4), -ENOBUFS);
+    /* Invalid UTF-8 from the guest stops at the bad byte. */
+    const uint8_t bad[] = {'o', 'k', 0xff, 'x'};
+    const uint8_t ok[] = {0x80, 0x01, 'o', 'k'};
+    CHECK_BYTES(out, anc_input_encode_out_clipboard(bad, sizeof(bad), 64, out, sizeof(out)), ok);
 }

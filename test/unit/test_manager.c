@@ -56,6 +56,10 @@ struct fixture {
     struct anc_store *store;
     struct anc_instance *ended[8];
     int n_ended;
+    struct anc_instance *clip_inst;
+    char clip[64];
+    size_t clip_len;
+    int clips;
     int closed;
     bool left_running;
 };
@@ -65,6 +69,17 @@ static void on_instance_ended(void *arg, struct anc_instance *inst)
     struct fixture *f = arg;
     CHECK(f->n_ended < 8);
     f->ended[f->n_ended++] = inst;
+}
+
+static void on_instance_clipboard(void *arg, struct anc_instance *inst, const char *utf8,
+                                  size_t len)
+{
+    struct fixture *f = arg;
+    CHECK(len <= sizeof(f->clip));
+    f->clips++;
+    f->clip_inst = inst;
+    memcpy(f->clip, utf8, len);
+    f->clip_len = len;
 }
 
 static void setup(struct fixture *f)
@@ -94,7 +109,9 @@ static int open_manager(struct fixture *f)
         .cfg = &f->cfg,
         .metrics = f->metrics,
         .net = NULL,
-        .events = {on_instance_ended, f},
+        .events = {.instance_ended = on_instance_ended,
+                   .instance_clipboard = on_instance_clipboard,
+                   .arg = f},
     };
     return anc_manager_new(&deps, &f->m);
 }
@@ -293,6 +310,26 @@ TEST(dying_guest_restarts_after_1s_then_2s)
     teardown(&f);
 }
 
+/* The runtime's clipboard report reaches the owner with its instance and bytes. */
+TEST(guest_clipboard_is_forwarded)
+{
+    struct fixture f;
+    char err[256];
+    setup(&f);
+    store_linux_record(&f, "0123456789ab", ANC_RESTART_NO, ANC_STATE_STOPPED);
+    CHECK_EQ(open_manager(&f), 0);
+    struct anc_instance *inst = anc_manager_find(f.m, "0123456789ab");
+    CHECK_EQ(anc_manager_start(f.m, inst, err, sizeof(err)), 0);
+    RUN_UNTIL(&f, inst->state == ANC_STATE_RUNNING);
+    fake_runtime_clipboard(inst, "h\xc3\xa9\0x", 5); /* not NUL-terminated: len counts */
+    CHECK_EQ(f.clips, 1);
+    CHECK(f.clip_inst == inst);
+    CHECK_EQ(f.clip_len, 5);
+    CHECK(memcmp(f.clip, "h\xc3\xa9\0x", 5) == 0);
+    close_manager(&f);
+    teardown(&f);
+}
+
 TEST(delete_while_running_removes_once_stopped)
 {
     struct fixture f;
@@ -462,7 +499,7 @@ TEST(android_create_checks_host_then_jar_then_image)
                                     .loop = &f.loop,
                                     .cfg = &f.cfg,
                                     .metrics = f.metrics,
-                                    .events = {on_instance_ended, &f},
+                                    .events = {.instance_ended = on_instance_ended, .arg = &f},
                                     .android_host_check = fake_host_check};
     CHECK_EQ(anc_manager_new(&deps, &f.m), 0);
 

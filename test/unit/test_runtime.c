@@ -63,7 +63,22 @@ static void on_stopped(struct anc_instance *i, void *data)
     order[n_order++ & 7] = 3;
 }
 
-static const struct anc_runtime_callbacks cbs = {on_started, on_died, on_stopped};
+static int clips;
+static char clip[16];
+
+static void on_clipboard(struct anc_instance *i, const char *utf8, size_t len, void *data)
+{
+    CHECK(i == &inst);
+    CHECK(data == &clips);
+    CHECK(len < sizeof(clip));
+    memcpy(clip, utf8, len);
+    clip[len] = '\0';
+    clips++;
+}
+
+static const struct anc_runtime_callbacks cbs = {on_started, on_died, on_stopped, NULL};
+static const struct anc_runtime_callbacks clip_cbs = {on_started, on_died, on_stopped,
+                                                      on_clipboard};
 
 /* The linux kind (container and network code) is not linked into this test: its kind refuses. */
 static int no_linux(struct anc_runtime *rt)
@@ -194,6 +209,33 @@ TEST(pattern_start_stop)
     CHECK_EQ(died, 0);
     CHECK_EQ(stopped, 1);
     CHECK_EQ(anc_runtime_detach(&inst), -EINVAL);
+    teardown();
+}
+
+/* A kind's clipboard report reaches on_clipboard while the guest runs, and nothing after a stop;
+ * without an on_clipboard it is dropped. */
+TEST(clipboard_is_reported_while_running)
+{
+    setup(ANC_KIND_PATTERN, 160, 120);
+    clips = 0;
+    CHECK_EQ(anc_runtime_start(&inst, &env, &clip_cbs, &clips), 0);
+    CHECK(run_until(&started, 1, 1000));
+    anc__rt_clipboard(inst.rt, "copied!", 6);
+    CHECK_EQ(clips, 1);
+    CHECK_STREQ(clip, "copied");
+    anc_runtime_stop(&inst);
+    if (inst.rt)
+        anc__rt_clipboard(inst.rt, "late", 4);
+    CHECK(run_until(&stopped, 1, 5000));
+    CHECK_EQ(clips, 1);
+    teardown();
+
+    setup(ANC_KIND_PATTERN, 160, 120);
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&started, 1, 1000));
+    anc__rt_clipboard(inst.rt, "x", 1);
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 5000));
     teardown();
 }
 

@@ -10,6 +10,8 @@
 #include "rtc/cert.h"
 #include "rtc/dtls.h"
 #include "rtc/host.h"
+#include "rtc/sctp.h"
+#include "rtc/stun.h"
 #include "test.h"
 
 struct fixture {
@@ -238,4 +240,200 @@ TEST(close_ends_every_session)
     f.closed = 0;
     anc_sessions_close(NULL, on_closed, &f);
     CHECK_EQ(f.closed, 1);
+}
+
+/* ---- A browser in memory: ICE check, DTLS client, SCTP, the "input" channel ---- */
+
+struct browser {
+    struct anc_cert *cert;
+    struct anc_dtls_ctx *ctx;
+    struct anc_dtls dtls;
+    struct anc_sctp *sctp;
+    struct anc_addr addr;
+    uint16_t input;
+    uint8_t got[4][512]; /* messages received on "input" */
+    size_t got_len[4];
+    int n_got;
+};
+
+/* The offer with its fingerprint replaced by the browser's (the recorded browser's is not ours). */
+static char *offer_for(const struct browser *b, size_t *len)
+{
+    char *sdp = read_offer("chrome-156-recvonly-h264-datachannel.sdp", len);
+    const char *fp = anc_cert_fingerprint(b->cert);
+    for (char *p = sdp; (p = strstr(p, "a=fingerprint:sha-256 ")); p++) {
+        p += strlen("a=fingerprint:sha-256 ");
+        CHECK_EQ(strcspn(p, "\r\n"), strlen(fp));
+        memcpy(p, fp, strlen(fp));
+    }
+    return sdp;
+}
+
+static void answer_attr(const char *answer, const char *name, char *out, size_t cap)
+{
+    const char *p = strstr(answer, name);
+    CHECK(p);
+    p += strlen(name);
+    size_t n = strcspn(p, "\r\n");
+    CHECK(n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void browser_events(struct browser *b)
+{
+    struct anc_sctp_event ev;
+    while (b->sctp && anc_sctp_poll_event(b->sctp, &ev)) {
+        if (ev.type != ANC_SCTP_EV_MESSAGE || ev.channel != b->input || b->n_got >= 4)
+            continue;
+        CHECK(ev.is_binary);
+        CHECK(ev.len <= sizeof(b->got[0]));
+        memcpy(b->got[b->n_got], ev.data, ev.len);
+        b->got_len[b->n_got++] = ev.len;
+    }
+}
+
+/* Moves datagrams both ways and hands host events to the sessions, until quiet. */
+static void pump(struct fixture *f, struct browser *b)
+{
+    uint8_t buf[2048];
+    size_t len;
+    struct anc_addr to;
+    for (int round = 0; round < 200; round++) {
+        bool moved = false;
+        struct anc_rtc_host_event ev;
+        while (anc_rtc_host_poll_event(f->host, &ev))
+            anc_sessions_on_host_event(f->s, &ev);
+        while (anc_rtc_host_poll_transmit(f->host, buf, sizeof(buf), &len, &to)) {
+            moved = true;
+            if (buf[0] >= 20 && buf[0] <= 63)
+                anc_dtls_handle_datagram(&b->dtls, f->now_us, buf, len);
+        }
+        if (anc_dtls_state(&b->dtls) == ANC_DTLS_CONNECTED && !b->sctp) {
+            struct anc_sctp_config sc = {.dtls_client = true};
+            CHECK_EQ(anc_sctp_new(&sc, &b->sctp), 0);
+            CHECK_EQ(anc_sctp_connect(b->sctp, f->now_us), 0);
+        }
+        uint8_t rec[ANC_DTLS_MAX_RECORD];
+        int n;
+        while ((n = anc_dtls_read(&b->dtls, rec, sizeof(rec))) > 0)
+            anc_sctp_handle_data(b->sctp, f->now_us, rec, (size_t)n);
+        browser_events(b);
+        struct anc_sctp_datagram d;
+        while (b->sctp && anc_sctp_poll_transmit(b->sctp, &d))
+            anc_dtls_write(&b->dtls, d.data, d.len);
+        while (anc_dtls_poll_transmit(&b->dtls, buf, sizeof(buf), &len)) {
+            anc_rtc_host_handle_datagram(f->host, f->now_us, &b->addr, buf, len);
+            moved = true;
+        }
+        if (!moved)
+            return;
+    }
+}
+
+static void advance(struct fixture *f, struct browser *b, uint64_t us)
+{
+    uint64_t end = f->now_us + us;
+    while (f->now_us < end) {
+        f->now_us += 10000;
+        anc_sctp_tick(f->now_us);
+        anc_rtc_host_handle_timeout(f->host, f->now_us);
+        if (b->sctp)
+            anc_sctp_handle_timeout(b->sctp, f->now_us);
+        pump(f, b);
+    }
+}
+
+/* Offers, checks ICE, completes DTLS and SCTP, opens "input": a connected viewer of f->inst. */
+static void browser_connect(struct fixture *f, struct browser *b, char *sid)
+{
+    memset(b, 0, sizeof(*b));
+    CHECK_EQ(anc_cert_new_ephemeral(&b->cert), 0);
+    CHECK_EQ(anc_dtls_ctx_new(b->cert, &b->ctx), 0);
+    anc_addr_from_string(&b->addr, "127.0.0.1", 50000);
+    size_t len;
+    char *sdp = offer_for(b, &len);
+    struct anc_whep_result res;
+    CHECK_EQ(anc_sessions_create(f->s, &f->inst, sdp, len, &res), 0);
+    free(sdp);
+    memcpy(sid, res.sid, sizeof(res.sid));
+    char ufrag[64], pwd[64], user[160], fp[200];
+    answer_attr(res.answer, "a=ice-ufrag:", ufrag, sizeof(ufrag));
+    answer_attr(res.answer, "a=ice-pwd:", pwd, sizeof(pwd));
+    answer_attr(res.answer, "a=fingerprint:sha-256 ", fp, sizeof(fp));
+    free(res.answer);
+
+    uint8_t req[256], txid[ANC_STUN_TXID_LEN];
+    snprintf(user, sizeof(user), "%s:db1e", ufrag);
+    anc_stun_random_txid(txid);
+    struct anc_stun_check c = {.username = user,
+                               .key = (const uint8_t *)pwd,
+                               .key_len = strlen(pwd),
+                               .priority = 12345,
+                               .controlling = true,
+                               .tiebreaker = 42,
+                               .use_candidate = true};
+    int n = anc_stun_build_binding_request(req, sizeof(req), txid, &c);
+    CHECK(n > 0);
+    anc_rtc_host_handle_datagram(f->host, f->now_us, &b->addr, req, (size_t)n);
+    CHECK_EQ(anc_dtls_init(&b->dtls, b->ctx, false, "sha-256", fp), 0);
+    CHECK_EQ(anc_dtls_start(&b->dtls, f->now_us), 0);
+    pump(f, b);
+    advance(f, b, 200000);
+    CHECK_EQ(anc_dtls_state(&b->dtls), ANC_DTLS_CONNECTED);
+    CHECK(b->sctp);
+    CHECK_EQ(anc_sctp_open_channel(b->sctp, "input", "", true, -1, -1, &b->input), 0);
+    advance(f, b, 100000);
+}
+
+static void browser_free(struct browser *b)
+{
+    anc_sctp_free(b->sctp);
+    anc_dtls_destroy(&b->dtls);
+    anc_dtls_ctx_free(b->ctx);
+    anc_cert_free(b->cert);
+}
+
+static json_t *input_json(struct fixture *f, const char *sid)
+{
+    json_t *o = anc_sessions_get_json(f->s, sid);
+    CHECK(o);
+    json_t *in = json_incref(json_object_get(o, "input"));
+    json_decref(o);
+    return in;
+}
+
+/* The guest's clipboard reaches the page as one message on the "input" channel, byte-exact;
+ * viewers of other instances get nothing. */
+TEST(guest_clipboard_goes_to_the_page)
+{
+    struct fixture f;
+    struct browser b;
+    char sid[ANC_SESSION_ID_LEN + 1];
+    struct anc_instance other = {.id = "ba9876543210", .state = ANC_STATE_RUNNING};
+    setup(&f, 4);
+    browser_connect(&f, &b, sid);
+
+    /* A page → guest message first: the session learns the channel from it or from its open. */
+    CHECK_EQ(anc_sctp_send(b.sctp, b.input, true, "\x05\x01", 2), 0);
+    advance(&f, &b, 50000);
+    json_t *in = input_json(&f, sid);
+    CHECK_EQ(json_integer_value(json_object_get(in, "messages")), 1);
+    json_decref(in);
+
+    anc_sessions_clipboard(f.s, &other, "nope", 4);
+    anc_sessions_clipboard(f.s, &f.inst, "h\xc3\xa9!", 4);
+    advance(&f, &b, 50000);
+    CHECK_EQ(b.n_got, 1);
+    static const uint8_t want[] = {0x80, 0x00, 'h', 0xc3, 0xa9, '!'};
+    CHECK_EQ(b.got_len[0], sizeof(want));
+    CHECK(memcmp(b.got[0], want, sizeof(want)) == 0);
+    in = input_json(&f, sid);
+    CHECK_EQ(json_integer_value(json_object_get(in, "sent")), 1);
+    CHECK_EQ(json_integer_value(json_object_get(in, "not_sent")), 0);
+    json_decref(in);
+
+    anc_sessions_clipboard(NULL, &f.inst, "x", 1); /* shutting down: nobody to tell */
+    teardown(&f);
+    browser_free(&b);
 }

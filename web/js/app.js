@@ -4,7 +4,7 @@ import { start as startDashboard } from './dashboard.js';
 import { setupCreate } from './create.js';
 import { setupLog } from './logview.js';
 import { Player } from './player.js';
-import { attachInput } from './input.js';
+import { attachInput, BUTTONS, controlMessage, parseGuestMessage } from './input.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,13 +45,36 @@ async function view(inst) {
   $('player-title').textContent = `${inst.name} (${inst.width}×${inst.height})`;
   $('player-state').textContent = 'connecting…';
   const video = $('video');
-  player = new Player(video, (state) => { $('player-state').textContent = state; });
+  $('guest-clipboard').hidden = true;
+  player = new Player(video, (state) => { $('player-state').textContent = state; }, onGuestMessage);
   detachInput = attachInput(video, (bytes) => player.send(bytes));
   try {
     await player.connect(inst.id);
   } catch (e) {
     $('player-state').textContent = e.message;
   }
+}
+
+// The guest copied something: show it (with a Copy button) and put it on this computer's clipboard
+// when the browser lets the page (it may want focus or a permission).
+function onGuestMessage(data) {
+  const m = parseGuestMessage(data);
+  if (!m) return;
+  $('guest-clipboard-text').value = m.clipboard;
+  $('guest-clipboard-note').textContent = m.truncated ? '(cut short)' : '';
+  $('guest-clipboard').hidden = false;
+  navigator.clipboard?.writeText(m.clipboard).catch(() => {});
+}
+
+function wirePlayerButtons() {
+  for (const b of document.querySelectorAll('#player-keys button[data-key]')) {
+    b.onclick = () => { if (player) player.send(controlMessage(BUTTONS[b.dataset.key])); };
+  }
+  $('guest-clipboard-copy').onclick = () => {
+    const t = $('guest-clipboard-text');
+    navigator.clipboard?.writeText(t.value).catch(() => { t.select(); document.execCommand('copy'); });
+  };
+  $('guest-clipboard-close').onclick = () => { $('guest-clipboard').hidden = true; };
 }
 
 async function closePlayer() {
@@ -85,6 +108,7 @@ async function main() {
   setInterval(refreshHealth, 5000);
   $('logout').onclick = async () => { await closePlayer(); setToken(''); show('login'); };
   $('player-close').onclick = closePlayer;
+  wirePlayerButtons();
   window.addEventListener('pagehide', () => { if (player) player.close(); });
   $('login-form').onsubmit = async (ev) => {
     ev.preventDefault();

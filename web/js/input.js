@@ -1,7 +1,14 @@
 // Pointer, wheel and keyboard events on the video → input protocol v1 (docs/api.md).
 // Coordinates are normalized 0..65535 over the video frame itself (letterboxing excluded).
 
-const TOUCH = 1, KEY = 2, TEXT = 3, SCROLL = 4;
+const TOUCH = 1, KEY = 2, TEXT = 3, SCROLL = 4, CONTROL = 5, CLIPBOARD = 6;
+const OUT_CLIPBOARD = 128; // daemon → page: the guest's clipboard
+const CLIPBOARD_MAX = 65534; // UTF-8 bytes in one clipboard message
+
+// Control ops of the phone buttons (type 5; op 1 is the keyframe request).
+export const BUTTONS = {
+  rotate: 2, back: 3, home: 4, recents: 5, power: 6, menu: 7, volumeUp: 8, volumeDown: 9,
+};
 
 // KeyboardEvent.code → Linux KEY_* code, for keys that are not typed text.
 const KEYCODES = {
@@ -61,6 +68,33 @@ export function scrollMessage(dx, dy, x, y) {
   return m;
 }
 
+export function controlMessage(op) {
+  return new Uint8Array([CONTROL, op]);
+}
+
+// Sets the guest's clipboard (and pastes it when paste is true). Text beyond CLIPBOARD_MAX bytes
+// is cut on a character boundary.
+export function clipboardMessage(text, paste) {
+  let bytes = new TextEncoder().encode(text);
+  if (bytes.length > CLIPBOARD_MAX) {
+    let n = CLIPBOARD_MAX;
+    while (n > 0 && (bytes[n] & 0xc0) === 0x80) n--;
+    bytes = bytes.subarray(0, n);
+  }
+  const m = new Uint8Array(2 + bytes.length);
+  m[0] = CLIPBOARD;
+  m[1] = paste ? 1 : 0;
+  m.set(bytes, 2);
+  return m;
+}
+
+// A message from the daemon: { clipboard, truncated } for the guest's clipboard, else null.
+export function parseGuestMessage(data) {
+  const b = new Uint8Array(data);
+  if (b.length < 2 || b[0] !== OUT_CLIPBOARD) return null;
+  return { clipboard: new TextDecoder().decode(b.subarray(2)), truncated: (b[1] & 1) !== 0 };
+}
+
 // Wires the video element's events to send(bytes). Returns a function that unwires them.
 export function attachInput(video, send) {
   const pointers = new Map(); // pointerId → protocol pointer id 0..9
@@ -98,9 +132,11 @@ export function attachInput(video, send) {
       send(textMessage(ev.key));
     }
   };
+  // Ctrl+V (or the browser's Paste): the text becomes the guest's clipboard and is pasted there,
+  // rather than typed character by character.
   const onPaste = (ev) => {
     const text = ev.clipboardData?.getData('text');
-    if (text) { ev.preventDefault(); send(textMessage(text)); }
+    if (text) { ev.preventDefault(); send(clipboardMessage(text, true)); }
   };
   const handlers = [
     [video, 'pointerdown', onPointer(0)], [video, 'pointermove', onPointer(1)],

@@ -2,9 +2,11 @@
 import { getToken } from './api.js';
 
 export class Player {
-  constructor(video, onState) {
+  // onMessage(ArrayBuffer): what the daemon sends on the `input` channel (input.js parses it).
+  constructor(video, onState, onMessage) {
     this.video = video;
     this.onState = onState || (() => {});
+    this.onMessage = onMessage || (() => {});
     this.pc = null;
     this.channel = null;
     this.location = null;
@@ -17,6 +19,7 @@ export class Player {
     pc.addTransceiver('video', { direction: 'recvonly' });
     this.channel = pc.createDataChannel('input', { ordered: true });
     this.channel.binaryType = 'arraybuffer';
+    this.channel.onmessage = (ev) => { if (ev.data instanceof ArrayBuffer) this.onMessage(ev.data); };
     pc.ontrack = (ev) => { this.video.srcObject = new MediaStream([ev.track]); };
     pc.onconnectionstatechange = () => this.onState(pc.connectionState);
     await pc.setLocalDescription(await pc.createOffer());
