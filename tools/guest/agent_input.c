@@ -159,7 +159,7 @@ static void pointer_up(struct agent_input *in, uint64_t id, int x, int y, bool m
 
 void agent_input_touch(struct agent_input *in, const struct anc_agent_ctrl *m)
 {
-    int x, y;
+    int x = 0, y = 0;
     bool inside = scale(in, m->touch.x, m->touch.y, m->touch.width, m->touch.height, &x, &y);
     uint8_t action = m->touch.action & 0xff;
     switch (action) {
@@ -206,7 +206,7 @@ static void click(struct agent_input *in, unsigned b, int times)
 
 void agent_input_scroll(struct agent_input *in, const struct anc_agent_ctrl *m)
 {
-    int x, y;
+    int x = 0, y = 0;
     if (scale(in, m->scroll.x, m->scroll.y, m->scroll.width, m->scroll.height, &x, &y) &&
         in->primary < 0)
         XTestFakeMotionEvent(in->dpy, -1, x, y, CurrentTime);
