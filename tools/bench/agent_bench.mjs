@@ -44,7 +44,7 @@ window.tapLatency = function (i, nx, ny) {
     let done = false;
     const check = () => {
       if (done) return;
-      const [r, g, b] = window.samplePixel(i, x, y);
+      const [r, g, b] = window.lastPixel = window.samplePixel(i, x, y);
       if (r > 200 && g > 160 && b < 80) { done = true; resolve(performance.now() - t0); }
       else v.video.requestVideoFrameCallback(check);
     };
@@ -102,7 +102,10 @@ try {
     const d0 = ticks(daemon.proc.pid), g0 = cgroupUsec(cg), t0 = Date.now();
     for (let n = 0; n < taps; n++) {
       const [nx, ny] = n % 2 ? [0.3, 0.35] : [0.7, 0.65];
-      lat.push(await page.evaluate(([i, x, y]) => window.tapLatency(i, x, y), [vi, nx, ny]) ?? Infinity);
+      const ms = await page.evaluate(([i, x, y]) => window.tapLatency(i, x, y), [vi, nx, ny]);
+      if (ms === null && !lat.some((x) => !Number.isFinite(x)))
+        console.error(`capture ${capture}: first miss, the pixel at the tap was ${await page.evaluate(() => window.lastPixel)}`);
+      lat.push(ms ?? Infinity);
       await new Promise((res) => setTimeout(res, 100));
     }
     const us = (Date.now() - t0) * 1000;
