@@ -29,7 +29,8 @@ struct anc_runtime_env {
     struct anc_image_mounts *images; /* shared squashfuse mounts */
     struct anc_network *net;         /* bridge and IPAM; NULL: loopback only */
     /* kind android */
-    int android_boot_timeout_s; /* [android] boot_timeout_s */
+    int android_boot_timeout_s;    /* [android] boot_timeout_s */
+    const char *android_agent_jar; /* [android] agent_jar; NULL: its default */
 };
 
 struct anc_runtime_callbacks {

@@ -5,13 +5,15 @@
  * (the image's shared squashfuse mount under a per-instance overlay, as for linux guests). Once
  * the container runs, the instance stays STARTING until `getprop sys.boot_completed` prints 1 in
  * the guest (boot_wait.h decides; `lxc-attach` runs getprop, one run at a time); then
- * start_agent(), then UP. Past [android] boot_timeout_s the last lines of `logcat -d` go to the
+ * start_agent() (runtime_agent.c: scrcpy-server through app_process as the shell user), and UP
+ * once the agent is connected. Past [android] boot_timeout_s the last lines of `logcat -d` go to the
  * instance log and the container is stopped: GONE with the reason. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -27,6 +29,10 @@
 #define CONTAINER_STOP_S 10
 #define PROBE_OUT_MAX    16384
 #define LOGCAT_LINES     "30"
+#define DEFAULT_JAR      "/usr/share/scrcpy/scrcpy-server"
+#define GUEST_JAR        "/data/local/tmp/scrcpy-server.jar"
+#define JAR_MAX          (64u << 20)
+#define SHELL_UID        2000 /* Android's shell user and group, as `adb shell` runs it */
 
 enum ct_state { CT_NONE, CT_STARTING, CT_RUNNING, CT_ENDED };
 
@@ -40,7 +46,7 @@ struct rt_android {
     bool booting;
     struct probe *probe; /* the lxc-attach in flight, or NULL */
     bool leased, claimed;
-    char why[256]; /* the reason of a stop the kind decided (boot timeout) */
+    char why[400]; /* the reason of a stop the kind decided (boot timeout, agent) */
 };
 
 /* --- lxc-attach runs (getprop, logcat) ----------------------------------------------------- */
@@ -179,16 +185,64 @@ static void probe_abandon(struct rt_android *a)
 static void boot_tick(uv_timer_t *t);
 static void stop_container(struct rt_android *a, const char *why);
 
-/* THE AGENT STARTS HERE. Android has booted; this is where the in-guest agent (scrcpy-server
- * [android] agent_jar, through agent/'s anc_agent_conn, not in this build) is to be pushed,
- * started and connected, and the pass-through stream published (anc__rt_publish) before UP.
- * Today nothing of that exists: the instance is reported running without a stream, and the
- * instance log says so. */
+static void on_agent_ready(struct anc_runtime *rt)
+{
+    anc__rt_publish(rt);
+    anc__rt_event(rt, ANC_RT_UP, NULL);
+}
+
+/* [android] agent_jar into the instance's /data/local/tmp (bind-mounted from the host), where
+ * app_process finds it as the shell user. */
+static int push_jar(struct rt_android *a, char *why, size_t len)
+{
+    const char *jar = a->rt.env.android_agent_jar ? a->rt.env.android_agent_jar : DEFAULT_JAR;
+    char data[PATH_MAX], dest[PATH_MAX + 64];
+    char *bytes = NULL;
+    size_t n = 0;
+    int r = anc_android_data_dir(a->rt.env.state_dir, a->rt.inst->id, data, sizeof(data));
+    if (r == 0) {
+        snprintf(dest, sizeof(dest), "%s/local/tmp", data);
+        r = anc_mkdir_p(dest, 0771);
+    }
+    if (r < 0) {
+        snprintf(why, len, "agent: no /data/local/tmp in the instance: %s", strerror(-r));
+        return r;
+    }
+    r = anc_read_file(jar, JAR_MAX, &bytes, &n);
+    if (r < 0) {
+        snprintf(why, len, "agent: cannot read [android] agent_jar %.200s: %s", jar, strerror(-r));
+        return r;
+    }
+    snprintf(dest, sizeof(dest), "%s/local/tmp/scrcpy-server.jar", data);
+    r = anc_write_file_atomic(dest, bytes, n, 0644);
+    free(bytes);
+    if (r == 0 && chmod(dest, 0644) < 0)
+        r = -errno;
+    if (r < 0)
+        snprintf(why, len, "agent: cannot copy the jar to %.200s: %s", dest, strerror(-r));
+    return r;
+}
+
+/* Android has booted: the jar is pushed, scrcpy-server started as the shell user through
+ * app_process and connected; UP comes with its connection (the stream is published then). */
 static void start_agent(struct rt_android *a)
 {
-    anc__rt_log_line(&a->rt, "agent: not started (the agent client is not in this build yet); "
-                             "the instance runs without video or input");
-    anc__rt_event(&a->rt, ANC_RT_UP, NULL);
+    struct anc_runtime *rt = &a->rt;
+    char why[400];
+    static const char *const cmd[] = {"/system/bin/app_process", "/",
+                                      "com.genymobile.scrcpy.Server", NULL};
+    static const char *const env[] = {"CLASSPATH=" GUEST_JAR, NULL};
+    struct anc_rt_agent_spec spec = {
+        .cmd = cmd, .env = env, .uid = SHELL_UID, .gid = SHELL_UID, .on_ready = on_agent_ready};
+    int r = anc__rt_agent_new(rt);
+    if (r < 0) {
+        snprintf(why, sizeof(why), "agent: %s", strerror(-r));
+        stop_container(a, why);
+        return;
+    }
+    if (push_jar(a, why, sizeof(why)) < 0 ||
+        anc__rt_agent_start(rt, anc_container_init_pid(a->ct), &spec, why, sizeof(why)) < 0)
+        stop_container(a, why);
 }
 
 static void arm_boot(struct rt_android *a)
@@ -466,13 +520,9 @@ static void free_container(uv_timer_t *t)
     anc_container_free(a->ct, on_container_freed, a);
 }
 
-static void release(struct anc_runtime *rt, bool detach)
+static void on_agent_closed(struct anc_runtime *rt)
 {
     struct rt_android *a = (struct rt_android *)rt;
-    (void)detach;
-    a->booting = false;
-    probe_abandon(a);
-    uv_timer_stop(&rt->timer);
     if (!a->ct) {
         on_container_freed(a);
         return;
@@ -481,11 +531,14 @@ static void release(struct anc_runtime *rt, bool detach)
     uv_timer_start(&rt->timer, free_container, 0, 0);
 }
 
-/* No stream until the agent runs (start_agent). */
-static struct anc_stream *no_stream(struct anc_runtime *rt)
+static void release(struct anc_runtime *rt, bool detach)
 {
-    (void)rt;
-    return NULL;
+    struct rt_android *a = (struct rt_android *)rt;
+    (void)detach;
+    a->booting = false;
+    probe_abandon(a);
+    uv_timer_stop(&rt->timer);
+    anc__rt_agent_close(rt, on_agent_closed);
 }
 
 const struct anc_runtime_ops anc__rt_android_ops = {
@@ -494,5 +547,6 @@ const struct anc_runtime_ops anc__rt_android_ops = {
     .start = start,
     .stop = stop,
     .release = release,
-    .stream = no_stream,
+    .stream = anc__rt_agent_stream,
+    .input = anc__rt_agent_input,
 };

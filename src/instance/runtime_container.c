@@ -1,9 +1,16 @@
 /* Kind linux: a container from an image on the instance's screen, its address leased from the
  * network. After a daemon crash the guest and its Xvfb are taken over (adopted) when they still
- * run; at exit with keep_running_on_exit they are let go of (detached), address included. */
+ * run; at exit with keep_running_on_exit they are let go of (detached), address included.
+ *
+ * capture "host" (default): the daemon captures the screen and encodes it. capture "agent": the
+ * screen is only the guest's display (runtime_screen.c makes it display-only), and the guest's
+ * /usr/bin/ancloud-agent captures it and sends H.264 (runtime_agent.c); the instance is UP once
+ * the container runs and the agent is connected. An adopted guest gets a new agent (the previous
+ * daemon's agent ended with its connection; a leftover lxc-attach on record is killed). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "container/lxc.h"
@@ -14,6 +21,7 @@
 
 #define FORKSTART_HELPER "/proc/self/exe"
 #define CONTAINER_STOP_S 10
+#define GUEST_AGENT      "/usr/bin/ancloud-agent"
 
 enum ct_state {
     CT_NONE,      /* no container object (yet) */
@@ -59,6 +67,42 @@ static void ct_start(struct rt_linux *l)
         ct_failed_to_start(l, r);
 }
 
+static void on_agent_ready(struct anc_runtime *rt)
+{
+    anc__rt_event(rt, ANC_RT_UP, NULL);
+}
+
+/* The container runs: UP, or (capture agent) the agent starts and UP follows its connection. */
+static void ct_up(struct rt_linux *l)
+{
+    struct anc_runtime *rt = &l->rt;
+    char why[300], exe[64];
+    if (!rt->agent) {
+        anc__rt_event(rt, ANC_RT_UP, NULL);
+        return;
+    }
+    if (rt->state != ANC_RT_STARTING)
+        return; /* a stop came meanwhile: it goes on */
+    int pid = anc_container_init_pid(l->ct);
+    /* Through the init's root: the binary as the guest sees it, without entering it. */
+    snprintf(exe, sizeof(exe), "/proc/%d/root" GUEST_AGENT, pid);
+    if (access(exe, X_OK) < 0) {
+        snprintf(why, sizeof(why),
+                 "capture agent: the image has no executable " GUEST_AGENT " (%s)",
+                 strerror(errno));
+        anc__rt_event(rt, ANC_RT_GONE, why); /* the release stops the container */
+        return;
+    }
+    char display[64];
+    snprintf(display, sizeof(display), "DISPLAY=%s", anc_screen_display(rt->screen));
+    const char *cmd[] = {GUEST_AGENT, NULL};
+    const char *env[] = {display, NULL};
+    struct anc_rt_agent_spec spec = {
+        .cmd = cmd, .env = env, .uid = -1, .gid = -1, .on_ready = on_agent_ready};
+    if (anc__rt_agent_start(rt, pid, &spec, why, sizeof(why)) < 0)
+        anc__rt_event(rt, ANC_RT_GONE, why);
+}
+
 /* The end of an adopt: a container that still runs on the adopted display is kept; one whose
  * display is new (the old Xvfb was gone: its guest lost its X connection and DISPLAY is stale) is
  * stopped and started again; none is started. */
@@ -71,7 +115,7 @@ static void adopt_done(struct rt_linux *l, int status, int init_pid)
                  anc_container_get_name(l->ct), init_pid, anc_screen_display(rt->screen));
         anc__rt_log_line(rt, line);
         l->cs = CT_RUNNING;
-        anc__rt_event(rt, ANC_RT_UP, NULL);
+        ct_up(l);
         return;
     }
     if (status == 0) {
@@ -102,7 +146,7 @@ static void on_ct_started(struct anc_container *c, int status, int init_pid, con
     snprintf(line, sizeof(line), "container %s running (init pid %d) on display %s",
              anc_container_get_name(c), init_pid, anc_screen_display(l->rt.screen));
     anc__rt_log_line(&l->rt, line);
-    anc__rt_event(&l->rt, ANC_RT_UP, NULL); /* nothing while stopping: the stop goes on */
+    ct_up(l); /* nothing while stopping: the stop goes on */
 }
 
 static void on_ct_exit(struct anc_container *c, const char *reason, void *data)
@@ -200,22 +244,23 @@ static void on_screen(struct anc_runtime *rt)
         anc__rt_event(rt, ANC_RT_GONE, why);
 }
 
-/* capture "agent" is a valid, stored setting whose runtime (the in-guest agent's stream instead
- * of Xvfb + x264) is not in this build: the start ends with a reason instead of pretending. */
-static bool capture_unavailable(struct anc_runtime *rt)
+/* capture "agent": the pass-through stream exists before the screen, which is then display-only
+ * and publishes it. */
+static int make_agent(struct anc_runtime *rt)
 {
-    if (rt->inst->capture != ANC_CAPTURE_AGENT)
-        return false;
-    anc__rt_event(rt, ANC_RT_GONE, "capture agent: not available yet in this build");
-    return true;
+    return rt->inst->capture == ANC_CAPTURE_AGENT ? anc__rt_agent_new(rt) : 0;
 }
 
 static int start(struct anc_runtime *rt)
 {
     int r = anc__rt_open_log(rt);
-    if (r < 0 || capture_unavailable(rt))
-        return r;
-    return anc__rt_screen_start(rt, false);
+    if (r == 0)
+        r = make_agent(rt);
+    if (r == 0)
+        r = anc__rt_screen_start(rt, false);
+    if (r < 0)
+        anc__rt_agent_close(rt, NULL);
+    return r;
 }
 
 /* A linux guest lives on after a daemon crash with its display: both are taken over. */
@@ -223,9 +268,13 @@ static int adopt(struct anc_runtime *rt)
 {
     ((struct rt_linux *)rt)->adopt = true;
     int r = anc__rt_open_log(rt);
-    if (r < 0 || capture_unavailable(rt))
-        return r;
-    return anc__rt_screen_start(rt, true);
+    if (r == 0)
+        r = make_agent(rt);
+    if (r == 0)
+        r = anc__rt_screen_start(rt, true);
+    if (r < 0)
+        anc__rt_agent_close(rt, NULL);
+    return r;
 }
 
 static void stop(struct anc_runtime *rt)
@@ -264,10 +313,10 @@ static void free_container(uv_timer_t *t)
     anc_container_free(l->ct, on_container_freed, l);
 }
 
-static void release(struct anc_runtime *rt, bool detach)
+/* The agent first (a detached guest gets a new one from the next daemon), then the container. */
+static void on_agent_closed(struct anc_runtime *rt)
 {
     struct rt_linux *l = (struct rt_linux *)rt;
-    (void)detach;
     if (!l->ct) {
         on_container_freed(l);
         return;
@@ -275,6 +324,22 @@ static void release(struct anc_runtime *rt, bool detach)
     /* Not from inside the container's own callback (where the release usually begins): the
      * module must not be freed under it. The timer is idle by now. */
     uv_timer_start(&rt->timer, free_container, 0, 0);
+}
+
+static void release(struct anc_runtime *rt, bool detach)
+{
+    (void)detach;
+    anc__rt_agent_close(rt, on_agent_closed);
+}
+
+static struct anc_stream *stream(struct anc_runtime *rt)
+{
+    return rt->agent ? anc__rt_agent_stream(rt) : anc__rt_screen_stream(rt);
+}
+
+static int input(struct anc_runtime *rt, const struct anc_input_msg *m)
+{
+    return rt->agent ? anc__rt_agent_input(rt, m) : anc__rt_screen_input(rt, m);
 }
 
 const struct anc_runtime_ops anc__rt_linux_ops = {
@@ -286,6 +351,6 @@ const struct anc_runtime_ops anc__rt_linux_ops = {
     .stop = stop,
     .detach = detach,
     .release = release,
-    .stream = anc__rt_screen_stream,
-    .input = anc__rt_screen_input,
+    .stream = stream,
+    .input = input,
 };

@@ -38,6 +38,7 @@
 
 struct anc_screen;
 struct anc_input_msg;
+struct anc_rt_agent;
 
 enum anc_rt_state {
     ANC_RT_STARTING,  /* the kind brings its guest up */
@@ -100,8 +101,9 @@ struct anc_runtime {
     char log_path[PATH_MAX + 64];
     struct anc_runtime_callbacks cbs;
     void *data;
-    int log_fd;                /* -1 until anc__rt_open_log */
-    struct anc_screen *screen; /* runtime_screen.c; NULL for kinds without one */
+    int log_fd;                 /* -1 until anc__rt_open_log */
+    struct anc_screen *screen;  /* runtime_screen.c; NULL for kinds without one */
+    struct anc_rt_agent *agent; /* runtime_agent.c; NULL for kinds that capture on the host */
     /* The runtime's one timer, for the kind's deadlines while the runtime lives (linux: freeing
      * the container outside its own callback). Its close callback frees the runtime. */
     uv_timer_t timer;
@@ -133,3 +135,34 @@ void anc__rt_screen_release(struct anc_runtime *rt, bool detach);
 /* ops.stream and ops.input of the kinds on a screen. */
 struct anc_stream *anc__rt_screen_stream(struct anc_runtime *rt);
 int anc__rt_screen_input(struct anc_runtime *rt, const struct anc_input_msg *m);
+
+/* runtime_agent.c: the in-guest agent (scrcpy-server 3.3.3 on android, its stand-in
+ * /usr/bin/ancloud-agent on linux guests with capture "agent") as the capture source. One
+ * pass-through stream per instance, made by anc__rt_agent_new and kept until the release, so that
+ * viewers keep their sessions through agent restarts; the agent as a supervised child
+ * (base/child.h: `lxc-attach` into the container, restart with back-off, a fresh scid per run);
+ * one agent connection (agent/agent_uv.h) per run. */
+struct anc_rt_agent_spec {
+    const char *const *cmd; /* the command in the guest, before the scrcpy-server options */
+    const char *const *env; /* NAME=VALUE for `lxc-attach -v` (--clear-env), NULL-terminated */
+    int uid, gid;           /* -1: lxc-attach's default (root) */
+    /* The first time the agent is connected (its video header came): the kind reports UP. */
+    void (*on_ready)(struct anc_runtime *rt);
+};
+
+/* Makes rt->agent and its pass-through stream (ops.stream returns it from now on). No agent runs
+ * yet. Returns 0 or -ENOMEM. */
+int anc__rt_agent_new(struct anc_runtime *rt);
+/* Starts the agent in the running container whose init is init_pid; spec is copied. A leftover
+ * agent recorded by a previous daemon is killed first. Returns 0, or -errno with why filled (the
+ * caller reports GONE): lxc-attach missing, or the spawn failed. The agent's output goes to the
+ * instance log. If it never connects (it exits again and again while STARTING), GONE follows. */
+int anc__rt_agent_start(struct anc_runtime *rt, int init_pid, const struct anc_rt_agent_spec *spec,
+                        char *why, size_t whylen);
+/* ops.stream and ops.input of a kind whose guest runs the agent (-ENOTCONN while reconnecting). */
+struct anc_stream *anc__rt_agent_stream(struct anc_runtime *rt);
+int anc__rt_agent_input(struct anc_runtime *rt, const struct anc_input_msg *m);
+/* Closes the connection, stops the agent (SIGTERM, SIGKILL after a grace), closes the stream and
+ * frees the agent (rt->agent is NULL at once); then done(rt), possibly from inside this call.
+ * done NULL: nothing is called (a failed start: rt may be freed first). rt->agent may be NULL. */
+void anc__rt_agent_close(struct anc_runtime *rt, void (*done)(struct anc_runtime *rt));

@@ -28,7 +28,8 @@ int anc__rt_screen_start(struct anc_runtime *rt, bool adopt)
                                    .pool = rt->env.pool,
                                    .run_dir = rt->run_dir,
                                    .stream = rt->env.stream,
-                                   .adopt = adopt};
+                                   .adopt = adopt,
+                                   .display_only = rt->agent != NULL};
     static const struct anc_screen_callbacks cbs = {.on_ready = on_screen_ready,
                                                     .on_failed = on_screen_failed};
     return anc_screen_start(&sp, &cbs, rt, &rt->screen);

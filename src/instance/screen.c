@@ -81,6 +81,13 @@ static void on_display_ready(struct anc_display *d, const char *name, void *data
     snprintf(s->name, sizeof(s->name), "%s", name);
     if (s->stopping)
         return;
+    if (s->p.display_only) {
+        if (!s->ready_reported) {
+            s->ready_reported = true;
+            s->cbs.on_ready(s, s->data);
+        }
+        return;
+    }
     drop_x(s);
     int r = connect_x(s);
     if (r == 0 && !s->stream)

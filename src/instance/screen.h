@@ -17,6 +17,9 @@ struct anc_screen_params {
     const char *run_dir; /* the instance's runtime directory (exists) */
     struct anc_stream_params stream;
     bool adopt; /* take over the Xvfb a previous daemon left running (display.h) */
+    /* Xvfb only: the guest's own agent captures it, so no framebuffer, no stream, no X
+     * connection (anc_screen_stream is NULL, anc_screen_input -ENOTCONN). */
+    bool display_only;
 };
 
 struct anc_screen_callbacks {
