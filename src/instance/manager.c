@@ -1,7 +1,6 @@
 #include "instance/manager.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +8,11 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/rmtree_uv.h"
 #include "container/image.h"
 #include "container/profile_android.h"
 #include "instance/agent_jar.h"
+#include "instance/create_check.h"
 #include "instance/store.h"
 #include "media/encpool.h"
 #include "instance/runtime.h"
@@ -115,32 +116,6 @@ static void publish_hosts(struct anc_manager *m)
     free(hosts);
 }
 
-/* A removal of a deleted instance's data, on the pool: Android's /data can be large. */
-struct data_removal {
-    uv_work_t work;
-    char path[PATH_MAX + 64];
-};
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void remove_data(uv_work_t *w)
-{
-    struct data_removal *d = (struct data_removal *)w;
-    /* FTW_MOUNT: never into a mount left behind (the overlay is unmounted at stop). */
-    if (nftw(d->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
-        anc_debug("cannot remove all of %s: %s", d->path, strerror(errno));
-}
-
-static void removed_data(uv_work_t *w, int status)
-{
-    (void)status;
-    free(w);
-}
-
 /* An android instance keeps <state_dir>/instances/<id>/ (its /data, its overlay's upper layer)
  * across stops and restarts; deleting the instance deletes it. It is renamed aside at once (a new
  * instance can never see it) and removed on the pool. */
@@ -149,17 +124,12 @@ static void delete_guest_data(struct anc_manager *m, const struct anc_instance *
     char dir[PATH_MAX + 64];
     if (inst->kind != ANC_KIND_ANDROID)
         return;
-    struct data_removal *d = calloc(1, sizeof(*d));
-    if (!d)
-        return;
+    char aside[PATH_MAX + 64];
     snprintf(dir, sizeof(dir), "%s/instances/%s", m->cfg->state_dir, inst->id);
-    snprintf(d->path, sizeof(d->path), "%s/instances/.deleted-%s", m->cfg->state_dir, inst->id);
-    if (rename(dir, d->path) < 0 ||
-        uv_queue_work(m->loop, &d->work, remove_data, removed_data) < 0) {
-        if (errno != ENOENT)
-            anc_warn("instance %s: cannot remove its data %s: %s", inst->id, dir, strerror(errno));
-        free(d);
-    }
+    snprintf(aside, sizeof(aside), "%s/instances/.deleted-%s", m->cfg->state_dir, inst->id);
+    int r = anc_remove_tree_later(m->loop, dir, aside);
+    if (r < 0 && r != -ENOENT)
+        anc_warn("instance %s: cannot remove its data %s: %s", inst->id, dir, strerror(-r));
 }
 
 static void free_instance(struct anc_manager *m, struct anc_instance *inst)
@@ -372,44 +342,6 @@ int anc_manager_restart(struct anc_manager *m, struct anc_instance *inst, char *
     return r;
 }
 
-/* An android instance needs binder and shared memory on the host, then the agent's jar. */
-static int check_android(struct anc_manager *m, char *err, size_t errlen)
-{
-    char why[ANC_AGENT_WHY_MAX] = "";
-    if (m->android_host_check(why, sizeof(why)) < 0 ||
-        anc_agent_jar_check(m->cfg->android_agent_jar, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%s", why);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-/* The image exists, is sane, and is of the instance's family (an Android system image does not
- * boot as a Linux guest, nor the reverse). */
-static int check_image(struct anc_manager *m, const struct anc_instance *inst, char *err,
-                       size_t errlen)
-{
-    char why[256] = "";
-    if (anc_image_validate(m->cfg->image_dir, inst->image, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "image: %s", why);
-        return -EINVAL;
-    }
-    bool android = strcmp(anc_image_kind(m->cfg->image_dir, inst->image), "android") == 0;
-    if (android && inst->kind == ANC_KIND_LINUX) {
-        snprintf(err, errlen, "image: %s is an Android image; create it with kind \"android\"",
-                 inst->image);
-        return -EINVAL;
-    }
-    if (!android && inst->kind == ANC_KIND_ANDROID) {
-        snprintf(err, errlen,
-                 "image: %s is not an Android image (no /system/build.prop); create it with kind "
-                 "\"linux\", or convert an Android image with tools/mkimage --from-oci",
-                 inst->image);
-        return -EINVAL;
-    }
-    return 0;
-}
-
 int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance **out, char *err,
                        size_t errlen)
 {
@@ -417,10 +349,8 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
     if (!inst)
         return -ENOMEM;
     int r = anc_instance_from_request(inst, req, m->cfg->fps, err, errlen);
-    if (r == 0 && inst->kind == ANC_KIND_ANDROID)
-        r = check_android(m, err, errlen);
-    if (r == 0 && anc_instance_has_image(inst))
-        r = check_image(m, inst, err, errlen);
+    if (r == 0)
+        r = anc_create_check(m->cfg, m->android_host_check, inst, err, errlen);
     for (struct anc_instance *i = m->list; r == 0 && i; i = i->next) {
         if (strcmp(i->name, inst->name) == 0) {
             snprintf(err, errlen, "name: an instance named \"%s\" exists (%s)", i->name, i->id);
