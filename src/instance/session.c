@@ -293,7 +293,12 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
     struct anc_sdp_offer *offer = anc_sdp_offer_new();
     struct anc_session *x = calloc(1, sizeof(*x));
     int r = offer && x ? 0 : -ENOMEM;
-    if (r == 0 && anc_sdp_parse(offer_text, len, offer, res->error, sizeof(res->error)) < 0)
+    /* A pass-through stream's own profile once its first SPS went by; 0 is our encoder's. */
+    uint32_t profile = 0;
+    if (inst->stream)
+        anc_stream_profile(inst->stream, &profile);
+    if (r == 0 && anc_sdp_parse_for_stream(offer_text, len, profile, offer, res->error,
+                                           sizeof(res->error)) < 0)
         r = -EINVAL; /* whatever was wrong with it, the offer is unusable */
     if (r == 0) {
         x->owner = s;

@@ -41,9 +41,10 @@ struct anc_stream {
     /* Pass-through streams: no encoder, pool or capture; the timer defers keyframe requests. */
     const struct anc_stream_passthrough_ops *pt;
     void *pt_arg;
-    uint64_t kf_last_ms; /* uv_now of the last request passed on */
-    bool kf_asked;       /* one was passed on (kf_last_ms is valid) */
-    bool kf_deferred;    /* one waits for the timer */
+    uint64_t kf_last_ms;  /* uv_now of the last request passed on */
+    bool kf_asked;        /* one was passed on (kf_last_ms is valid) */
+    bool kf_deferred;     /* one waits for the timer */
+    uint32_t sps_profile; /* of the last SPS pushed: profile_idc, flags, level_idc; 0: none */
     void (*on_freed)(void *arg);
     void *on_freed_arg;
 };
@@ -238,9 +239,40 @@ int anc_stream_new_passthrough(uv_loop_t *loop, const struct anc_stream_params *
     return 0;
 }
 
+/* The NAL after the next start code at or after *pos; *pos moves past its header. NULL: none. */
+static const uint8_t *next_nal(const uint8_t *data, size_t len, size_t *pos)
+{
+    for (size_t i = *pos; i + 3 < len; i++) {
+        if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) {
+            *pos = i + 4;
+            return data + i + 3;
+        }
+    }
+    return NULL;
+}
+
+/* The profile of an AU's SPS (NAL type 7), looked for before its first slice only: an encoder
+ * puts parameter sets first. Its three bytes after the NAL header need no emulation prevention
+ * removed: a 00 00 03 before level_idc would take a profile_idc of 0, which no profile has. */
+static uint32_t sps_profile(const uint8_t *data, size_t len)
+{
+    size_t pos = 0;
+    for (const uint8_t *nal; (nal = next_nal(data, len, &pos));) {
+        unsigned type = nal[0] & 0x1f;
+        if (type >= 1 && type <= 5)
+            return 0;
+        if (type == 7 && (size_t)(nal - data) + 4 <= len && nal[1] != 0)
+            return (uint32_t)nal[1] << 16 | (uint32_t)nal[2] << 8 | nal[3];
+    }
+    return 0;
+}
+
 void anc_stream_push_au(struct anc_stream *s, const uint8_t *data, size_t len, bool keyframe,
                         uint64_t capture_us)
 {
+    uint32_t profile = sps_profile(data, len);
+    if (profile)
+        s->sps_profile = profile;
     /* Viewers take a const output; the cast lends them the caller's bytes for the call only. */
     struct anc_encoder_output au = {.data = (uint8_t *)data,
                                     .len = len,
@@ -257,6 +289,14 @@ void anc_stream_push_au(struct anc_stream *s, const uint8_t *data, size_t len, b
         v->on_frame(v, &au, capture_us);
         v = next;
     }
+}
+
+bool anc_stream_profile(const struct anc_stream *s, uint32_t *profile_level_id)
+{
+    if (!s->pt || !s->sps_profile)
+        return false;
+    *profile_level_id = s->sps_profile;
+    return true;
 }
 
 void anc_stream_set_bitrate(struct anc_stream *s, int kbps)

@@ -80,6 +80,12 @@ int anc_stream_new_passthrough(uv_loop_t *loop, const struct anc_stream_params *
 void anc_stream_push_au(struct anc_stream *s, const uint8_t *data, size_t len, bool keyframe,
                         uint64_t capture_us);
 
+/* The H.264 profile of what a pass-through stream carries: the three bytes after the NAL header
+ * of the last SPS pushed (profile_idc, the constraint_set flags, level_idc; e.g. 0x640029 for
+ * High 4.1). False before the first SPS, and always for an encoded stream: our encoder's
+ * constrained baseline is what a viewer's answer assumes when no profile is given. */
+bool anc_stream_profile(const struct anc_stream *s, uint32_t *profile_level_id);
+
 /* The bit rate the owner now encodes at (e.g. after restarting the agent), for the stats. */
 void anc_stream_set_bitrate(struct anc_stream *s, int kbps);
 

@@ -463,6 +463,12 @@ static int parse_lines(struct parser *ps, const char *sdp, size_t len)
 
 int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *err, size_t errlen)
 {
+    return anc_sdp_parse_for_stream(sdp, len, 0, out, err, errlen);
+}
+
+int anc_sdp_parse_for_stream(const char *sdp, size_t len, uint32_t h264_profile_level_id,
+                             struct anc_sdp_offer *out, char *err, size_t errlen)
+{
     struct parser ps = {.o = out, .err = err, .errlen = errlen};
     if (err && errlen > 0)
         err[0] = '\0';
@@ -476,7 +482,7 @@ int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *
     int r = parse_lines(&ps, sdp, len);
     if (r < 0)
         return r;
-    return anc__sdp_check(out, err, errlen);
+    return anc__sdp_check(out, h264_profile_level_id & 0xffffff, err, errlen);
 }
 
 const struct anc_sdp_media *anc_sdp_video(const struct anc_sdp_offer *offer)

@@ -4,8 +4,8 @@
  * The offer struct is fixed-size and self-contained (it copies every string it keeps), so the
  * caller may free the offer text as soon as anc_sdp_parse() returns.
  *
- * What we serve: one H.264 video stream we send (packetization-mode 1, constrained baseline) and
- * optionally one SCTP data channel, all bundled on one ICE-lite transport. Every other offered
+ * What we serve: one H.264 video stream we send (packetization-mode 1; constrained baseline from
+ * our own encoder, whatever profile the SPS says for a stream passed through) and optionally one SCTP data channel, all bundled on one ICE-lite transport. Every other offered
  * m-section is rejected (port 0) in the answer.
  *
  * Errors are negative errno:
@@ -147,7 +147,8 @@ struct anc_sdp_offer {
                                          unless the browser offered passive */
     int h264_pt;                     /* chosen H.264 payload type */
     int h264_rtx_pt;                 /* its rtx payload type, -1 if none */
-    uint32_t h264_profile_level_id;  /* as offered for h264_pt */
+    uint32_t h264_profile_level_id;  /* what the answer states: as offered for h264_pt, or the
+                                         stream's (see anc_sdp_parse_for_stream()) */
     bool has_datachannel;            /* a data channel section we accept (bundled with video) */
     uint16_t sctp_port;              /* the browser's (default 5000) */
     uint64_t max_message_size;       /* the browser's (default 65536; 0 = no limit) */
@@ -186,6 +187,20 @@ void anc_sdp_offer_free(struct anc_sdp_offer *offer);
  * answer it. *out is overwritten even on failure, when its contents are unspecified. On failure
  * err (when errlen > 0) holds a NUL-terminated reason. */
 int anc_sdp_parse(const char *sdp, size_t len, struct anc_sdp_offer *out, char *err, size_t errlen);
+
+/* The same for a stream whose SPS says h264_profile_level_id (profile_idc, the constraint_set
+ * flags, level_idc: e.g. 0x640029 for High 4.1); 0 is our own encoder's stream, as
+ * anc_sdp_parse(). The chosen payload type is the first offered with packetization-mode=1 and the
+ * stream's profile, read from profile_idc and the flags together as browsers do (42e0xx and
+ * 42c0xx are both constrained baseline; 4d00xx is main, 6400xx high), else the first whose
+ * profile includes the stream's (a constrained baseline stream on a baseline 42001f, constrained
+ * high on high). The level may differ where the offer allows level-asymmetry; elsewhere it may
+ * not pass the offered one. The answer states the stream's profile-level-id (on an including
+ * profile: the offered profile with the stream's level). An offer with none of these fails with
+ * -EPROTO and "offer has no H.264 profile compatible with the stream's High (profile-level-id
+ * 640029)"; a stream profile browsers do not name (High 10...) can match no offer. */
+int anc_sdp_parse_for_stream(const char *sdp, size_t len, uint32_t h264_profile_level_id,
+                             struct anc_sdp_offer *out, char *err, size_t errlen);
 
 /* Writes the answer to a successfully parsed offer into buf (NUL-terminated, \r\n line endings).
  * Returns its length without the NUL, -EMSGSIZE if cap is too small (ANC_SDP_ANSWER_MAX always

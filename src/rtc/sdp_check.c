@@ -4,6 +4,7 @@
 #include "rtc/sdp_internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,13 +122,81 @@ static int check_mids(const struct anc_sdp_offer *o, char *err, size_t errlen)
     return 0;
 }
 
+static bool h264_mode1(const struct anc_sdp_codec *c)
+{
+    return strcasecmp(c->name, "H264") == 0 && c->clock_rate == 90000 && c->packetization_mode == 1;
+}
+
+static uint32_t offered_plid(const struct anc_sdp_codec *c)
+{
+    /* Absent, profile-level-id defaults to 420010: baseline, level 1 (RFC 6184 8.1). */
+    return c->has_profile_level_id ? c->profile_level_id : 0x420010;
+}
+
+/* The profile a profile-level-id names: profile_idc and the constraint_set flags together, as
+ * browsers read them (libwebrtc's h264_profile_level_id.cc patterns, RFC 6184 8.1 and H.264
+ * A.2). The first pattern that matches wins; an x in a pattern is a flag that does not matter. */
+enum h264_profile {
+    P_UNKNOWN = 0,
+    P_CONSTRAINED_BASELINE,
+    P_BASELINE,
+    P_MAIN,
+    P_CONSTRAINED_HIGH,
+    P_HIGH,
+    P_HIGH444,
+};
+
+static const struct {
+    uint8_t idc, mask, value;
+    enum h264_profile profile;
+} patterns[] = {
+    {0x42, 0x4f, 0x40, P_CONSTRAINED_BASELINE}, /* x1xx0000 */
+    {0x4d, 0x8f, 0x80, P_CONSTRAINED_BASELINE}, /* 1xxx0000 */
+    {0x58, 0xcf, 0xc0, P_CONSTRAINED_BASELINE}, /* 11xx0000 */
+    {0x42, 0x4f, 0x00, P_BASELINE},             /* x0xx0000 */
+    {0x58, 0xcf, 0x80, P_BASELINE},             /* 10xx0000 */
+    {0x4d, 0xaf, 0x00, P_MAIN},                 /* 0x0x0000 */
+    {0x64, 0xff, 0x00, P_HIGH},                 /* 00000000 */
+    {0x64, 0xff, 0x0c, P_CONSTRAINED_HIGH},     /* 00001100 */
+    {0xf4, 0xff, 0x00, P_HIGH444},              /* 00000000 */
+};
+
+static enum h264_profile profile_of(uint32_t plid)
+{
+    uint8_t idc = (uint8_t)(plid >> 16), iop = (uint8_t)(plid >> 8);
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
+        if (patterns[i].idc == idc && (iop & patterns[i].mask) == patterns[i].value)
+            return patterns[i].profile;
+    return P_UNKNOWN;
+}
+
+static const char *h264_profile_name(enum h264_profile p)
+{
+    static const char *const names[] = {"unknown profile",
+                                        "Constrained Baseline",
+                                        "Baseline",
+                                        "Main",
+                                        "Constrained High",
+                                        "High",
+                                        "High 4:4:4 Predictive"};
+    return names[p];
+}
+
+/* Levels in order, level 1b (level_idc 9, or 11 with constraint_set3 in the baseline and main
+ * profiles) between 1.0 and 1.1. */
+static unsigned level_rank(uint32_t plid)
+{
+    unsigned idc = (plid >> 16) & 0xff, iop = (plid >> 8) & 0xff, level = plid & 0xff;
+    bool b = level == 9 || (level == 11 && (iop & 0x10) && (idc == 0x42 || idc == 0x4d));
+    return b ? 21 : level * 2;
+}
+
 /* 0 is best (42e01f), then any constrained baseline, then plain baseline; -1 is unusable. */
 static int h264_rank(const struct anc_sdp_codec *c)
 {
-    if (strcasecmp(c->name, "H264") != 0 || c->clock_rate != 90000 || c->packetization_mode != 1)
+    if (!h264_mode1(c))
         return -1;
-    /* Absent, profile-level-id defaults to 420010: baseline, level 1 (RFC 6184 8.1). */
-    uint32_t plid = c->has_profile_level_id ? c->profile_level_id : 0x420010;
+    uint32_t plid = offered_plid(c);
     uint32_t idc = plid >> 16, iop = (plid >> 8) & 0xff;
     if (plid == 0x42e01f)
         return 0;
@@ -138,6 +207,51 @@ static int h264_rank(const struct anc_sdp_codec *c)
     return -1;
 }
 
+/* How well an offered payload type suits a stream of profile-level-id want: 0 when it offers the
+ * stream's own profile, 1 when a profile whose decoders take the stream too (a constrained
+ * baseline stream is baseline, a constrained high one is high), -1 when it does not fit. */
+static int stream_rank(const struct anc_sdp_codec *c, uint32_t want)
+{
+    if (!h264_mode1(c))
+        return -1;
+    uint32_t plid = offered_plid(c);
+    enum h264_profile offered = profile_of(plid), ours = profile_of(want);
+    /* Without level-asymmetry-allowed the level we send may not pass the offered one. */
+    if (ours == P_UNKNOWN || (!c->level_asymmetry_allowed && level_rank(want) > level_rank(plid)))
+        return -1;
+    if (offered == ours)
+        return 0;
+    if ((ours == P_CONSTRAINED_BASELINE && offered == P_BASELINE) ||
+        (ours == P_CONSTRAINED_HIGH && offered == P_HIGH))
+        return 1;
+    return -1;
+}
+
+static void choose(struct anc_sdp_offer *o, const struct anc_sdp_media *v,
+                   const struct anc_sdp_codec *best, uint32_t plid)
+{
+    o->h264_pt = best->pt;
+    o->h264_profile_level_id = plid;
+    o->h264_rtx_pt = -1;
+    for (size_t i = 0; i < v->n_codecs; i++) {
+        const struct anc_sdp_codec *c = &v->codecs[i];
+        if (strcasecmp(c->name, "rtx") == 0 && c->apt == best->pt) {
+            o->h264_rtx_pt = c->pt;
+            break;
+        }
+    }
+}
+
+static bool any_h264_mode1(const struct anc_sdp_media *v)
+{
+    for (size_t i = 0; i < v->n_codecs; i++)
+        if (h264_mode1(&v->codecs[i]))
+            return true;
+    return false;
+}
+
+/* Our own encoder's stream (want 0): the best baseline payload type; the answer repeats its
+ * profile-level-id. */
 static int pick_h264(struct anc_sdp_offer *o, const struct anc_sdp_media *v, char *err,
                      size_t errlen)
 {
@@ -153,16 +267,35 @@ static int pick_h264(struct anc_sdp_offer *o, const struct anc_sdp_media *v, cha
     if (!best)
         return anc__sdp_fail(err, errlen, 0, -EPROTO,
                              "offer has no H.264 with packetization-mode=1 (constrained baseline)");
-    o->h264_pt = best->pt;
-    o->h264_profile_level_id = best->has_profile_level_id ? best->profile_level_id : 0x420010;
-    o->h264_rtx_pt = -1;
+    choose(o, v, best, offered_plid(best));
+    return 0;
+}
+
+/* A stream of a known profile: the first payload type offering that profile, else the first
+ * whose profile includes it. The answer states the stream's profile-level-id; on a payload type
+ * of the including profile it keeps the offered profile bytes (a constrained baseline stream is
+ * a baseline one too) so the browser sees the same codec it offered under that number. */
+static int pick_h264_for(struct anc_sdp_offer *o, const struct anc_sdp_media *v, uint32_t want,
+                         char *err, size_t errlen)
+{
+    const struct anc_sdp_codec *best = NULL;
+    int best_rank = 2;
     for (size_t i = 0; i < v->n_codecs; i++) {
-        const struct anc_sdp_codec *c = &v->codecs[i];
-        if (strcasecmp(c->name, "rtx") == 0 && c->apt == best->pt) {
-            o->h264_rtx_pt = c->pt;
-            break;
+        int rank = stream_rank(&v->codecs[i], want);
+        if (rank >= 0 && rank < best_rank) {
+            best = &v->codecs[i];
+            best_rank = rank;
         }
     }
+    if (!best && !any_h264_mode1(v))
+        return anc__sdp_fail(err, errlen, 0, -EPROTO,
+                             "offer has no H.264 with packetization-mode=1");
+    if (!best)
+        return anc__sdp_fail(err, errlen, 0, -EPROTO,
+                             "offer has no H.264 profile compatible with the stream's %s "
+                             "(profile-level-id %06" PRIx32 ")",
+                             h264_profile_name(profile_of(want)), want);
+    choose(o, v, best, best_rank == 0 ? want : (offered_plid(best) & 0xffff00) | (want & 0xff));
     return 0;
 }
 
@@ -243,7 +376,7 @@ static void pick_data(struct anc_sdp_offer *o)
     }
 }
 
-int anc__sdp_check(struct anc_sdp_offer *o, char *err, size_t errlen)
+int anc__sdp_check(struct anc_sdp_offer *o, uint32_t want, char *err, size_t errlen)
 {
     for (size_t i = 0; i < o->n_media; i++)
         resolve(o, &o->media[i]);
@@ -257,7 +390,7 @@ int anc__sdp_check(struct anc_sdp_offer *o, char *err, size_t errlen)
     r = check_transport(&v->transport, err, errlen);
     if (r < 0)
         return r;
-    r = pick_h264(o, v, err, errlen);
+    r = want ? pick_h264_for(o, v, want, err, errlen) : pick_h264(o, v, err, errlen);
     if (r < 0)
         return r;
     pick_data(o);

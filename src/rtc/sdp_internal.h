@@ -161,5 +161,6 @@ enum anc_sdp_dir anc__sdp_dir_from(struct anc__span s);
 /* Colon-separated pairs of hex digits, as a=fingerprint values are written. */
 bool anc__sdp_fp_syntax(struct anc__span s);
 
-/* Checks a parsed offer and fills its "filled by validation" fields (see sdp.h). */
-int anc__sdp_check(struct anc_sdp_offer *o, char *err, size_t errlen);
+/* Checks a parsed offer and fills its "filled by validation" fields (see sdp.h); want is the
+ * stream's H.264 profile-level-id, 0 for our own encoder's (anc_sdp_parse_for_stream()). */
+int anc__sdp_check(struct anc_sdp_offer *o, uint32_t want, char *err, size_t errlen);

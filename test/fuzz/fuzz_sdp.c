@@ -1,5 +1,6 @@
-/* Parses arbitrary bytes as an offer; when that succeeds, the answer must build, fit in
- * ANC_SDP_ANSWER_MAX and be exactly as long as reported. */
+/* Parses arbitrary bytes as an offer, for our own stream and for pass-through ones of several
+ * H.264 profiles; when that succeeds, the answer must build, fit in ANC_SDP_ANSWER_MAX and be
+ * exactly as long as reported. */
 #include "rtc/sdp.h"
 
 #include <stdint.h>
@@ -29,16 +30,22 @@ static const struct anc_sdp_answer_params params = {
 static struct anc_sdp_offer offer;
 static char answer[ANC_SDP_ANSWER_MAX];
 
+/* Our encoder's stream (0) and pass-through ones of the common profiles. */
+static const uint32_t profiles[] = {0, 0x42e01f, 0x420028, 0x4d0028, 0x640029, 0x640c29};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[128];
-    if (anc_sdp_parse((const char *)data, size, &offer, err, sizeof(err)) < 0) {
-        if (!memchr(err, '\0', sizeof(err)))
+    for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+        char err[128];
+        if (anc_sdp_parse_for_stream((const char *)data, size, profiles[i], &offer, err,
+                                     sizeof(err)) < 0) {
+            if (!memchr(err, '\0', sizeof(err)))
+                abort();
+            continue;
+        }
+        int n = anc_sdp_build_answer(&offer, &params, answer, sizeof(answer));
+        if (n <= 0 || strlen(answer) != (size_t)n)
             abort();
-        return 0;
     }
-    int n = anc_sdp_build_answer(&offer, &params, answer, sizeof(answer));
-    if (n <= 0 || strlen(answer) != (size_t)n)
-        abort();
     return 0;
 }

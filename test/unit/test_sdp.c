@@ -16,6 +16,8 @@
     "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:"   \
     "EE:FF"
 
+#define FMTP "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id="
+
 static const struct anc_sdp_candidate our_candidates[] = {
     {"192.0.2.10", 40000},
     {"2001:db8::10", 40000},
@@ -270,6 +272,99 @@ TEST(baseline_fallback)
     anc_sdp_offer_free(o);
     free(a);
     free(c);
+    free(sdp);
+}
+
+/* A pass-through stream's profile (the SPS's three bytes) chooses the payload type; the answer
+ * states it. */
+struct profile_case {
+    const char *file;
+    const char *from, *to; /* an edit of the recorded offer, or NULL */
+    uint32_t sps;
+    int pt, rtx_pt;   /* -1: no payload type fits */
+    const char *fmtp; /* the answer's, or the reason's tail */
+};
+
+static const struct profile_case profile_cases[] = {
+    /* Constrained baseline, x264's 42c0 and the usual 42e0: the offered 42e01f at the stream's
+     * level, never the earlier baseline 42001f. */
+    {FF_PLAIN, NULL, NULL, 0x42e01f, 126, 127, "a=fmtp:126 " FMTP "42e01f"},
+    {FF_PLAIN, NULL, NULL, 0x42c01f, 126, 127, "a=fmtp:126 " FMTP "42c01f"},
+    {FF_PLAIN, NULL, NULL, 0x42e028, 126, 127, "a=fmtp:126 " FMTP "42e028"},
+    {CR_DC, NULL, NULL, 0x42e01f, 108, 109, "a=fmtp:108 " FMTP "42e01f"},
+    {CR_DC, NULL, NULL, 0x42c01f, 108, 109, "a=fmtp:108 " FMTP "42c01f"},
+    /* Baseline only on a baseline payload type. */
+    {CR_DC, NULL, NULL, 0x42001f, 102, 103, "a=fmtp:102 " FMTP "42001f"},
+    /* Main only on 4d. */
+    {CR_DC, NULL, NULL, 0x4d0028, 116, 117, "a=fmtp:116 " FMTP "4d0028"},
+    {FF_PLAIN, NULL, NULL, 0x4d0028, -1, -1, "the stream's Main (profile-level-id 4d0028)"},
+    /* High only on 64: the recorded Chromium 156 offers none (its mode-1 H.264 is 42001f, 42e01f,
+     * 4d001f and f4001f), Firefox 153 only baseline. */
+    {CR_DC, NULL, NULL, 0x640029, -1, -1, "the stream's High (profile-level-id 640029)"},
+    {FF_PLAIN, NULL, NULL, 0x640029, -1, -1, "the stream's High (profile-level-id 640029)"},
+    {CR_DC, "profile-level-id=4d001f", "profile-level-id=64001f", 0x640029, 116, 117,
+     "a=fmtp:116 " FMTP "640029"},
+    {CR_DC, "profile-level-id=4d001f", "profile-level-id=64001f", 0x4d0028, -1, -1,
+     "the stream's Main (profile-level-id 4d0028)"},
+    /* Constrained baseline falls back to baseline, constrained high to high; the answer keeps the
+     * offered profile under that number, at the stream's level. */
+    {FF_PLAIN, "profile-level-id=42e01f", "profile-level-id=640c1f", 0x42e028, 105, 106,
+     "a=fmtp:105 " FMTP "420028"},
+    {FF_PLAIN, "profile-level-id=42e01f", "profile-level-id=640c1f", 0x640c29, 126, 127,
+     "a=fmtp:126 " FMTP "640c29"},
+    {CR_DC, "profile-level-id=4d001f", "profile-level-id=64001f", 0x640c29, 116, 117,
+     "a=fmtp:116 " FMTP "640029"},
+    /* Without level-asymmetry-allowed the stream's level may not pass the offered one. */
+    {FF_PLAIN, "level-asymmetry-allowed=1;", "", 0x42e01e, 126, 127, "a=fmtp:126 " FMTP "42e01e"},
+    {FF_PLAIN, "level-asymmetry-allowed=1;", "", 0x42e028, -1, -1,
+     "Constrained Baseline (profile-level-id 42e028)"},
+    /* A profile no browser names. */
+    {CR_DC, NULL, NULL, 0x6e0029, -1, -1, "the stream's unknown profile (profile-level-id 6e0029)"},
+    /* No H.264 at all. */
+    {CR_VP8, NULL, NULL, 0x640029, -1, -1, "offer has no H.264 with packetization-mode=1"},
+};
+
+TEST(stream_profile_chooses_the_payload_type)
+{
+    for (size_t i = 0; i < sizeof(profile_cases) / sizeof(profile_cases[0]); i++) {
+        const struct profile_case *c = &profile_cases[i];
+        fprintf(stderr, "  %s %06x\n", c->file, c->sps);
+        char *sdp = read_data(c->file);
+        char *a = c->from ? replace(sdp, c->from, c->to) : strdup(sdp);
+        struct anc_sdp_offer *o = anc_sdp_offer_new();
+        char err[256];
+        int r = anc_sdp_parse_for_stream(a, strlen(a), c->sps, o, err, sizeof(err));
+        if (c->pt < 0) {
+            fprintf(stderr, "  -> %d: %s\n", r, err);
+            CHECK_EQ(r, -EPROTO);
+            CHECK(strstr(err, c->fmtp));
+        } else {
+            CHECK_EQ(r, 0);
+            CHECK_EQ(o->h264_pt, c->pt);
+            CHECK_EQ(o->h264_rtx_pt, c->rtx_pt);
+            char *ans = answer(o, &our_params);
+            char m[64];
+            snprintf(m, sizeof(m), "m=video 9 UDP/TLS/RTP/SAVPF %d", c->pt);
+            CHECK(line_at(ans, m) >= 0);
+            CHECK(line_at(ans, c->fmtp) > line_at(ans, m));
+            free(ans);
+        }
+        anc_sdp_offer_free(o);
+        free(a);
+        free(sdp);
+    }
+}
+
+/* Profile 0 is our own encoder's stream: exactly what anc_sdp_parse() chooses. */
+TEST(no_stream_profile_is_the_encoders)
+{
+    char *sdp = read_data(CR_DC);
+    struct anc_sdp_offer *o = anc_sdp_offer_new();
+    char err[256];
+    CHECK_EQ(anc_sdp_parse_for_stream(sdp, strlen(sdp), 0, o, err, sizeof(err)), 0);
+    CHECK_EQ(o->h264_pt, 108);
+    CHECK_EQ(o->h264_profile_level_id, 0x42e01f);
+    anc_sdp_offer_free(o);
     free(sdp);
 }
 

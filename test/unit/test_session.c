@@ -7,6 +7,7 @@
 #include "base/metrics.h"
 #include "instance/instance.h"
 #include "instance/session.h"
+#include "media/stream.h"
 #include "rtc/cert.h"
 #include "rtc/dtls.h"
 #include "rtc/host.h"
@@ -163,6 +164,49 @@ TEST(unusable_offer_is_einval_with_a_reason)
     CHECK(res.error[0]);
     CHECK_EQ(anc_sessions_count(f.s), 0);
     CHECK_EQ(f.inst.viewers, 0);
+    teardown(&f);
+}
+
+static void no_keyframe(void *arg)
+{
+    (void)arg;
+}
+
+static const struct anc_stream_passthrough_ops quiet_ops = {no_keyframe, NULL};
+
+/* An instance whose pass-through stream carried a High 4.1 SPS: the answer states 640029 on the
+ * offer's High payload type, and an offer without one is a 400 that names the profile. */
+TEST(passthrough_stream_profile_is_answered)
+{
+    static const uint8_t high_au[] = {0, 0, 0, 1, 0x67, 0x64, 0x00, 0x29, 0xac,
+                                      0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00};
+    struct fixture f;
+    struct anc_whep_result res;
+    struct anc_stream_params p = {.bitrate_kbps = 1000};
+    setup(&f, 4);
+    CHECK_EQ(anc_stream_new_passthrough(&f.loop, &p, &quiet_ops, NULL, &f.inst.stream), 0);
+    anc_stream_push_au(f.inst.stream, high_au, sizeof(high_au), true, 1);
+
+    /* The recorded Chromium offers no High (profile_idc 100) payload type. */
+    CHECK_EQ(offer(&f, "chrome-156-recvonly-h264-datachannel.sdp", &res), -EINVAL);
+    CHECK(strstr(res.error, "compatible with the stream's High (profile-level-id 640029)"));
+    CHECK(!res.answer);
+
+    size_t len;
+    char *sdp = read_offer("chrome-156-recvonly-h264-datachannel.sdp", &len);
+    char *at = strstr(sdp, "profile-level-id=4d001f");
+    CHECK(at);
+    memcpy(at, "profile-level-id=64001f", 23);
+    CHECK_EQ(anc_sessions_create(f.s, &f.inst, sdp, len, &res), 0);
+    free(sdp);
+    CHECK(strstr(res.answer, "m=video 9 UDP/TLS/RTP/SAVPF 116\r\n"));
+    CHECK(strstr(res.answer, "a=fmtp:116 level-asymmetry-allowed=1;packetization-mode=1;"
+                             "profile-level-id=640029\r\n"));
+    free(res.answer);
+
+    anc_stream_close(f.inst.stream);
+    f.inst.stream = NULL;
+    uv_run(&f.loop, UV_RUN_DEFAULT);
     teardown(&f);
 }
 

@@ -55,6 +55,8 @@ static const struct anc_stream_params test_params = {.width = 64,
 
 static void close_stream(uv_timer_t *t)
 {
+    uint32_t profile;
+    CHECK(!anc_stream_profile(stream, &profile)); /* an encoded stream states none */
     anc_stream_close(stream);
     anc_encpool_close(&pool, on_pool_closed);
     uv_close((uv_handle_t *)t, NULL);
@@ -322,5 +324,69 @@ TEST(passthrough_close_with_deferred_request)
     anc_stream_close(stream);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK_EQ(owner.keyframe_requests, 1);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
+
+/* A pass-through stream remembers the profile of the last SPS it carried (profile_idc, the
+ * constraint_set flags, level_idc), wherever it sits before the AU's first slice. */
+static const uint8_t high_au[] = {0, 0, 0, 1,    0x09, 0xf0,                   /* AUD */
+                                  0, 0, 0, 1,    0x67, 0x64, 0x00, 0x29, 0xac, /* SPS High 4.1 */
+                                  0, 0, 0, 1,    0x68, 0xee, 0x3c, 0xb0,       /* PPS */
+                                  0, 0, 1, 0x65, 0x88, 0x84, 0x00};            /* IDR */
+static const uint8_t main_au[] = {0,    0,    1,    0x67, 0x4d, 0x00, 0x28, 0xe9, 0,    0,    1,
+                                  0x68, 0xce, 0x3c, 0x80, 0,    0,    1,    0x65, 0x88, 0x84, 0x00};
+/* An SPS after the first slice is not looked for; one cut short is ignored. */
+static const uint8_t late_sps_au[] = {0, 0, 0, 1,    0x41, 0x9a, 0x02, 0,
+                                      0, 0, 1, 0x67, 0x42, 0xe0, 0x1f};
+static const uint8_t short_sps_au[] = {0, 0, 0, 1, 0x67, 0x42, 0xe0};
+
+TEST(passthrough_profile_follows_the_sps)
+{
+    uv_loop_t loop;
+    struct anc_stream_params p = {.bitrate_kbps = 1000};
+    uint32_t profile = 0;
+    uv_loop_init(&loop);
+    pt_loop = &loop;
+    memset(&owner, 0, sizeof(owner));
+    CHECK_EQ(anc_stream_new_passthrough(&loop, &p, &pt_ops, &owner, &stream), 0);
+    CHECK(!anc_stream_profile(stream, &profile)); /* no SPS yet */
+    anc_stream_push_au(stream, p_au, sizeof(p_au), false, 1);
+    CHECK(!anc_stream_profile(stream, &profile));
+    anc_stream_push_au(stream, idr_au, sizeof(idr_au), true, 2);
+    CHECK(anc_stream_profile(stream, &profile));
+    CHECK_EQ(profile, 0x42c01f);
+    anc_stream_push_au(stream, high_au, sizeof(high_au), true, 3);
+    CHECK(anc_stream_profile(stream, &profile));
+    CHECK_EQ(profile, 0x640029);
+    anc_stream_push_au(stream, p_au, sizeof(p_au), false, 4);
+    anc_stream_push_au(stream, late_sps_au, sizeof(late_sps_au), false, 5);
+    anc_stream_push_au(stream, short_sps_au, sizeof(short_sps_au), false, 6);
+    CHECK(anc_stream_profile(stream, &profile));
+    CHECK_EQ(profile, 0x640029);
+    anc_stream_push_au(stream, main_au, sizeof(main_au), true, 7);
+    CHECK(anc_stream_profile(stream, &profile));
+    CHECK_EQ(profile, 0x4d0028);
+
+    /* x264's own keyframe passed through: constrained baseline (constraint_set0 and 1) at the
+     * level our encoder signals. */
+    struct anc_encoder *enc;
+    struct anc_encoder_params ep = {.width = 64, .height = 48, .fps = 30, .bitrate_kbps = 300};
+    CHECK_EQ(anc_encoder_new(&ep, &enc), 0);
+    uint8_t *argb = calloc(64 * 48, 4);
+    CHECK(argb);
+    anc_pattern_draw(argb, 64, 48, 64 * 4, 0, 0);
+    struct anc_encoder_output out = {0};
+    CHECK_EQ(anc_encoder_encode_argb(enc, argb, 64 * 4, 0, true, &out), 1);
+    CHECK(out.keyframe);
+    anc_stream_push_au(stream, out.data, out.len, true, 8);
+    CHECK(anc_stream_profile(stream, &profile));
+    CHECK_EQ(profile >> 8, 0x42c0);
+    CHECK_EQ(profile & 0xff, (uint32_t)anc_encoder_level(enc));
+    anc_encoder_output_destroy(&out);
+    anc_encoder_free(enc);
+    free(argb);
+
+    anc_stream_close(stream);
+    uv_run(&loop, UV_RUN_DEFAULT);
     CHECK_EQ(uv_loop_close(&loop), 0);
 }
