@@ -32,12 +32,15 @@ if (mk.status !== 0) fail('tools/mkimage failed');
 check(true, 'demo.img built (with the stand-in agent)');
 
 // Host pids of the agent processes (the container's pid namespace is visible from here).
-function agentPids() {
+// The agents inside this test's container (its cgroup is named after it): other tests on the
+// machine may run agents of their own.
+function agentPids(id) {
   const out = [];
   for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (argv[0] === '/usr/bin/ancloud-agent' && argv.some((a) => a.startsWith('scid='))) out.push(Number(p));
+      if (argv[0] !== '/usr/bin/ancloud-agent' || !argv.some((a) => a.startsWith('scid='))) continue;
+      if (fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`ancloud-${id}`)) out.push(Number(p));
     } catch { /* gone */ }
   }
   return out;
@@ -151,7 +154,7 @@ try {
   await ctx2.close();
 
   // kill -9 of the agent in the guest: the daemon restarts it; the same viewer gets frames again.
-  const pids = agentPids();
+  const pids = agentPids(id);
   check(pids.length === 1, `one agent runs in the guest (host pid ${pids})`);
   const connects = (await instLog()).split('agent connected').length - 1;
   process.kill(pids[0], 'SIGKILL');
@@ -160,7 +163,7 @@ try {
   const fk = (await stats()).framesDecoded;
   await waitFor(async () => (await stats()).framesDecoded > fk, { what: 'frames after the agent was killed', timeoutMs: 3000, intervalMs: 20 });
   const backMs = Date.now() - tk;
-  check((await instLog()).split('agent connected').length - 1 > connects && !agentPids().includes(pids[0]),
+  check((await instLog()).split('agent connected').length - 1 > connects && !agentPids(id).includes(pids[0]),
     'a new agent run is connected');
   const vs = await stats();
   check(await page.evaluate((i) => window.viewers[i].pc.connectionState, v) === 'connected',
@@ -169,7 +172,7 @@ try {
   await daemon.api('POST', `/api/v1/instances/${id}/stop`);
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'stopped',
     { what: 'instance stopped', timeoutMs: 30000 });
-  check(agentPids().length === 0, 'no agent left after stop');
+  check(agentPids(id).length === 0, 'no agent left after stop');
 } catch (e) {
   console.error(daemon.log());
   fail(e.stack || String(e));
