@@ -1,4 +1,6 @@
-/* Capture (XGetImage of the root window: no XShm, the container has its own IPC namespace),
+/* Capture (XGetImage of the root window: no XShm, the container has its own IPC namespace; only
+ * when DAMAGE reported a change, as a full-screen read costs more than the encode of a static
+ * frame),
  * ARGB → I420 with libyuv, and x264 with the settings scrcpy asks of MediaCodec: constrained
  * baseline, low latency, a keyframe every 10 s. SPS/PPS go out once as a config packet (and
  * again after a reset), not in front of every IDR. */
@@ -61,11 +63,27 @@ int agent_video_init(struct agent_video *v, Display *dpy, int fps, int bit_rate)
         return r;
     v->send_config = true;
     v->force_idr = true;
+    v->damaged = true;
+    int err;
+    if (XDamageQueryExtension(dpy, &v->damage_event, &err))
+        v->damage = XDamageCreate(dpy, DefaultRootWindow(dpy), XDamageReportNonEmpty);
     return 0;
+}
+
+void agent_video_event(struct agent_video *v, const XEvent *ev)
+{
+    if (v->damage == None || ev->type != v->damage_event + XDamageNotify)
+        return;
+    v->damaged = true;
+    /* Re-arms the NonEmpty report: the next change after this one is reported again. */
+    XDamageSubtract(v->dpy, v->damage, None, None);
 }
 
 void agent_video_destroy(struct agent_video *v)
 {
+    if (v->damage != None)
+        XDamageDestroy(v->dpy, v->damage);
+    v->damage = None;
     if (v->x264) {
         x264_picture_clean(&v->pic);
         x264_encoder_close(v->x264);
@@ -151,6 +169,10 @@ static int encode(struct agent_video *v, const XImage *img, uint64_t now_us, boo
 int agent_video_tick(struct agent_video *v, uint64_t now_us, struct agent_outq *q, bool with_meta)
 {
     bool idr = v->force_idr || now_us - v->last_idr_us >= KEYFRAME_INTERVAL_US;
+    if (!v->damaged && !idr)
+        return 0;
+    /* Cleared before the capture: a change reported from here on is captured at the next tick. */
+    v->damaged = v->damage == None;
     XImage *img = XGetImage(v->dpy, DefaultRootWindow(v->dpy), 0, 0, (unsigned)v->width,
                             (unsigned)v->height, AllPlanes, ZPixmap);
     if (!img)
