@@ -111,7 +111,10 @@ try {
     const us = (Date.now() - t0) * 1000;
     const tapping = { daemon: (ticks(daemon.proc.pid) - d0) / us * 100, guest: (cgroupUsec(cg) - g0) / us * 100 };
     rows[capture] = { lat, idle, tapping };
-    await page.evaluate((i) => window.viewers[i].pc.close(), vi);
+    // The closed viewer's <video> goes too: left in the page it pushes the next one below the
+    // viewport, and Chromium does not paint a video that is wholly off screen (every sampled
+    // pixel of the second instance read (0,0,0) although its frames decoded).
+    await page.evaluate((i) => { window.viewers[i].pc.close(); window.viewers[i].video.remove(); }, vi);
     await daemon.api('DELETE', `/api/v1/instances/${id}`);
     await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).status === 404,
       { timeoutMs: 30000, what: 'deleted' });
