@@ -91,6 +91,8 @@ struct agent_video {
     Damage damage;    /* of the root window; None without the DAMAGE extension */
     int damage_event; /* DAMAGE's first event code */
     bool damaged;     /* the screen may have changed since the last capture */
+    int repeats;      /* encodes of the unchanged picture still due (agent_video.c) */
+    uint64_t last_frame_us;
     int64_t frame_no;
     uint64_t last_idr_us;
     bool send_config; /* the next packet out is preceded by SPS/PPS */
