@@ -3,7 +3,9 @@
 // scrcpy-server stand-in in the image) runs in the container through lxc-attach, captures the
 // display and sends H.264 over its sockets; the daemon passes it through to Chromium. Checks:
 // frames decode; a touch shows the agent's marker and reaches the app; two fingers (CDP touch
-// on the web UI's player) show two markers; CJK text arrives; a keyframe request gives a
+// on the web UI's player) show two markers; CJK text arrives; pasted CJK text (type 6, paste)
+// arrives through the X CLIPBOARD and Ctrl+V; the app's Ctrl+C reaches the page as a type-128
+// message with its text; a keyframe request gives a
 // keyframe within 1 s; kill -9 of the agent in the guest gives frames again within 3 s on the
 // same peer connection.
 import { spawnSync } from 'node:child_process';
@@ -117,6 +119,33 @@ try {
     return t.includes('hello 世界') ? t : null;
   }, { what: 'the typed text in the app' });
   check(true, `the app received "${typed}"`);
+
+  // Paste (type 6, flag paste): the agent owns CLIPBOARD with the text and presses Ctrl+V; the app
+  // asks the owner for it and types it in.
+  const pasteText = '貼り付け テスト';
+  await send([6, 1, ...new TextEncoder().encode(pasteText)]);
+  const pasted = await waitFor(() => {
+    const m = [...appLog().matchAll(/"event":"paste","text":"([^"]*)"/g)].map((x) => x[1]);
+    return m.length ? m[m.length - 1] : null;
+  }, { what: 'the pasted text in the app' });
+  check(pasted === pasteText, `the app pasted "${pasted}" from the guest's CLIPBOARD`);
+
+  // The guest's clipboard to the page: Ctrl+C (type 2, KEY_C with the Ctrl modifier) makes the
+  // app own CLIPBOARD with all its text; the agent sees the new owner and the daemon sends a
+  // type-128 message to the viewer.
+  const KEY_C = 46, MOD_CTRL = 2;
+  const key = (action) => [2, action, 0, 0, KEY_C, 0, 0, 0, MOD_CTRL, 0, 0, 0];
+  const received = () => page.evaluate((i) => window.viewers[i].received.filter((m) => m[0] === 128), v);
+  const n128 = (await received()).length;
+  await send(key(0));
+  await send(key(1));
+  const copied = await waitFor(() => appLog().match(/"event":"copy","text":"([^"]*)"/)?.[1],
+    { what: 'the app\'s copy' });
+  check(copied === `hello 世界${pasteText}`, `the app owns CLIPBOARD with "${copied}"`);
+  const clip = await waitFor(async () => (await received())[n128], { what: 'a type-128 message on the data channel', timeoutMs: 5000 });
+  const clipText = new TextDecoder().decode(new Uint8Array(clip.slice(2)));
+  check(clip[1] === 0 && clipText === copied,
+    `the page received the guest's clipboard (type 128, flags ${clip[1]}): "${clipText}"`);
 
   // A keyframe request (what a PLI does): the stream's keyframe count rises within 1 s.
   await new Promise((res) => setTimeout(res, 1100)); // past the stream's once-a-second limit

@@ -159,8 +159,8 @@ export async function launchChromium() {
   return { browser, context };
 }
 
-// In-page WHEP viewer used by tests and benchmarks: window.whep(...) connects, window.viewer
-// exposes the peer connection, the input channel and timings.
+// In-page WHEP viewer used by tests and benchmarks: window.whep(...) connects, window.viewers[i]
+// exposes the peer connection, the input channel, what came in on it and timings.
 export const VIEWER_JS = `
 window.whep = async function (endpoint, token, { alterFingerprint = false } = {}) {
   const t0 = performance.now();
@@ -171,7 +171,9 @@ window.whep = async function (endpoint, token, { alterFingerprint = false } = {}
   const video = document.createElement('video');
   video.muted = true; video.autoplay = true; video.playsInline = true;
   document.body.appendChild(video);
-  const v = { pc, dc, video, t0, firstFrameMs: null, sid: null };
+  const v = { pc, dc, video, t0, firstFrameMs: null, sid: null, received: [] };
+  // Messages from the daemon on the input channel (type 128: the guest's clipboard), as bytes.
+  dc.addEventListener('message', (ev) => { v.received.push([...new Uint8Array(ev.data)]); });
   pc.ontrack = (ev) => {
     video.srcObject = new MediaStream([ev.track]);
     video.requestVideoFrameCallback(() => { v.firstFrameMs = performance.now() - v.t0; });

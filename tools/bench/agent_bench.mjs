@@ -110,8 +110,14 @@ try {
     }
     const us = (Date.now() - t0) * 1000;
     const tapping = { daemon: (ticks(daemon.proc.pid) - d0) / us * 100, guest: (cgroupUsec(cg) - g0) / us * 100 };
-    rows[capture] = { lat, idle, tapping };
-    await page.evaluate((i) => window.viewers[i].pc.close(), vi);
+    // The daemon restarts the agent at the viewers' bandwidth estimate: taps sent meanwhile are lost.
+    const restarts = [...(await daemon.api('GET', `/api/v1/instances/${id}/log`)).text
+      .matchAll(/agent: restarting it at (\d+) kbit\/s/g)].map((m) => m[1]);
+    rows[capture] = { lat, idle, tapping, restarts };
+    // The closed viewer's <video> goes too: left in the page it pushes the next one below the
+    // viewport, and Chromium does not paint a video that is wholly off screen (every sampled
+    // pixel of the second instance read (0,0,0) although its frames decoded).
+    await page.evaluate((i) => { window.viewers[i].pc.close(); window.viewers[i].video.remove(); }, vi);
     await daemon.api('DELETE', `/api/v1/instances/${id}`);
     await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).status === 404,
       { timeoutMs: 30000, what: 'deleted' });
@@ -121,7 +127,8 @@ try {
   for (const [capture, r] of Object.entries(rows)) {
     console.log(`  capture ${capture.padEnd(5)}: tap-to-visible median ${fmt(pct(r.lat, 0.5))}, p95 ${fmt(pct(r.lat, 0.95))}, ` +
       `${r.lat.filter((x) => !Number.isFinite(x)).length} miss(es); CPU static: daemon ${r.idle.daemon.toFixed(1)} %, ` +
-      `guest ${r.idle.guest.toFixed(1)} %; while tapping: daemon ${r.tapping.daemon.toFixed(1)} %, guest ${r.tapping.guest.toFixed(1)} %`);
+      `guest ${r.idle.guest.toFixed(1)} %; while tapping: daemon ${r.tapping.daemon.toFixed(1)} %, guest ${r.tapping.guest.toFixed(1)} %` +
+      (r.restarts.length ? `; agent restarted at ${r.restarts.join(', ')} kbit/s (viewers' estimate)` : ''));
   }
   const h = rows.host, a = rows.agent, ratio = (x, y) => (y > 0 ? (x / y).toFixed(2) : 'n/a');
   console.log(`  agent/host: tap latency median ${ratio(pct(a.lat, 0.5), pct(h.lat, 0.5))}, ` +

@@ -168,6 +168,8 @@ static void x_events(struct agent *a)
         char *text;
         size_t len;
         XNextEvent(a->dpy, &ev);
+        if (a->video_fd >= 0)
+            agent_video_event(&a->video, &ev);
         if (a->control_fd >= 0 && agent_clip_event(&a->clip, &ev, &text, &len) == 1)
             send_clipboard(a, text, len);
     }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <X11/Xlib.h>
+#include <X11/extensions/Xdamage.h>
 #include <x264.h>
 
 #include "agent/proto.h"
@@ -87,20 +88,29 @@ struct agent_video {
     x264_picture_t pic;
     uint8_t *last; /* the previous capture, to skip frames that did not change */
     size_t last_len;
+    Damage damage;    /* of the root window; None without the DAMAGE extension */
+    int damage_event; /* DAMAGE's first event code */
+    bool damaged;     /* the screen may have changed since the last capture */
+    int repeats;      /* encodes of the unchanged picture still due (agent_video.c) */
+    uint64_t last_frame_us;
     int64_t frame_no;
     uint64_t last_idr_us;
     bool send_config; /* the next packet out is preceded by SPS/PPS */
     bool force_idr;   /* the next frame is encoded as an IDR even if unchanged */
 };
 
-/* Opens x264 for the screen of dpy. Returns 0, -EINVAL (screen too small or not 24/32 bit) or
- * -ENOMEM. */
+/* Opens x264 for the screen of dpy and asks DAMAGE to report changes to it, so that an unchanged
+ * screen is not captured at all (without DAMAGE every tick captures and compares). Returns 0,
+ * -EINVAL (screen too small or not 24/32 bit) or -ENOMEM. */
 int agent_video_init(struct agent_video *v, Display *dpy, int fps, int bit_rate);
 void agent_video_destroy(struct agent_video *v); /* accepts a zeroed struct */
 /* RESET_VIDEO, or a client that fell behind: a config packet, then an IDR. */
 void agent_video_reset(struct agent_video *v);
+/* Handles an X event for the video: a DAMAGE report marks the screen as changed. */
+void agent_video_event(struct agent_video *v, const XEvent *ev);
 /* Captures and encodes one frame at now_us (µs since start, the PTS) and appends the packets to
- * q with their headers (with_meta). Skips unchanged frames. When q is full the frame is dropped
+ * q with their headers (with_meta). Skips unchanged frames (no damage reported, or the same
+ * pixels). When q is full the frame is dropped
  * and the stream resumes with an IDR. Returns 0 or a negative errno (a failed capture or encoder). */
 int agent_video_tick(struct agent_video *v, uint64_t now_us, struct agent_outq *q, bool with_meta);
 

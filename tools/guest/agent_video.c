@@ -1,4 +1,6 @@
-/* Capture (XGetImage of the root window: no XShm, the container has its own IPC namespace),
+/* Capture (XGetImage of the root window: no XShm, the container has its own IPC namespace; only
+ * when DAMAGE reported a change, as a full-screen read costs more than the encode of a static
+ * frame),
  * ARGB → I420 with libyuv, and x264 with the settings scrcpy asks of MediaCodec: constrained
  * baseline, low latency, a keyframe every 10 s. SPS/PPS go out once as a config packet (and
  * again after a reset), not in front of every IDR. */
@@ -12,6 +14,12 @@
 #include "agent.h"
 
 #define KEYFRAME_INTERVAL_US (10 * 1000000ull)
+/* A change is coded within the rate's budget for one frame, which can leave it blurred; since
+ * unchanged frames are skipped nothing would sharpen it. As MediaCodec does for scrcpy-server
+ * (KEY_REPEAT_PREVIOUS_FRAME_AFTER, 100 ms), the last picture is encoded again after 100 ms
+ * without change, here a few times rather than for ever. */
+#define REPEAT_AFTER_US 100000ull
+#define REPEAT_COUNT    3
 
 static int open_encoder(struct agent_video *v)
 {
@@ -61,11 +69,27 @@ int agent_video_init(struct agent_video *v, Display *dpy, int fps, int bit_rate)
         return r;
     v->send_config = true;
     v->force_idr = true;
+    v->damaged = true;
+    int err;
+    if (XDamageQueryExtension(dpy, &v->damage_event, &err))
+        v->damage = XDamageCreate(dpy, DefaultRootWindow(dpy), XDamageReportNonEmpty);
     return 0;
+}
+
+void agent_video_event(struct agent_video *v, const XEvent *ev)
+{
+    if (v->damage == None || ev->type != v->damage_event + XDamageNotify)
+        return;
+    v->damaged = true;
+    /* Re-arms the NonEmpty report: the next change after this one is reported again. */
+    XDamageSubtract(v->dpy, v->damage, None, None);
 }
 
 void agent_video_destroy(struct agent_video *v)
 {
+    if (v->damage != None)
+        XDamageDestroy(v->dpy, v->damage);
+    v->damage = None;
     if (v->x264) {
         x264_picture_clean(&v->pic);
         x264_encoder_close(v->x264);
@@ -126,15 +150,14 @@ static int changed(struct agent_video *v, const XImage *img)
     return 1;
 }
 
-static int encode(struct agent_video *v, const XImage *img, uint64_t now_us, bool idr,
-                  struct agent_outq *q, bool with_meta)
+/* Encodes v->pic (the last capture, converted). */
+static int encode(struct agent_video *v, uint64_t now_us, bool idr, struct agent_outq *q,
+                  bool with_meta)
 {
     x264_picture_t out;
     x264_nal_t *nals;
     int n;
-    ARGBToI420((const uint8_t *)img->data, img->bytes_per_line, v->pic.img.plane[0],
-               v->pic.img.i_stride[0], v->pic.img.plane[1], v->pic.img.i_stride[1],
-               v->pic.img.plane[2], v->pic.img.i_stride[2], v->width, v->height);
+    v->last_frame_us = now_us;
     v->pic.i_pts = v->frame_no++;
     v->pic.i_type = idr ? X264_TYPE_IDR : X264_TYPE_AUTO;
     int size = x264_encoder_encode(v->x264, &nals, &n, &v->pic, &out);
@@ -148,9 +171,26 @@ static int encode(struct agent_video *v, const XImage *img, uint64_t now_us, boo
                          (size_t)size);
 }
 
+static int repeat(struct agent_video *v, uint64_t now_us, struct agent_outq *q, bool with_meta)
+{
+    if (v->repeats == 0 || now_us - v->last_frame_us < REPEAT_AFTER_US)
+        return 0;
+    v->repeats--;
+    int r = encode(v, now_us, false, q, with_meta);
+    if (r == -ENOBUFS) {
+        v->force_idr = true;
+        r = 0;
+    }
+    return r;
+}
+
 int agent_video_tick(struct agent_video *v, uint64_t now_us, struct agent_outq *q, bool with_meta)
 {
     bool idr = v->force_idr || now_us - v->last_idr_us >= KEYFRAME_INTERVAL_US;
+    if (!v->damaged && !idr)
+        return repeat(v, now_us, q, with_meta);
+    /* Cleared before the capture: a change reported from here on is captured at the next tick. */
+    v->damaged = v->damage == None;
     XImage *img = XGetImage(v->dpy, DefaultRootWindow(v->dpy), 0, 0, (unsigned)v->width,
                             (unsigned)v->height, AllPlanes, ZPixmap);
     if (!img)
@@ -174,7 +214,11 @@ int agent_video_tick(struct agent_video *v, uint64_t now_us, struct agent_outq *
             goto out;
         v->send_config = false;
     }
-    r = encode(v, img, now_us, idr, q, with_meta);
+    ARGBToI420((const uint8_t *)img->data, img->bytes_per_line, v->pic.img.plane[0],
+               v->pic.img.i_stride[0], v->pic.img.plane[1], v->pic.img.i_stride[1],
+               v->pic.img.plane[2], v->pic.img.i_stride[2], v->width, v->height);
+    v->repeats = REPEAT_COUNT;
+    r = encode(v, now_us, idr, q, with_meta);
     if (r == -ENOBUFS) {
         v->force_idr = true;
         r = 0;

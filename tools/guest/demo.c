@@ -104,6 +104,36 @@ static void on_finger(struct demo_app *a, const SDL_TouchFingerEvent *f)
     a->dirty = true;
 }
 
+/* Ctrl+V: the CLIPBOARD selection's text (SDL asks its owner for UTF8_STRING) is typed in. */
+static void paste(struct demo_app *a, uint32_t ts)
+{
+    struct demo_json j;
+    char *t = SDL_GetClipboardText(); /* "" when there is none */
+    demo_json_begin(&j, "paste");
+    demo_json_str(&j, "text", t ? t : "");
+    demo_json_int(&j, "t", ts);
+    emit(&j);
+    if (t)
+        demo_scene_text(&a->scene, t);
+    SDL_free(t);
+}
+
+/* Ctrl+C: the app owns CLIPBOARD with all the text typed so far. */
+static void copy(struct demo_app *a, uint32_t ts)
+{
+    static char text[DEMO_TEXT_MAX * 4 + 1];
+    struct demo_json j;
+    size_t n = 0;
+    for (size_t i = 0; i < a->scene.ntext; i++)
+        n += demo_utf8_put(a->scene.text[i], text + n);
+    text[n] = '\0';
+    SDL_SetClipboardText(text);
+    demo_json_begin(&j, "copy");
+    demo_json_str(&j, "text", text);
+    demo_json_int(&j, "t", ts);
+    emit(&j);
+}
+
 /* Printable ASCII keys are named by their character ("a"), the rest by SDL's name ("Return"). */
 static void key_name(SDL_Keycode sym, char *out, size_t cap)
 {
@@ -129,7 +159,11 @@ static void on_key(struct demo_app *a, const SDL_KeyboardEvent *k)
     emit(&j);
     if (k->type != SDL_KEYDOWN)
         return;
-    if (k->keysym.sym == SDLK_BACKSPACE)
+    if ((k->keysym.mod & KMOD_CTRL) && k->keysym.sym == SDLK_v)
+        paste(a, k->timestamp);
+    else if ((k->keysym.mod & KMOD_CTRL) && k->keysym.sym == SDLK_c)
+        copy(a, k->timestamp);
+    else if (k->keysym.sym == SDLK_BACKSPACE)
         demo_scene_backspace(&a->scene);
     else if (k->keysym.sym == SDLK_RETURN || k->keysym.sym == SDLK_KP_ENTER)
         demo_scene_newline(&a->scene);
@@ -315,6 +349,7 @@ static void usage(FILE *f)
     fputs("usage: ancloud-demo [--width W] [--height H] [--animate] [--fps N] [--font FILE]\n"
           "       ancloud-demo --print-default-font\n"
           "Draws a marker where touched, a trail while dragging and the typed text;\n"
+          "Ctrl+V pastes the clipboard, Ctrl+C copies all the text typed so far;\n"
           "prints every input event as one JSON line on stdout. Non-ASCII text is drawn\n"
           "with the font FILE, else $ANCLOUD_DEMO_FONT, else " DEMO_FONT_DEFAULT "\n"
           "(--print-default-font shows it); as boxes when the font cannot be loaded.\n",
