@@ -102,6 +102,7 @@ static ssize_t on_packet(struct anc_agent_client *c, const struct anc_agent_stre
         data = c->joined;
         len += c->config_len;
     }
+    c->far_bytes += len;
     ev->type = ANC_AGENT_CLIENT_EV_AU;
     ev->au.data = data;
     ev->au.len = len;
@@ -196,6 +197,7 @@ uint64_t anc_agent_client_estimate(struct anc_agent_client *c, uint64_t now_us, 
         c->far_dir = dir;
         c->far_since_us = now_us;
         c->far_nearest_bps = bps;
+        c->far_bytes = 0;
         return 0;
     }
     if (dir == 0)
@@ -203,12 +205,15 @@ uint64_t anc_agent_client_estimate(struct anc_agent_client *c, uint64_t now_us, 
     /* Restart at the estimate nearest the current rate seen while away: the cautious one. */
     if ((dir > 0 && bps < c->far_nearest_bps) || (dir < 0 && bps > c->far_nearest_bps))
         c->far_nearest_bps = bps;
-    if (now_us - c->far_since_us < ANC_AGENT_BITRATE_HOLD_US)
+    uint64_t held_us = now_us - c->far_since_us;
+    if (held_us < ANC_AGENT_BITRATE_HOLD_US)
         return 0;
-    uint64_t target = c->far_nearest_bps;
+    uint64_t target = c->far_nearest_bps, sent_bps = c->far_bytes * 8 * 1000000 / held_us;
     c->far_since_us = now_us;
     c->far_nearest_bps = bps;
-    return target;
+    c->far_bytes = 0;
+    /* Sending less than the estimate: the stream, not the link, set the pace. */
+    return dir < 0 && sent_bps <= target ? 0 : target;
 }
 
 /* ---- Input → control messages ---- */

@@ -34,7 +34,10 @@
  * viewer about a second of frozen picture and a keyframe. So the agent's bit rate follows the
  * viewers' estimates only when they stay more than ANC_AGENT_BITRATE_FACTOR times away from
  * it, in the same direction, for ANC_AGENT_BITRATE_HOLD_US: a passing dip or a brief burst of
- * headroom never restarts it. */
+ * headroom never restarts it. A low estimate lowers the rate only when the agent actually sent
+ * more than that estimate over the hold period: a mostly static screen sends little, and the
+ * browser's estimate of a link that carries little stays low without saying anything about the
+ * link (restarting then would only cost a keyframe and a frozen second). */
 #define ANC_AGENT_BITRATE_FACTOR  2
 #define ANC_AGENT_BITRATE_HOLD_US (5 * UINT64_C(1000000))
 
@@ -99,7 +102,8 @@ struct anc_agent_client {
     int32_t key_repeat;
     uint64_t bitrate_bps; /* the agent's video_bit_rate */
     uint64_t far_since_us, far_nearest_bps;
-    int far_dir; /* 0: the estimates are near the bit rate; 1 above; -1 below */
+    uint64_t far_bytes; /* access-unit bytes delivered since far_since_us */
+    int far_dir;        /* 0: the estimates are near the bit rate; 1 above; -1 below */
 };
 
 /* now_us: any monotonic µs clock, the same for every call. bitrate_bps: the video_bit_rate the
