@@ -498,37 +498,24 @@ static void stop(struct anc_runtime *rt)
     stop_container(a, NULL);
 }
 
-static void on_container_freed(void *arg)
+static void on_container_freed(struct anc_runtime *rt)
 {
-    struct rt_android *a = arg;
-    a->ct = NULL;
-    if (a->leased && a->rt.env.net)
-        anc_network_release(a->rt.env.net, a->rt.inst->id);
+    struct rt_android *a = (struct rt_android *)rt;
+    if (a->leased && rt->env.net)
+        anc_network_release(rt->env.net, rt->inst->id);
     a->leased = false;
     if (a->claimed) {
         char claims[PATH_MAX];
-        snprintf(claims, sizeof(claims), "%s/binder", a->rt.env.run_dir);
-        anc_binder_nodes_release(claims, a->rt.inst->id);
+        snprintf(claims, sizeof(claims), "%s/binder", rt->env.run_dir);
+        anc_binder_nodes_release(claims, rt->inst->id);
         a->claimed = false;
     }
-    anc__rt_kind_released(&a->rt);
-}
-
-static void free_container(uv_timer_t *t)
-{
-    struct rt_android *a = t->data;
-    anc_container_free(a->ct, on_container_freed, a);
+    anc__rt_kind_released(rt);
 }
 
 static void on_agent_closed(struct anc_runtime *rt)
 {
-    struct rt_android *a = (struct rt_android *)rt;
-    if (!a->ct) {
-        on_container_freed(a);
-        return;
-    }
-    /* Not from inside the container's own callback, as for linux guests. */
-    uv_timer_start(&rt->timer, free_container, 0, 0);
+    anc__rt_free_container(rt, &((struct rt_android *)rt)->ct, on_container_freed);
 }
 
 static void release(struct anc_runtime *rt, bool detach)

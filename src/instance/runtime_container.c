@@ -297,33 +297,19 @@ static int detach(struct anc_runtime *rt)
     return 0;
 }
 
-static void on_container_freed(void *arg)
+static void on_container_freed(struct anc_runtime *rt)
 {
-    struct rt_linux *l = arg;
-    l->ct = NULL;
-    if (l->leased && l->rt.env.net && l->rt.state != ANC_RT_DETACHING)
-        anc_network_release(l->rt.env.net, l->rt.inst->id); /* a detached guest keeps it */
+    struct rt_linux *l = (struct rt_linux *)rt;
+    if (l->leased && rt->env.net && rt->state != ANC_RT_DETACHING)
+        anc_network_release(rt->env.net, rt->inst->id); /* a detached guest keeps it */
     l->leased = false;
-    anc__rt_kind_released(&l->rt);
-}
-
-static void free_container(uv_timer_t *t)
-{
-    struct rt_linux *l = t->data;
-    anc_container_free(l->ct, on_container_freed, l);
+    anc__rt_kind_released(rt);
 }
 
 /* The agent first (a detached guest gets a new one from the next daemon), then the container. */
 static void on_agent_closed(struct anc_runtime *rt)
 {
-    struct rt_linux *l = (struct rt_linux *)rt;
-    if (!l->ct) {
-        on_container_freed(l);
-        return;
-    }
-    /* Not from inside the container's own callback (where the release usually begins): the
-     * module must not be freed under it. The timer is idle by now. */
-    uv_timer_start(&rt->timer, free_container, 0, 0);
+    anc__rt_free_container(rt, &((struct rt_linux *)rt)->ct, on_container_freed);
 }
 
 static void release(struct anc_runtime *rt, bool detach)

@@ -107,6 +107,9 @@ struct anc_runtime {
     /* The runtime's one timer, for the kind's deadlines while the runtime lives (linux: freeing
      * the container outside its own callback). Its close callback frees the runtime. */
     uv_timer_t timer;
+    /* runtime_ct.c, while a container is being freed. */
+    struct anc_container **ct_freeing;
+    void (*ct_freed)(struct anc_runtime *rt);
 };
 
 /* Drives the lifecycle (the diagram above); why, when not NULL, goes to the instance log first and
@@ -117,6 +120,13 @@ void anc__rt_event(struct anc_runtime *rt, enum anc_rt_event ev, const char *why
  * RUNNING, dropped otherwise. */
 void anc__rt_clipboard(struct anc_runtime *rt, const char *utf8, size_t len);
 #define ANC_HAVE_RT_CLIPBOARD 1
+
+/* runtime_ct.c, for kinds whose guest is a container: frees *ct (then sets it NULL) outside the
+ * container module's own callbacks, on the runtime's idle timer, then calls done(rt); *ct may be
+ * NULL (done runs at once). */
+struct anc_container;
+void anc__rt_free_container(struct anc_runtime *rt, struct anc_container **ct,
+                            void (*done)(struct anc_runtime *rt));
 
 /* Appends "ancloudd: what" to the instance log. */
 void anc__rt_log_line(struct anc_runtime *rt, const char *what);
