@@ -1,6 +1,6 @@
-/* Builds the LXC config text for a Linux guest. The keys follow what LXD and redroid's LXC recipe set for an
- * application container: mixed proc/sys/cgroup mounts, autodev, no console, and either a user
- * namespace or (privileged fallback, docs/containers.md) a reduced capability set. */
+/* Builds the LXC config text for a Linux guest. The keys follow what LXD sets for an application
+ * container: mixed proc/sys/cgroup mounts, autodev, no console, and either a user namespace or
+ * (privileged fallback, docs/containers.md) a reduced capability set. */
 #include "container/profile_linux.h"
 
 #include <errno.h>
