@@ -23,7 +23,8 @@ enum key_type {
     T_HOSTPORT,
     T_IP_LIST,
     T_STR_LIST,
-    T_PRESET
+    T_PRESET,
+    T_BINDER
 };
 
 /* The single table of keys: parsing, defaults, documentation and reload all come from it. */
@@ -123,6 +124,10 @@ static const struct key keys[] = {
     INT("android", "boot_timeout_s", android_boot_timeout_s, 10, 3600, "180", false,
         "seconds from the container's start to sys.boot_completed=1; past it the instance is in "
         "error with the last lines of logcat"),
+    {"android", "binder", T_BINDER, offsetof(struct anc_config, android_binder),
+     sizeof(((struct anc_config *)0)->android_binder), 0, 0, 0, "auto", false,
+     "binder devices of an instance: guest = its init mounts binderfs (redroid), host = ancloudd "
+     "allocates them, auto = guest, or named devices without binderfs"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -198,10 +203,20 @@ static int check_hostport(const char *v)
     return parse_int(colon + 1, 0, 65535, &port);
 }
 
+static const char *const binder_routes[] = {"auto", "guest", "host", NULL};
+
 static bool is_preset(const char *v)
 {
     for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
         if (strcmp(v, presets[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_binder_route(const char *v)
+{
+    for (size_t i = 0; binder_routes[i]; i++)
+        if (strcmp(v, binder_routes[i]) == 0)
             return true;
     return false;
 }
@@ -217,6 +232,8 @@ static const char *check_text(const struct key *k, const char *v)
                    : "value too long";
     if (k->type == T_PRESET && !is_preset(v))
         return "not an x264 preset (ultrafast superfast veryfast faster fast medium)";
+    if (k->type == T_BINDER && !is_binder_route(v))
+        return "expected auto, guest or host";
     if (k->type == T_CIDR && check_cidr(v) < 0)
         return "expected an IPv4 subnet a.b.c.d/prefix with a prefix from 8 to 30";
     if (k->type == T_HOSTPORT && check_hostport(v) < 0)
@@ -261,6 +278,7 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
     switch (k->type) {
     case T_STR:
     case T_PRESET:
+    case T_BINDER:
     case T_CIDR:
     case T_HOSTPORT:
         *why = check_text(k, v);

@@ -47,6 +47,7 @@ struct anc_config {
     /* [android] (docs/android.md) */
     char android_agent_jar[PATH_MAX]; /* scrcpy-server of the version ancloudd speaks */
     int android_boot_timeout_s;       /* start to sys.boot_completed=1, else error */
+    char android_binder[8];           /* auto | guest | host (container/binder_host.h) */
 };
 
 /* Fills *c with the embedded defaults. */

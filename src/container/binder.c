@@ -149,7 +149,7 @@ int anc_binder_caps_check(const struct anc_binder_caps *c, char *why, size_t len
 
 enum anc_binder_mode anc_binder_mode_of(const struct anc_binder_caps *caps)
 {
-    return caps->binderfs ? ANC_BINDER_BINDERFS : ANC_BINDER_NODES;
+    return caps->binderfs ? ANC_BINDER_GUESTFS : ANC_BINDER_NODES;
 }
 
 const char *anc_binder_ctx_target(enum anc_binder_ctx ctx)
@@ -251,7 +251,7 @@ int anc_binder_probe(struct anc_binder_caps *out, char *why, size_t len)
 
 /* --- named-device slots ---------------------------------------------------------------------- */
 
-static bool id_ok(const char *id)
+bool anc_binder_id_ok(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
 
@@ -312,7 +312,7 @@ int anc_binder_nodes_claim(const char *claim_dir, const char *dev_dir, const cha
 
     memset(out, 0, sizeof(*out));
     out->slot = -1;
-    if (!id_ok(id))
+    if (!anc_binder_id_ok(id))
         return -EINVAL;
     n = anc_binder_device_list(devices, names, ANC_BINDER_DEVICES_MAX);
     if (n < 0)
@@ -351,7 +351,7 @@ int anc_binder_nodes_release(const char *claim_dir, const char *id)
     int r = 0;
     DIR *d;
 
-    if (!id_ok(id))
+    if (!anc_binder_id_ok(id))
         return -EINVAL;
     d = opendir(claim_dir);
     if (!d)

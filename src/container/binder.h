@@ -5,7 +5,7 @@
  * /dev/binder, /dev/hwbinder and /dev/vndbinder. Two ways to get them:
  *   - binderfs (CONFIG_ANDROID_BINDERFS, preferred): redroid's init mounts its own binderfs and
  *     allocates the three devices itself, so the host does nothing per container and every
- *     instance has its own contexts (ANC_BINDER_BINDERFS);
+ *     instance has its own contexts (ANC_BINDER_GUESTFS);
  *   - named devices (ANC_BINDER_NODES): a kernel with binder but no binderfs creates the devices
  *     listed in the driver's devices= parameter at load time (for example
  *     "modprobe binder_linux devices=binder1,binder2,...,binder6"). Each instance claims three of
@@ -27,7 +27,11 @@ enum anc_binder_ctx { ANC_BINDER_CTX_BINDER, ANC_BINDER_CTX_HWBINDER, ANC_BINDER
 #define ANC_BINDER_NCTX 3
 
 /* How an instance gets its binder contexts (see above). */
-enum anc_binder_mode { ANC_BINDER_BINDERFS = 0, ANC_BINDER_NODES };
+enum anc_binder_mode {
+    ANC_BINDER_GUESTFS = 0, /* the guest mounts its own binderfs (redroid's init) */
+    ANC_BINDER_NODES,       /* a claimed slot of the driver's named devices, bound in */
+    ANC_BINDER_HOSTFS,      /* devices the host allocated on its binderfs, bound in (binder_host.h) */
+};
 
 /* The driver's device list when its devices= parameter cannot be read (the kernel's default). */
 #define ANC_BINDER_DEFAULT_DEVICES "binder,hwbinder,vndbinder"
@@ -73,6 +77,9 @@ enum anc_binder_mode anc_binder_mode_of(const struct anc_binder_caps *caps);
 
 /* The path a context is bind-mounted to, relative to the container's root ("dev/binder"). */
 const char *anc_binder_ctx_target(enum anc_binder_ctx ctx);
+
+/* True for an instance id binder names may be made from: [A-Za-z0-9_-], 1 to 64 long. */
+bool anc_binder_id_ok(const char *id);
 
 /* --- host probe ---------------------------------------------------------------------------- */
 

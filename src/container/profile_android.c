@@ -59,13 +59,13 @@ static bool spec_ok(const struct anc_android_spec *s)
         return false;
     if (!display_ok(s) || !net_ok(s))
         return false;
-    if (s->binder == ANC_BINDER_NODES) {
+    if (s->binder == ANC_BINDER_NODES || s->binder == ANC_BINDER_HOSTFS) {
         if (!s->nodes)
             return false;
         for (int i = 0; i < ANC_BINDER_NCTX; i++)
             if (!path_ok(s->nodes->host[i]))
                 return false;
-    } else if (s->binder != ANC_BINDER_BINDERFS) {
+    } else if (s->binder != ANC_BINDER_GUESTFS) {
         return false;
     }
     return s->memory_mb >= 0 && s->cpus >= 0 && s->pids_max >= 0;
@@ -88,7 +88,7 @@ static void put_mounts(FILE *f, const struct anc_android_spec *s)
     fprintf(f, "lxc.autodev = 1\nlxc.autodev.tmpfs.size = %d\n", AUTODEV_TMPFS_SIZE);
     fprintf(f, "lxc.mount.entry = %s/instances/%s/data data none bind,create=dir 0 0\n",
             s->state_dir, s->id);
-    if (s->binder == ANC_BINDER_NODES)
+    if (s->binder != ANC_BINDER_GUESTFS)
         for (int i = 0; i < ANC_BINDER_NCTX; i++)
             fprintf(f, "lxc.mount.entry = %s %s none bind,create=file 0 0\n", s->nodes->host[i],
                     anc_binder_ctx_target((enum anc_binder_ctx)i));

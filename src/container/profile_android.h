@@ -6,9 +6,9 @@
  *            and <state_dir>/instances/<id>/{upper,work}, mounted before start (anc_overlay_mount)
  *   /data    <state_dir>/instances/<id>/data, bind-mounted; kept across restarts (the caller
  *            creates it, see anc_android_data_dir)
- *   binder   ANC_BINDER_BINDERFS: nothing (redroid's init mounts binderfs and allocates its own
- *            devices); ANC_BINDER_NODES: the instance's three claimed host nodes, bind-mounted as
- *            /dev/binder, /dev/hwbinder, /dev/vndbinder (container/binder.h)
+ *   binder   ANC_BINDER_GUESTFS: nothing (redroid's init mounts binderfs and allocates its own
+ *            devices); ANC_BINDER_HOSTFS and ANC_BINDER_NODES: the instance's three host devices
+ *            (container/binder_host.h), bind-mounted as /dev/binder, /dev/hwbinder, /dev/vndbinder
  * The container is privileged (no idmap): redroid's init mounts binderfs with stats=global, which
  * needs CAP_SYS_ADMIN in the initial user namespace. The text builder is pure: it formats what it
  * is given and touches nothing. */
@@ -37,7 +37,7 @@ struct anc_android_spec {
     bool memfd; /* the host has no /dev/ashmem: boot with androidboot.use_memfd=1; false: bind
                  * the host's /dev/ashmem */
     enum anc_binder_mode binder;
-    const struct anc_binder_nodes *nodes; /* ANC_BINDER_NODES: required; else ignored */
+    const struct anc_binder_nodes *nodes; /* HOSTFS and NODES: required; GUESTFS: ignored */
     /* Cgroup limits, as in struct anc_container_spec: 0 is no limit. */
     int memory_mb, cpus, pids_max;
     enum anc_cgroup_layout cgroup;
@@ -50,7 +50,7 @@ struct anc_android_spec {
 
 /* Writes the config text for spec into a new NUL-terminated buffer (*out, caller frees).
  * Returns 0, -EINVAL for a spec that cannot be expressed (bad id, a relative path or one with
- * blanks or control characters, a display value out of range, ANC_BINDER_NODES without nodes, a
+ * blanks or control characters, a display value out of range, HOSTFS or NODES without nodes, a
  * bridge without an address, a negative limit) or -ENOMEM. */
 int anc_android_lxc_config(const struct anc_android_spec *spec, char **out);
 

@@ -31,6 +31,7 @@ struct anc_runtime_env {
     /* kind android */
     int android_boot_timeout_s;    /* [android] boot_timeout_s */
     const char *android_agent_jar; /* [android] agent_jar; NULL: its default */
+    const char *android_binder;    /* [android] binder; NULL: auto */
 };
 
 struct anc_runtime_callbacks {

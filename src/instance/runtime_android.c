@@ -1,6 +1,7 @@
 /* Kind android: a redroid image in a privileged LXC container (container/profile_android.h).
  *
- * start: binder (nothing with binderfs; a claimed slot of named devices otherwise), the
+ * start: binder (container/binder_host.h: per [android] binder, nothing for the guest's own
+ * binderfs, devices allocated on the host's binderfs, or a claimed slot of named devices), the
  * instance's /data, an address, the config text, then the container through the container module
  * (the image's shared squashfuse mount under a per-instance overlay, as for linux guests). Once
  * the container runs, the instance stays STARTING until `getprop sys.boot_completed` prints 1 in
@@ -18,6 +19,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "container/binder_host.h"
 #include "container/lxc.h"
 #include "container/profile_android.h"
 #include "container/profile_linux.h"
@@ -46,6 +48,7 @@ struct rt_android {
     bool booting;
     struct probe *probe; /* the lxc-attach in flight, or NULL */
     bool leased, claimed;
+    enum anc_binder_mode binder; /* what claimed refers to */
     char why[400]; /* the reason of a stop the kind decided (boot timeout, agent) */
 };
 
@@ -371,29 +374,24 @@ static void on_ct_stopped(struct anc_container *c, int status, void *data)
 
 /* --- setup --------------------------------------------------------------------------------- */
 
-/* Binder for the spec: nothing with binderfs, a claimed slot of named devices otherwise. */
+/* Binder for the spec (container/binder_host.h); what is made is undone in on_container_freed. */
 static int claim_binder(struct rt_android *a, struct anc_android_spec *spec,
-                        struct anc_binder_nodes *nodes, char *why, size_t len)
+                        struct anc_binder_setup *b, char *why, size_t len)
 {
-    struct anc_binder_caps caps;
-    char claims[PATH_MAX];
-    int r = anc_binder_probe(&caps, why, len);
+    enum anc_binder_pref pref = ANC_BINDER_PREF_AUTO;
+    const char *want = a->rt.env.android_binder;
+    if (want && anc_binder_pref_parse(want, &pref) < 0) {
+        snprintf(why, len, "[android] binder = %.40s: expected auto, guest or host", want);
+        return -EINVAL;
+    }
+    int r = anc_binder_setup(a->rt.env.run_dir, a->rt.inst->id, pref, b, why, len);
     if (r < 0)
         return r;
-    spec->memfd = !caps.ashmem;
-    spec->binder = anc_binder_mode_of(&caps);
-    if (spec->binder != ANC_BINDER_NODES)
-        return 0;
-    snprintf(claims, sizeof(claims), "%s/binder", a->rt.env.run_dir);
-    r = anc_binder_nodes_claim(claims, "/dev", caps.devices, a->rt.inst->id, nodes);
-    if (r < 0) {
-        snprintf(why, len, "binder: no free slot of 3 devices in \"%.200s\": %s", caps.devices,
-                 r == -EBUSY ? "every slot is in use (load binder_linux with more devices)"
-                             : strerror(-r));
-        return r;
-    }
     a->claimed = true;
-    spec->nodes = nodes;
+    a->binder = b->mode;
+    spec->memfd = b->memfd;
+    spec->binder = b->mode;
+    spec->nodes = &b->nodes;
     return 0;
 }
 
@@ -402,7 +400,7 @@ static int make_config(struct rt_android *a, char **text, char *why, size_t len)
 {
     struct anc_runtime *rt = &a->rt;
     struct anc_instance *inst = rt->inst;
-    struct anc_binder_nodes nodes;
+    struct anc_binder_setup binder;
     struct anc_network_lease lease;
     char data[PATH_MAX], log[PATH_MAX + 16];
     snprintf(log, sizeof(log), "%s/lxc.log", rt->run_dir);
@@ -418,7 +416,7 @@ static int make_config(struct rt_android *a, char **text, char *why, size_t len)
                                     .cpus = inst->cpus,
                                     .pids_max = 16384,
                                     .cgroup = anc_profile_cgroup_layout()};
-    int r = claim_binder(a, &spec, &nodes, why, len);
+    int r = claim_binder(a, &spec, &binder, why, len);
     if (r < 0)
         return r;
     if ((r = anc_android_data_dir(rt->env.state_dir, inst->id, data, sizeof(data))) < 0 ||
@@ -504,12 +502,9 @@ static void on_container_freed(struct anc_runtime *rt)
     if (a->leased && rt->env.net)
         anc_network_release(rt->env.net, rt->inst->id);
     a->leased = false;
-    if (a->claimed) {
-        char claims[PATH_MAX];
-        snprintf(claims, sizeof(claims), "%s/binder", rt->env.run_dir);
-        anc_binder_nodes_release(claims, rt->inst->id);
-        a->claimed = false;
-    }
+    if (a->claimed)
+        anc_binder_teardown(rt->env.run_dir, rt->inst->id, a->binder);
+    a->claimed = false;
     anc__rt_kind_released(rt);
 }
 

@@ -25,7 +25,7 @@ static struct anc_android_spec sample(void)
         .dpi = 320,
         .fps = 15,
         .memfd = true,
-        .binder = ANC_BINDER_BINDERFS,
+        .binder = ANC_BINDER_GUESTFS,
         .memory_mb = 2048,
         .cpus = 2,
         .pids_max = 4096,
@@ -114,6 +114,29 @@ TEST(named_device_host)
     CHECK(has_line(text, "lxc.mount.entry = /dev/binder6 dev/vndbinder none bind,create=file 0 0"));
     /* The binds go into the autodev /dev, so they come after lxc.autodev. */
     CHECK(strstr(text, "lxc.autodev = 1") < strstr(text, "dev/binder none"));
+    free(text);
+}
+
+/* Route host: devices ancloud allocated on its binderfs are bound in the same way; without them
+ * the spec is refused. */
+TEST(host_binderfs_devices)
+{
+    static const struct anc_binder_nodes fs = {
+        .host = {"/run/ancloud/binderfs/a1.binder", "/run/ancloud/binderfs/a1.hwbinder",
+                 "/run/ancloud/binderfs/a1.vndbinder"},
+        .slot = -1,
+    };
+    struct anc_android_spec s = sample();
+    char *text = NULL;
+
+    s.binder = ANC_BINDER_HOSTFS;
+    CHECK_EQ(anc_android_lxc_config(&s, &text), -EINVAL);
+    s.nodes = &fs;
+    text = config(&s);
+    CHECK(has_line(text, "lxc.mount.entry = /run/ancloud/binderfs/a1.binder dev/binder none "
+                         "bind,create=file 0 0"));
+    CHECK(has_line(text, "lxc.mount.entry = /run/ancloud/binderfs/a1.vndbinder dev/vndbinder "
+                         "none bind,create=file 0 0"));
     free(text);
 }
 

@@ -1,5 +1,6 @@
 /* Binder probe: parsers on literal /proc texts, the actionable message, and the real host. */
 #include "container/binder.h"
+#include "container/binder_host.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,11 +149,11 @@ TEST(caps_ok)
     CHECK_EQ(anc_binder_caps_check(&fs, why, sizeof(why)), 0);
     CHECK_STREQ(why, "");
     CHECK_EQ(anc_binder_caps_check(&named, why, sizeof(why)), 0);
-    CHECK_EQ(anc_binder_mode_of(&fs), ANC_BINDER_BINDERFS);
+    CHECK_EQ(anc_binder_mode_of(&fs), ANC_BINDER_GUESTFS);
     CHECK_EQ(anc_binder_mode_of(&named), ANC_BINDER_NODES);
     /* binderfs wins where the module also made devices. */
     named.binderfs = true;
-    CHECK_EQ(anc_binder_mode_of(&named), ANC_BINDER_BINDERFS);
+    CHECK_EQ(anc_binder_mode_of(&named), ANC_BINDER_GUESTFS);
 }
 
 TEST(message_truncates_safely)
@@ -294,6 +295,40 @@ TEST(probe_fake_root)
         snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
         CHECK(rmdir(path) == 0);
     }
+}
+
+/* The [android] binder values, and what each route is called in messages. */
+TEST(pref_and_mode_names)
+{
+    enum anc_binder_pref p;
+
+    CHECK_EQ(anc_binder_pref_parse("auto", &p), 0);
+    CHECK_EQ(p, ANC_BINDER_PREF_AUTO);
+    CHECK_EQ(anc_binder_pref_parse("guest", &p), 0);
+    CHECK_EQ(p, ANC_BINDER_PREF_GUEST);
+    CHECK_EQ(anc_binder_pref_parse("host", &p), 0);
+    CHECK_EQ(p, ANC_BINDER_PREF_HOST);
+    CHECK_EQ(anc_binder_pref_parse("Host", &p), -EINVAL);
+    CHECK_EQ(anc_binder_pref_parse(NULL, &p), -EINVAL);
+    CHECK_STREQ(anc_binder_mode_name(ANC_BINDER_GUESTFS), "guest");
+    CHECK_STREQ(anc_binder_mode_name(ANC_BINDER_HOSTFS), "host");
+    CHECK_STREQ(anc_binder_mode_name(ANC_BINDER_NODES), "nodes");
+}
+
+/* Route host on a kernel without binderfs (this one, or a fake tree) is refused with the fix;
+ * names outside [A-Za-z0-9_-] never reach binder-control. */
+TEST(hostfs_refused_without_binderfs)
+{
+    struct anc_binder_nodes n;
+    char dir[] = "/tmp/anc-binderfs-XXXXXX";
+
+    CHECK(mkdtemp(dir));
+    CHECK_EQ(anc_binderfs_alloc(dir, "a.b", &n), -EINVAL);
+    CHECK_EQ(anc_binderfs_alloc(dir, "", &n), -EINVAL);
+    CHECK_EQ(anc_binderfs_free(dir, "../x"), -EINVAL);
+    CHECK_EQ(anc_binderfs_alloc(dir, "ok", &n), -ENOENT); /* no binder-control: not a binderfs */
+    CHECK_EQ(anc_binder_version(dir), -EISDIR);
+    CHECK(rmdir(dir) == 0);
 }
 
 /* Named devices without binderfs: six devices make two slots; a claim is per instance id, taken

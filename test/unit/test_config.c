@@ -197,4 +197,8 @@ TEST(android_keys)
     expect_error("[android]\nboot_timeout_s = 5\n", 2, "boot_timeout_s");
     expect_error("[android]\nboot_timeout_s = 3601\n", 2, "boot_timeout_s");
     expect_error("[android]\nagent = x\n", 2, "agent");
+    CHECK_STREQ(c.android_binder, "auto");
+    CHECK_EQ(load(&c, "[android]\nbinder = host\n"), 0);
+    CHECK_STREQ(c.android_binder, "host");
+    expect_error("[android]\nbinder = nodes\n", 2, "expected auto, guest or host");
 }
