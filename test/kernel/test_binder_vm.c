@@ -15,6 +15,7 @@
  *     on a kernel without binder: every route is refused with a reason that names the fix.
  * Every check prints what it saw; the exit status says whether all held. */
 #include "../unit/test.h"
+#include "../unit/test_sh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,25 +37,6 @@
 #include "container/lxc_ops.h"
 #include "container/profile_android.h"
 #include "container/profile_linux.h"
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static bool exists(const char *path)
 {
@@ -116,9 +98,9 @@ static int check_binderfs(void)
     printf("binderfs: inst-a deleted: its 3 devices are gone, inst-b's 3 still answer\n");
     CHECK_EQ(anc_binder_teardown(run_dir, "inst-a", ANC_BINDER_HOSTFS), 0); /* twice is fine */
     CHECK_EQ(anc_binder_teardown(run_dir, "inst-b", ANC_BINDER_HOSTFS), 0);
-    sh("ls %s/binderfs", run_dir);
+    test_sh("ls %s/binderfs", run_dir);
     CHECK_EQ(umount(path), 0);
-    CHECK_EQ(sh("rm -rf %s", run_dir), 0);
+    CHECK_EQ(test_sh("rm -rf %s", run_dir), 0);
     printf("PASS binderfs\n");
     return 0;
 }
@@ -136,7 +118,7 @@ static int check_no_binder(void)
         CHECK_EQ(r, -ENODEV);
         CHECK(strstr(why, "kernel/check") || strstr(why, "CONFIG_ANDROID_BINDERFS"));
     }
-    CHECK_EQ(sh("rm -rf %s", run_dir), 0);
+    CHECK_EQ(test_sh("rm -rf %s", run_dir), 0);
     printf("PASS no-binder\n");
     return 0;
 }
@@ -194,11 +176,11 @@ static void tick(uv_timer_t *t)
 
 static void run_until(bool (*done)(struct ct *, int), struct ct *cts, int n, int timeout_ms)
 {
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
     uv_timer_t t;
     uv_timer_init(&loop, &t);
     uv_timer_start(&t, tick, 50, 50);
-    while (!done(cts, n) && now_ms() < end)
+    while (!done(cts, n) && test_now_ms() < end)
         uv_run(&loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&t, NULL);
     uv_run(&loop, UV_RUN_NOWAIT);
@@ -270,8 +252,8 @@ static bool show_log(const struct ct *t)
 {
     char path[PATH_MAX];
     data_file(t, "binder-test.log", path, sizeof(path));
-    sh("sed 's/^/  %s | /' %s", t->id, path);
-    return sh("tail -n 1 %s | grep -q '^PASS '", path) == 0;
+    test_sh("sed 's/^/  %s | /' %s", t->id, path);
+    return test_sh("tail -n 1 %s | grep -q '^PASS '", path) == 0;
 }
 
 /* Two containers at once on one route; both must hold their context managers together. */
@@ -279,7 +261,7 @@ static void pair_on_route(enum anc_binder_pref pref, const char *route)
 {
     struct ct cts[2];
     char id[32], path[PATH_MAX];
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
     for (int i = 0; i < 2; i++) {
         snprintf(id, sizeof(id), "%s%d", route, i + 1);
         start_ct(&cts[i], id, pref);
@@ -290,14 +272,14 @@ static void pair_on_route(enum anc_binder_pref pref, const char *route)
     for (int i = 0; i < 2; i++) {
         if (cts[i].ended || !cts[i].started) {
             fprintf(stderr, "%s: %s %s\n", cts[i].id, cts[i].error, cts[i].reason);
-            sh("cat %s/%s/lxc.log", run_dir, cts[i].id);
+            test_sh("cat %s/%s/lxc.log", run_dir, cts[i].id);
             show_log(&cts[i]);
         }
         CHECK(cts[i].started && cts[i].status == 0 && !cts[i].ended);
     }
     printf("containers (%s): both are context managers of their own contexts at once, %.1f s "
            "after the starts\n",
-           route, (double)(now_ms() - t0) / 1000);
+           route, (double)(test_now_ms() - t0) / 1000);
     for (int i = 0; i < 2; i++) {
         data_file(&cts[i], "go", path, sizeof(path));
         close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
@@ -306,7 +288,7 @@ static void pair_on_route(enum anc_binder_pref pref, const char *route)
     for (int i = 0; i < 2; i++) {
         CHECK(show_log(&cts[i]));
         if (strcmp(cts[i].reason, "exited with status 0") != 0)
-            sh("tail -n 30 %s/%s/lxc.log", run_dir, cts[i].id);
+            test_sh("tail -n 30 %s/%s/lxc.log", run_dir, cts[i].id);
         CHECK_STREQ(cts[i].reason, "exited with status 0");
         anc_container_free(cts[i].c, NULL, NULL);
         CHECK_EQ(anc_binder_teardown(run_dir, cts[i].id, cts[i].binder.mode), 0);
@@ -314,7 +296,7 @@ static void pair_on_route(enum anc_binder_pref pref, const char *route)
             CHECK(!exists(cts[i].binder.nodes.host[k]));
     }
     uv_run(&loop, UV_RUN_DEFAULT);
-    printf("PASS containers (%s route), %.1f s\n", route, (double)(now_ms() - t0) / 1000);
+    printf("PASS containers (%s route), %.1f s\n", route, (double)(test_now_ms() - t0) / 1000);
 }
 
 /* The image: BINDER_INIT as /init with the libraries it links, and the directories LXC and the
@@ -323,12 +305,12 @@ static void make_image(const char *binder_init)
 {
     char stage[PATH_MAX + 8];
     snprintf(stage, sizeof(stage), "%s/stage", top);
-    CHECK_EQ(sh("mkdir -p %s/dev %s/proc %s/sys %s/data %s/tmp && cp %s %s/init && "
+    CHECK_EQ(test_sh("mkdir -p %s/dev %s/proc %s/sys %s/data %s/tmp && cp %s %s/init && "
                 "ldd %s | grep -o '/[^ ]*' | while read -r f; do "
                 "mkdir -p %s$(dirname $f) && cp -L $f %s$f; done",
                 stage, stage, stage, stage, stage, binder_init, stage, binder_init, stage, stage),
              0);
-    CHECK_EQ(sh("mksquashfs %s %s/binder-test.img -noappend -quiet -comp gzip >/dev/null", stage,
+    CHECK_EQ(test_sh("mksquashfs %s %s/binder-test.img -noappend -quiet -comp gzip >/dev/null", stage,
                 image_dir),
              0);
 }
