@@ -259,21 +259,6 @@ int anc_agent_conn_reset_video(struct anc_agent_conn *c)
     return n < 0 ? (int)n : send_bytes(c, c->out, (size_t)n, false);
 }
 
-int anc_agent_conn_set_clipboard(struct anc_agent_conn *c, const uint8_t *utf8, size_t len,
-                                 bool paste)
-{
-    if (c->state != CONN_OPEN)
-        return -ENOTCONN;
-    /* Larger than one input message: its own buffer. */
-    uint8_t *buf = malloc(len + 14);
-    if (!buf)
-        return -ENOMEM;
-    ssize_t n = anc_agent_client_set_clipboard(utf8, len, paste, buf, len + 14);
-    int r = n < 0 ? (int)n : send_bytes(c, buf, (size_t)n, false);
-    free(buf);
-    return r;
-}
-
 uint64_t anc_agent_conn_estimate(struct anc_agent_conn *c, uint64_t bps)
 {
     return anc_agent_client_estimate(&c->client, now_us(c), bps);

@@ -64,10 +64,6 @@ int anc_agent_conn_input(struct anc_agent_conn *c, const struct anc_input_msg *m
 /* RESET_VIDEO: the agent restarts its encoder, so a config packet and a keyframe come next. */
 int anc_agent_conn_reset_video(struct anc_agent_conn *c);
 
-/* SET_CLIPBOARD, pasting too when paste is set. Returns 0 or as anc_agent_conn_input. */
-int anc_agent_conn_set_clipboard(struct anc_agent_conn *c, const uint8_t *utf8, size_t len,
-                                 bool paste);
-
 /* Feeds the stream's estimate (anc_stream_passthrough_ops.estimate) to the bit-rate policy of
  * agent/client.h. Returns 0, or the bit rate to restart the agent at. */
 uint64_t anc_agent_conn_estimate(struct anc_agent_conn *c, uint64_t bps);
