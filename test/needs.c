@@ -73,7 +73,9 @@ static const char *missing(const char *need)
         return playwright_installed() ? NULL : "needs playwright-core (npm ci)";
     }
     if (strcmp(need, "coturn") == 0)
-        return executable("/usr/bin/turnserver") ? NULL : "needs /usr/bin/turnserver (Debian package coturn)";
+        return executable("/usr/bin/turnserver")
+                   ? NULL
+                   : "needs /usr/bin/turnserver (Debian package coturn)";
     if (strcmp(need, "valgrind") == 0)
         return executable("/usr/bin/valgrind") ? NULL : "needs valgrind (Debian package)";
     return "an unknown tag in the test list (a typo in meson.build?)";

@@ -168,8 +168,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     while (off < (size_t)n) {
         const uint8_t *p;
         size_t len;
-        ssize_t used = anc_tcpframe_feed(&c->in, (const uint8_t *)buf->base + off, (size_t)n - off,
-                                         &p, &len);
+        ssize_t used =
+            anc_tcpframe_feed(&c->in, (const uint8_t *)buf->base + off, (size_t)n - off, &p, &len);
         if (used < 0 || (p && !deliver(c, now, p, len))) {
             t->stats.closed_garbage++;
             close_conn(c);

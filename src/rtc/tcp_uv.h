@@ -17,8 +17,8 @@
 #include "rtc/udp_uv.h"
 
 #define ANC_RTC_TCP_ICE_DEADLINE_S 10
-#define ANC_RTC_TCP_IDLE_S 30 /* browsers send consent checks every ~5 s */
-#define ANC_RTC_TCP_MAX_BUFFERED (512 * 1024)
+#define ANC_RTC_TCP_IDLE_S         30 /* browsers send consent checks every ~5 s */
+#define ANC_RTC_TCP_MAX_BUFFERED   (512 * 1024)
 
 struct anc_rtc_tcp;
 

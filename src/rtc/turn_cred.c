@@ -26,7 +26,8 @@ int anc_turn_credential(const char *secret, const char *username, char *out, siz
 static bool header_safe(const char *s, bool url)
 {
     for (; *s; s++)
-        if (*s <= 0x20 || *s >= 0x7f || *s == '"' || *s == '\\' || (url && (*s == '>' || *s == '<')))
+        if (*s <= 0x20 || *s >= 0x7f || *s == '"' || *s == '\\' ||
+            (url && (*s == '>' || *s == '<')))
             return false;
     return true;
 }

@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
             used += (size_t)r;
             if (p) {
-                if (n == 0 || n > 1500 || anc_tcpframe_encode(p, n, out, sizeof(out)) != (ssize_t)n + 2)
+                if (n == 0 || n > 1500 ||
+                    anc_tcpframe_encode(p, n, out, sizeof(out)) != (ssize_t)n + 2)
                     __builtin_trap();
             }
         }

@@ -16,9 +16,9 @@ TEST(credential_vector)
 TEST(link_with_secret)
 {
     char l[400];
-    CHECK_EQ(anc_turn_link("turn:10.0.0.1:3478?transport=udp", "north", 1700000000, "s1", l,
-                           sizeof(l)),
-             0);
+    CHECK_EQ(
+        anc_turn_link("turn:10.0.0.1:3478?transport=udp", "north", 1700000000, "s1", l, sizeof(l)),
+        0);
     CHECK(strcmp(l, "<turn:10.0.0.1:3478?transport=udp>; rel=\"ice-server\"; "
                     "username=\"1700000000:s1\"; credential=\"QvP5NTCoHOiDw4o+Ut4C0xnk7uk=\"; "
                     "credential-type=\"password\"") == 0);
