@@ -261,6 +261,16 @@ int anc_rtc_tcp_start(uv_loop_t *loop, const char *ip, int port, size_t max_conn
     return 0;
 }
 
+int anc_rtc_tcp_port(const struct anc_rtc_tcp *t)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (uv_tcp_getsockname(&t->listener, (struct sockaddr *)&ss, &len) < 0)
+        return 0;
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
 void anc_rtc_tcp_get_stats(const struct anc_rtc_tcp *t, struct anc_rtc_tcp_stats *out)
 {
     *out = t->stats;

@@ -30,10 +30,13 @@ struct anc_rtc_tcp_stats {
     size_t open;
 };
 
-/* Listens on ip:port (port > 0) and diverts the UDP glue's packets for TCP peers. host and udp
+/* Listens on ip:port (0: ephemeral, for tests) and diverts the UDP glue's packets for TCP peers. host and udp
  * must outlive the glue. Returns 0 and the glue in *out, or a libuv error. */
 int anc_rtc_tcp_start(uv_loop_t *loop, const char *ip, int port, size_t max_conns,
                       struct anc_rtc_host *host, struct anc_rtc_udp *udp, struct anc_rtc_tcp **out);
+
+/* The bound port. */
+int anc_rtc_tcp_port(const struct anc_rtc_tcp *t);
 
 void anc_rtc_tcp_get_stats(const struct anc_rtc_tcp *t, struct anc_rtc_tcp_stats *out);
 
