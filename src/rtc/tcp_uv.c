@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rtc/ice.h"
 #include "rtc/sctp.h"
 #include "rtc/tcpframe.h"
 
@@ -15,6 +16,17 @@ struct conn {
     uint64_t opened_us, last_rx_us;
     bool validated; /* ICE answered a check from it */
     struct anc_tcpframe in;
+};
+
+/* Addresses of recently closed connections: the host may still address packets to them until the
+ * session's ICE consent runs out, and those must not leak out as UDP datagrams to the browser's
+ * TCP port. */
+#define GONE_MAX 64
+#define GONE_US  (ANC_ICE_CONSENT_US + 5000000ull)
+
+struct gone {
+    struct anc_addr addr;
+    uint64_t at_us;
 };
 
 struct wreq {
@@ -34,6 +46,9 @@ struct anc_rtc_tcp {
     void (*done)(void *arg);
     void *done_arg;
     struct anc_rtc_tcp_stats stats;
+    struct gone gone[GONE_MAX]; /* ring */
+    size_t gone_next;
+    uint64_t last_gone_us; /* 0: none yet */
     uint8_t rbuf[64 * 1024];
 };
 
@@ -71,6 +86,11 @@ static void close_conn(struct conn *c)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     t->stats.open--;
+    if (c->validated) {
+        t->gone[t->gone_next] = (struct gone){c->addr, now_us()};
+        t->gone_next = (t->gone_next + 1) % GONE_MAX;
+        t->last_gone_us = now_us();
+    }
     uv_close((uv_handle_t *)&c->handle, on_conn_closed);
 }
 
@@ -80,6 +100,18 @@ static struct conn *find(struct anc_rtc_tcp *t, const struct anc_addr *a)
         if (anc_addr_equal(&c->addr, a))
             return c;
     return NULL;
+}
+
+static bool recently_gone(const struct anc_rtc_tcp *t, const struct anc_addr *a)
+{
+    uint64_t now = now_us();
+    if (!t->last_gone_us || now - t->last_gone_us >= GONE_US)
+        return false; /* the common case: one comparison per UDP packet */
+    for (size_t i = 0; i < GONE_MAX; i++)
+        if (t->gone[i].at_us && now - t->gone[i].at_us < GONE_US &&
+            anc_addr_equal(&t->gone[i].addr, a))
+            return true;
+    return false;
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -93,8 +125,12 @@ static bool divert(void *arg, const struct anc_addr *to, const uint8_t *buf, siz
 {
     struct anc_rtc_tcp *t = arg;
     struct conn *c = find(t, to);
-    if (!c)
-        return false;
+    if (!c) {
+        if (!recently_gone(t, to))
+            return false;
+        t->stats.dropped_out++;
+        return true;
+    }
     uint8_t frame[2 + ANC_TCPFRAME_MAX];
     ssize_t n = anc_tcpframe_encode(buf, len, frame, sizeof(frame));
     uv_stream_t *s = (uv_stream_t *)&c->handle;

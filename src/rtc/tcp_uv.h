@@ -6,7 +6,11 @@
  * non-STUN packet before ICE validated it, an oversized frame, or never completes ICE within
  * ANC_RTC_TCP_ICE_DEADLINE_S, or that is silent for ANC_RTC_TCP_IDLE_S, is closed. Outgoing
  * bytes waiting in a connection beyond ANC_RTC_TCP_MAX_BUFFERED are not queued: that packet is
- * dropped, as UDP would lose it, and SRTP/SCTP recover as they do on UDP. Loop thread only. */
+ * dropped, as UDP would lose it, and SRTP/SCTP recover as they do on UDP. Packets to the address
+ * of a connection that closed after ICE are dropped until the session's consent would have run
+ * out, never sent by UDP. An address is looked up among TCP connections before UDP: a browser
+ * using the same ip:port for a UDP and a TCP candidate would get everything over TCP. Loop thread
+ * only. */
 #pragma once
 
 #include <stddef.h>
