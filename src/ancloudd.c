@@ -25,6 +25,7 @@
 #include "rtc/cert.h"
 #include "rtc/dtls.h"
 #include "rtc/host.h"
+#include "rtc/tcp_uv.h"
 #include "rtc/udp_uv.h"
 
 #define EXIT_CONFIG 2
@@ -67,6 +68,7 @@ struct daemon {
     struct anc_dtls_ctx *dtls;
     struct anc_rtc_host *rtc_host;
     struct anc_rtc_udp *udp;
+    struct anc_rtc_tcp *tcp; /* ICE-TCP on [rtc] tcp_port; NULL: off */
     struct anc_sessions *sessions;
     struct anc_manager *instances;
     struct anc_store *store; /* instance records, borrowed by the manager */
@@ -143,11 +145,19 @@ static void on_udp_closed(void *arg)
     anc_manager_close(m, on_instances_closed, d);
 }
 
-/* The sessions queued close_notify for every viewer: closing the port sends it. */
+/* The sessions queued close_notify for every viewer: closing the port sends it. Viewers on
+ * ICE-TCP see their connection close instead. */
+static void on_tcp_closed(void *arg)
+{
+    struct daemon *d = arg;
+    d->tcp = NULL;
+    anc_rtc_udp_close(d->udp, on_udp_closed, d);
+}
+
 static void on_sessions_closed(void *arg)
 {
     struct daemon *d = arg;
-    anc_rtc_udp_close(d->udp, on_udp_closed, d);
+    anc_rtc_tcp_close(d->tcp, on_tcp_closed, d);
 }
 
 static void daemon_stop(struct daemon *d, const char *why)
@@ -313,6 +323,21 @@ static int start_rtc(struct daemon *d)
     }
     anc_info("WebRTC on UDP port %d, advertising %d candidate(s)%s%s", anc_rtc_udp_port(d->udp),
              n_cands, n_cands ? ", first " : "", n_cands ? cands[0] : "");
+    if (c->tcp_port) {
+        /* Two connections per session leave room for a browser's retries; the rest wait. */
+        size_t max_conns = 2 * ((size_t)c->max_sessions + 8);
+        r = anc_rtc_tcp_start(d->loop, bind_ip, c->tcp_port, max_conns, d->rtc_host, d->udp,
+                              &d->tcp);
+        if (r < 0) {
+            anc_error("cannot listen on TCP %s:%d for ICE-TCP: %s", bind_ip, c->tcp_port,
+                      uv_strerror(r));
+            d->tcp = NULL;
+            anc_rtc_udp_close(d->udp, NULL, NULL);
+            r = -EADDRINUSE;
+            goto fail;
+        }
+        anc_info("ICE-TCP on TCP port %d", c->tcp_port);
+    }
     return 0;
 fail:
     anc_sessions_close(d->sessions, NULL, NULL);
@@ -399,6 +424,8 @@ static void on_reload_signal(uv_signal_t *h, int signum)
     d->cfg.max_connections = next.max_connections;
     d->cfg.max_body_kib = next.max_body_kib;
     d->cfg.max_sessions = next.max_sessions;
+    memcpy(d->cfg.turn_secret, next.turn_secret, sizeof(d->cfg.turn_secret));
+    d->cfg.turn_ttl_s = next.turn_ttl_s;
     anc_info("SIGHUP: reloaded %s (log level %s)%s%s", d->config_path,
              anc_log_level_name((enum anc_log_level)next.log_level),
              restart[0] ? "; these changes need a restart: " : "", restart);

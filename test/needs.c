@@ -9,6 +9,7 @@
  *   xvfb      /usr/bin/Xvfb exists
  *   chromium  /usr/bin/chromium exists and playwright-core is installed (npm ci)
  *   valgrind  valgrind exists
+ *   coturn    /usr/bin/turnserver exists (Debian package coturn)
  * The test still checks what it needs itself; this gate makes the meson list the one place that
  * says it, so that `meson test --no-suite lxc` and the skip reasons agree with it. */
 #include <errno.h>
@@ -71,6 +72,10 @@ static const char *missing(const char *need)
             return "needs /usr/bin/chromium (Debian package chromium)";
         return playwright_installed() ? NULL : "needs playwright-core (npm ci)";
     }
+    if (strcmp(need, "coturn") == 0)
+        return executable("/usr/bin/turnserver")
+                   ? NULL
+                   : "needs /usr/bin/turnserver (Debian package coturn)";
     if (strcmp(need, "valgrind") == 0)
         return executable("/usr/bin/valgrind") ? NULL : "needs valgrind (Debian package)";
     return "an unknown tag in the test list (a typo in meson.build?)";

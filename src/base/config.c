@@ -89,6 +89,15 @@ static const struct key keys[] = {
          "none = the listen address, or every local address when listening on 0.0.0.0"),
     LIST("rtc", "ice_servers", T_STR_LIST, ice_servers, n_ice_servers,
          "STUN/TURN URL handed to clients (WHEP Link header); repeatable"),
+    STR("rtc", "turn_secret", turn_secret, "", true,
+        "shared secret of a TURN server run with use-auth-secret (coturn static-auth-secret): "
+        "each WHEP answer carries a username and credential valid turn_ttl_s seconds for every "
+        "turn:/turns: URL of ice_servers; empty = URLs are handed out without credentials"),
+    INT("rtc", "turn_ttl_s", turn_ttl_s, 60, 2592000, "86400", true,
+        "lifetime in seconds of the TURN credentials made with turn_secret"),
+    INT("rtc", "tcp_port", tcp_port, 0, 65535, "0", false,
+        "TCP port for ICE-TCP (RFC 6544 passive candidates next to the UDP ones) for viewers "
+        "whose network blocks UDP; 0 = off"),
     INT("rtc", "max_sessions", max_sessions, 1, 10000, "64", true,
         "viewer sessions at once; one more is answered 503"),
     INT("rtc", "max_message_kib", max_message_kib, 1, 1024, "256", false,

@@ -28,6 +28,9 @@ struct anc_config {
     int n_public_ip;
     char ice_servers[ANC_CONFIG_MAX_LIST][256];
     int n_ice_servers;
+    char turn_secret[256]; /* coturn static-auth-secret; empty: ice_servers passed as written */
+    int turn_ttl_s;        /* lifetime of the TURN credentials handed out with an answer */
+    int tcp_port;          /* passive ICE-TCP candidates (RFC 6544) on this port; 0: off */
     int max_sessions;
     int max_message_kib; /* data-channel max-message-size */
     /* [stream] */

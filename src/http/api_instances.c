@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/config.h"
 #include "http/server.h"
+#include "rtc/turn_cred.h"
 #include "instance/manager.h"
 #include "instance/session.h"
 
@@ -226,10 +228,13 @@ static int whep_offer(struct anc_http_request *req, struct anc_http_response *re
     char loc[96];
     snprintf(loc, sizeof(loc), "/api/v1/sessions/%s", wr.sid);
     anc_http_response_header(res, "Location", loc);
+    /* TURN credentials (when [rtc] turn_secret is set) are named after the session. */
+    uint64_t expiry = (uint64_t)time(NULL) + (uint64_t)api->cfg->turn_ttl_s;
     for (int i = 0; i < api->cfg->n_ice_servers; i++) {
-        char link[300];
-        snprintf(link, sizeof(link), "<%s>; rel=\"ice-server\"", api->cfg->ice_servers[i]);
-        anc_http_response_header(res, "Link", link);
+        char link[600];
+        if (anc_turn_link(api->cfg->ice_servers[i], api->cfg->turn_secret, expiry, wr.sid, link,
+                          sizeof(link)) == 0)
+            anc_http_response_header(res, "Link", link);
     }
     return anc_http_response_take(res, 201, "application/sdp", wr.answer, strlen(wr.answer));
 }

@@ -118,6 +118,11 @@ struct anc_peer *anc_rtc_host_peer(struct anc_rtc_host *h, void *user)
     return e ? e->peer : NULL;
 }
 
+bool anc_rtc_host_validated(const struct anc_rtc_host *h, const struct anc_addr *from)
+{
+    return anc_ice_session_for_addr(h->ice, from) != NULL;
+}
+
 static void follow_ice_events(struct anc_rtc_host *h, uint64_t now_us)
 {
     struct anc_ice_event ev;

@@ -40,6 +40,10 @@ void anc_rtc_host_remove(struct anc_rtc_host *h, uint64_t now_us, void *user);
 
 struct anc_peer *anc_rtc_host_peer(struct anc_rtc_host *h, void *user);
 
+/* Whether ICE validated this remote address for some session (a connectivity check from it was
+ * answered): the ICE-TCP glue closes connections that never get there. */
+bool anc_rtc_host_validated(const struct anc_rtc_host *h, const struct anc_addr *from);
+
 void anc_rtc_host_handle_datagram(struct anc_rtc_host *h, uint64_t now_us,
                                   const struct anc_addr *from, const uint8_t *buf, size_t len);
 void anc_rtc_host_handle_timeout(struct anc_rtc_host *h, uint64_t now_us);

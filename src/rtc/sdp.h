@@ -168,6 +168,7 @@ struct anc_sdp_answer_params {
     enum anc_sdp_setup setup;       /* NONE: offer->local_setup; else must fit the offer */
     const struct anc_sdp_candidate *candidates;
     size_t n_candidates; /* at most ANC_SDP_MAX_CANDIDATES */
+    uint16_t tcp_port;   /* non-zero: each candidate address also as a passive ICE-TCP one */
     uint32_t video_ssrc;
     const char *cname;
     const char *msid_stream;

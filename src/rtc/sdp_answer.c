@@ -81,13 +81,20 @@ static void put_transport(struct writer *w, const struct anc_sdp_answer_params *
 }
 
 /* Host candidates, the first preferred: priority per RFC 8445 5.1.2.1 with type preference 126
- * and component 1. */
+ * and component 1. Passive ICE-TCP candidates (RFC 6544) follow on the same addresses with a
+ * lower local preference (RFC 6544 4.2: direction preference 2 for passive, times 8192), so a
+ * browser that can reach UDP prefers it. */
 static void put_candidates(struct writer *w, const struct anc_sdp_answer_params *p)
 {
     for (size_t i = 0; i < p->n_candidates; i++) {
         uint32_t prio = (126u << 24) | ((uint32_t)(65535 - i) << 8) | 255u;
         put(w, "a=candidate:%zu 1 udp %" PRIu32 " %s %u typ host", i + 1, prio, p->candidates[i].ip,
             (unsigned)p->candidates[i].port);
+    }
+    for (size_t i = 0; p->tcp_port && i < p->n_candidates; i++) {
+        uint32_t prio = (126u << 24) | ((uint32_t)(2 * 8192 - 1 - i) << 8) | 255u;
+        put(w, "a=candidate:%zu 1 tcp %" PRIu32 " %s %u typ host tcptype passive",
+            p->n_candidates + i + 1, prio, p->candidates[i].ip, (unsigned)p->tcp_port);
     }
     put(w, "a=end-of-candidates");
 }

@@ -12,6 +12,8 @@ struct anc_rtc_udp {
     struct anc_rtc_host *host;
     anc_rtc_udp_event_fn on_event;
     void *arg;
+    anc_rtc_udp_divert_fn divert;
+    void *divert_arg;
     int port;
     int in_flush; /* nesting guard: events may flush again */
     bool again;
@@ -34,6 +36,8 @@ static void send_all(struct anc_rtc_udp *u)
     size_t len;
     struct anc_addr to;
     while (anc_rtc_host_poll_transmit(u->host, buf, sizeof(buf), &len, &to)) {
+        if (u->divert && u->divert(u->divert_arg, &to, buf, len))
+            continue;
         uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
         /* UDP: a datagram the kernel cannot take now is lost, as on the wire. */
         int r = uv_udp_try_send(&u->sock, &b, 1, &to.u.sa);
@@ -151,6 +155,12 @@ int anc_rtc_udp_start(uv_loop_t *loop, const char *ip, int port, struct anc_rtc_
 int anc_rtc_udp_port(const struct anc_rtc_udp *u)
 {
     return u->port;
+}
+
+void anc_rtc_udp_set_divert(struct anc_rtc_udp *u, anc_rtc_udp_divert_fn divert, void *arg)
+{
+    u->divert = divert;
+    u->divert_arg = arg;
 }
 
 void anc_rtc_udp_get_stats(const struct anc_rtc_udp *u, struct anc_rtc_udp_stats *out)

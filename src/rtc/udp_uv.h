@@ -2,6 +2,7 @@
  * file of rtc/ that touches libuv. Loop thread only. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -30,6 +31,12 @@ uint64_t anc_rtc_now_us(const struct anc_rtc_udp *u);
 /* After changing the host from outside a callback (session added, video sent): sends what is
  * queued, dispatches events and re-arms the timer. */
 void anc_rtc_udp_flush(struct anc_rtc_udp *u);
+
+/* Packets to some addresses go another way (ICE-TCP connections, tcp_uv.c): divert is asked for
+ * each outgoing packet first and returns true when it took it. NULL: all go by UDP. */
+typedef bool (*anc_rtc_udp_divert_fn)(void *arg, const struct anc_addr *to, const uint8_t *buf,
+                                      size_t len);
+void anc_rtc_udp_set_divert(struct anc_rtc_udp *u, anc_rtc_udp_divert_fn divert, void *arg);
 
 void anc_rtc_udp_get_stats(const struct anc_rtc_udp *u, struct anc_rtc_udp_stats *out);
 

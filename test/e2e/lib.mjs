@@ -57,18 +57,23 @@ export function enterNetns(scriptUrl, { containers = false } = {}) {
 
 // Starts ancloudd on ephemeral ports with a private state directory.
 // Pass the dir of a stopped daemon ({ keep: true }) to start again on the same state.
-export async function startDaemon(extraConf = '', { dir } = {}) {
+// listen: the HTTP address; netns: run the daemon in that named network namespace (only its
+// network, via nsenter); network: the guest bridge (default: only inside the test's namespace).
+export async function startDaemon(extraConf = '', { dir, listen = '127.0.0.1:0', netns,
+  network = !!process.env.ANC_IN_NETNS } = {}) {
   const bin = process.env.ANCLOUDD;
   if (!bin || !fs.existsSync(bin)) fail('ANCLOUDD does not name the built daemon');
   dir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'anc-e2e-'));
   const conf = path.join(dir, 'ancloud.conf');
-  fs.writeFileSync(conf, `[server]\nlisten = 127.0.0.1:0\n` +
+  fs.writeFileSync(conf, `[server]\nlisten = ${listen}\n` +
     `web_dir = ${path.join(process.env.ANC_SOURCE_ROOT || '.', 'web')}\n` +
     `[paths]\nstate_dir = ${dir}/state\nrun_dir = ${dir}/run\nimage_dir = ${dir}/images\n` +
     // The guest bridge only inside a private network namespace, never on the host.
-    `[network]\nenabled = ${process.env.ANC_IN_NETNS ? 'true' : 'false'}\n` +
+    `[network]\nenabled = ${network}\n` +
     `[rtc]\nudp_port = 0\n${extraConf}`);
-  const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = netns
+    ? spawn('nsenter', [`--net=/run/netns/${netns}`, bin, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A test that dies halfway must not leave its daemon (and the daemon's children) running.
   process.on('exit', () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); });
   let log = '';

@@ -478,6 +478,20 @@ TEST(chrome_answers)
     ans = answer(o, &p);
     CHECK(line_at(ans, "a=max-message-size:65536") > app);
     CHECK_EQ(line_at(ans, "a=candidate:2 1 udp 2130706175 2001:db8::10 40000 typ host"), -1);
+    CHECK(!strstr(ans, " tcp "));
+    free(ans);
+
+    /* ICE-TCP: a passive candidate on each address, after (and below) the UDP ones. */
+    p = our_params;
+    p.tcp_port = 8443;
+    ans = answer(o, &p);
+    int tcp1 =
+        line_at(ans, "a=candidate:3 1 tcp 2118123519 192.0.2.10 8443 typ host tcptype passive");
+    CHECK(tcp1 > line_at(ans, "a=candidate:2 1 udp 2130706175 2001:db8::10 40000 typ host"));
+    CHECK(
+        line_at(ans, "a=candidate:4 1 tcp 2118123263 2001:db8::10 8443 typ host tcptype passive") >
+        tcp1);
+    CHECK(line_at(ans, "a=end-of-candidates") > tcp1);
     free(ans);
     anc_sdp_offer_free(o);
 

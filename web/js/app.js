@@ -46,7 +46,9 @@ async function view(inst) {
   $('player-state').textContent = 'connecting…';
   const video = $('video');
   $('guest-clipboard').hidden = true;
-  player = new Player(video, (state) => { $('player-state').textContent = state; }, onGuestMessage);
+  const relay = new URLSearchParams(location.search).get('ice') === 'relay';
+  player = new Player(video, (state) => { $('player-state').textContent = state; }, onGuestMessage,
+    { relay });
   detachInput = attachInput(video, (bytes) => player.send(bytes));
   try {
     await player.connect(inst.id);

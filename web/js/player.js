@@ -1,10 +1,32 @@
 // WHEP player: one recvonly video transceiver and the `input` data channel.
 import { getToken } from './api.js';
 
+// The ICE servers of a WHEP answer's Link headers (`<turn:...>; rel="ice-server";
+// username="..."; credential="..."`), as RTCIceServer objects. fetch() joins repeated headers
+// with ", ".
+export function parseIceLinks(header) {
+  const servers = [];
+  const re = /<([^>]*)>((?:\s*;\s*[A-Za-z-]+\s*=\s*(?:"[^"]*"|[^;,]*))*)/g;
+  for (const m of (header || '').matchAll(re)) {
+    const params = {};
+    for (const p of m[2].matchAll(/;\s*([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|([^;,]*))/g)) {
+      params[p[1].toLowerCase()] = p[2] ?? p[3].trim();
+    }
+    if (params.rel !== 'ice-server') continue;
+    const s = { urls: m[1] };
+    if (params.username !== undefined) s.username = params.username;
+    if (params.credential !== undefined) s.credential = params.credential;
+    servers.push(s);
+  }
+  return servers;
+}
+
 export class Player {
   // onMessage(ArrayBuffer): what the daemon sends on the `input` channel (input.js parses it).
-  constructor(video, onState, onMessage) {
+  // options.relay: only relayed (TURN) candidates, for checking a TURN setup (app.js: ?ice=relay).
+  constructor(video, onState, onMessage, options = {}) {
     this.video = video;
+    this.policy = options.relay ? 'relay' : 'all';
     this.onState = onState || (() => {});
     this.onMessage = onMessage || (() => {});
     this.pc = null;
@@ -14,7 +36,7 @@ export class Player {
 
   async connect(instanceId) {
     await this.close();
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection({ iceTransportPolicy: this.policy });
     this.pc = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
     this.channel = pc.createDataChannel('input', { ordered: true });
@@ -22,11 +44,14 @@ export class Player {
     this.channel.onmessage = (ev) => { if (ev.data instanceof ArrayBuffer) this.onMessage(ev.data); };
     pc.ontrack = (ev) => { this.video.srcObject = new MediaStream([ev.track]); };
     pc.onconnectionstatechange = () => this.onState(pc.connectionState);
-    await pc.setLocalDescription(await pc.createOffer());
+    // The ICE servers (and TURN credentials) come with the answer's Link headers, so the offer is
+    // posted before setLocalDescription: gathering starts only there, after setConfiguration has
+    // handed Chromium the servers. The daemon is ICE-lite and needs none of our candidates.
+    const offer = await pc.createOffer();
     const res = await fetch(`/api/v1/instances/${encodeURIComponent(instanceId)}/whep`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${getToken()}` },
-      body: pc.localDescription.sdp,
+      body: offer.sdp,
     });
     if (res.status !== 201) {
       let msg = `HTTP ${res.status}`;
@@ -35,6 +60,9 @@ export class Player {
       throw new Error(msg);
     }
     this.location = res.headers.get('Location');
+    const iceServers = parseIceLinks(res.headers.get('Link'));
+    if (iceServers.length) pc.setConfiguration({ iceServers, iceTransportPolicy: this.policy });
+    await pc.setLocalDescription(offer);
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
   }
 
