@@ -219,8 +219,10 @@ static void start_services(const char *inet_ns)
     CHECK(f);
     fputs(responder_py, f);
     fclose(f);
-    /* The host: "ancloudd" on every address, another service on the uplink address only. */
-    CHECK_EQ(sh("python3 %s host tcp:0.0.0.0:8080 udp:0.0.0.0:8443 tcp:10.99.0.1:2222 "
+    /* The host: "ancloudd" on every address, another service on the uplink address only. UDP is
+     * bound per address so that an answer leaves from the address the guest asked. */
+    CHECK_EQ(sh("python3 %s host tcp:0.0.0.0:8080 udp:192.168.240.1:8443 udp:10.99.0.1:8443 "
+                "tcp:10.99.0.1:2222 "
                 ">/dev/null 2>&1 &",
                 py),
              0);
