@@ -342,8 +342,7 @@ void anc_config_defaults(struct anc_config *c)
     memset(c, 0, sizeof(*c));
     for (size_t i = 0; i < N_KEYS; i++) {
         const char *why;
-        if (keys[i].type != T_IP_LIST && keys[i].type != T_STR_LIST &&
-            keys[i].type != T_PAIR_LIST)
+        if (keys[i].type != T_IP_LIST && keys[i].type != T_STR_LIST && keys[i].type != T_PAIR_LIST)
             set_value(c, &keys[i], keys[i].def, &why);
     }
 }

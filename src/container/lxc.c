@@ -61,7 +61,8 @@ static void spec_free(struct anc_container *c)
     struct anc_container_spec *s = &c->spec;
     const char **fields[] = {&s->id,        &s->image,   &s->image_dir,   &s->state_dir,
                              &s->run_dir,   &s->display, &s->x11_dir,     &s->bridge,
-                             &s->ipv4_cidr, &s->gateway, &s->console_log, &s->lxc_config, &s->net_hook};
+                             &s->ipv4_cidr, &s->gateway, &s->console_log, &s->lxc_config,
+                             &s->net_hook};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         free((char *)*fields[i]);
     for (size_t i = 0; c->argv_buf[i]; i++)

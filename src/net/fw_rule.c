@@ -450,8 +450,7 @@ static int emit_target(struct fmt_state *f, const struct ipt_entry *e)
             return -EBADMSG;
         return emit(f->buf, f->len, &f->pos, " -j REJECT --reject-with icmp-admin-prohibited");
     }
-    if (strcmp(name, "MASQUERADE") != 0 && strcmp(name, "ACCEPT") != 0 &&
-        strcmp(name, "DROP") != 0)
+    if (strcmp(name, "MASQUERADE") != 0 && strcmp(name, "ACCEPT") != 0 && strcmp(name, "DROP") != 0)
         return -EBADMSG;
     return emit(f->buf, f->len, &f->pos, " -j %s", name);
 }

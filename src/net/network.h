@@ -17,11 +17,11 @@
 
 /* [network] in ancloud.conf. */
 struct anc_net_config {
-    char bridge[IFNAMSIZ];    /* bridge = ancloud */
-    char subnet[32];          /* subnet = 192.168.240.0/24; the gateway is .1 */
-    bool dhcp;                /* dhcp = true: run dnsmasq (DHCP + DNS) on the bridge */
-    bool keep_on_exit;        /* keep_on_exit = false: teardown deletes the bridge */
-    bool isolate;             /* isolate = true: guests cannot reach each other... */
+    char bridge[IFNAMSIZ]; /* bridge = ancloud */
+    char subnet[32];       /* subnet = 192.168.240.0/24; the gateway is .1 */
+    bool dhcp;             /* dhcp = true: run dnsmasq (DHCP + DNS) on the bridge */
+    bool keep_on_exit;     /* keep_on_exit = false: teardown deletes the bridge */
+    bool isolate;          /* isolate = true: guests cannot reach each other... */
     /* ...except these pairs of instance ids (allow = ID ID, repeatable), both ways. */
     char allow[ANC_FW_MAX_PAIRS][2][ANC_IPAM_ID_MAX];
     size_t n_allow;

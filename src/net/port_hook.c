@@ -12,8 +12,7 @@ int anc_net_port_hook_main(int argc, char **argv)
     /* LXC's arguments: container name, "net", "up", the network type, the host-side device. */
     if (argc < 7 || strcmp(argv[1], ANC_NET_PORT_HOOK_ARG) != 0 || strcmp(argv[3], "net") != 0 ||
         strcmp(argv[4], "up") != 0) {
-        fprintf(stderr, "usage: %s " ANC_NET_PORT_HOOK_ARG " NAME net up TYPE HOSTDEV\n",
-                argv[0]);
+        fprintf(stderr, "usage: %s " ANC_NET_PORT_HOOK_ARG " NAME net up TYPE HOSTDEV\n", argv[0]);
         return 1;
     }
     const char *dev = argv[argc - 1];

@@ -89,7 +89,9 @@ static void on_started(struct anc_container *c, int status, int pid, const char 
     g->status = status;
     snprintf(g->error, sizeof(g->error), "%s", error ? error : "");
 }
-static void on_exit_cb(struct anc_container *c, const char *reason, void *d) {}
+static void on_exit_cb(struct anc_container *c, const char *reason, void *d)
+{
+}
 static bool stopped;
 static void on_stopped(struct anc_container *c, int status, void *d)
 {
@@ -109,8 +111,8 @@ static void run_until(bool *flag, int ms)
 /* Every guest listens on TCP 7777 and answers "pong-guest". */
 static void start_guest(struct anc_network *n, struct guest *g)
 {
-    static const char *const argv[] = {"/bin/nc", "-ll", "-p", "7777", "-e", "/bin/echo",
-                                       "pong-guest", NULL};
+    static const char *const argv[] = {"/bin/nc", "-ll",       "-p",         "7777",
+                                       "-e",      "/bin/echo", "pong-guest", NULL};
     CHECK_EQ(anc_network_lease(n, g->id, &g->lease), 0);
     snprintf(g->ip, sizeof(g->ip), "%.*s", (int)(strchr(g->lease.cidr, '/') - g->lease.cidr),
              g->lease.cidr);
@@ -254,13 +256,14 @@ static void apply_old_rules(void)
                 "while read -r r; do eval iptables-legacy $r; done; done"),
              0);
     const char *c = "-m comment --comment ancloud -j ACCEPT";
-    CHECK_EQ(sh("iptables-legacy -I INPUT -i ancloud -p tcp --dport 53 %s && "
-                "iptables-legacy -I INPUT -i ancloud -p udp --dport 53 %s && "
-                "iptables-legacy -I INPUT -i ancloud -p tcp --dport 67 %s && "
-                "iptables-legacy -I INPUT -i ancloud -p udp --dport 67 %s && "
-                "iptables-legacy -I FORWARD -o ancloud %s && iptables-legacy -I FORWARD -i ancloud %s",
-                c, c, c, c, c, c),
-             0);
+    CHECK_EQ(
+        sh("iptables-legacy -I INPUT -i ancloud -p tcp --dport 53 %s && "
+           "iptables-legacy -I INPUT -i ancloud -p udp --dport 53 %s && "
+           "iptables-legacy -I INPUT -i ancloud -p tcp --dport 67 %s && "
+           "iptables-legacy -I INPUT -i ancloud -p udp --dport 67 %s && "
+           "iptables-legacy -I FORWARD -o ancloud %s && iptables-legacy -I FORWARD -i ancloud %s",
+           c, c, c, c, c, c),
+        0);
 }
 
 /* ---- the cases ---- */
@@ -369,8 +372,7 @@ static int run_tests(void)
     CHECK_EQ(uv_loop_init(&loop), 0);
     mounts = anc_image_mounts_new(image_dir, run_dir);
 
-    struct guest a = {.id = "0000000000aa"}, b = {.id = "0000000000bb"},
-                 c = {.id = "0000000000cc"};
+    struct guest a = {.id = "0000000000aa"}, b = {.id = "0000000000bb"}, c = {.id = "0000000000cc"};
     struct anc_net_config nc;
     struct anc_network *n = NULL;
     anc_net_config_defaults(&nc);

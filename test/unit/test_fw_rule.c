@@ -11,7 +11,7 @@
 #include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 
-#define N_ISO 14 /* isolate = true with one allowed pair */
+#define N_ISO  14 /* isolate = true with one allowed pair */
 #define N_OPEN 11 /* isolate = false */
 #define FWD_IN 10 /* index of "-A FORWARD -i ancloud ... -j ACCEPT" in expected[] */
 
@@ -96,7 +96,8 @@ TEST(rules_format_as_iptables_save)
     p.n_pairs = ANC_FW_MAX_PAIRS + 1;
     CHECK_EQ(anc_fw_rules_for("ancloud", 0, 24, &p, r, ANC_FW_MAX_RULES), -EINVAL);
     p.n_pairs = ANC_FW_MAX_PAIRS;
-    CHECK_EQ(anc_fw_rules_for("ancloud", 0, 24, &p, r, ANC_FW_MAX_RULES), 12 + 2 * ANC_FW_MAX_PAIRS);
+    CHECK_EQ(anc_fw_rules_for("ancloud", 0, 24, &p, r, ANC_FW_MAX_RULES),
+             12 + 2 * ANC_FW_MAX_PAIRS);
 }
 
 /* isolate = false: no guest-to-guest rules (the pairs are ignored), the host and the way in
@@ -128,8 +129,8 @@ TEST(conntrack_and_reject_layout)
     CHECK_EQ(m->u.match_size, XT_ALIGN(sizeof(*m) + sizeof(struct xt_conntrack_mtinfo3)));
     const struct xt_conntrack_mtinfo3 *ct = (const void *)m->data;
     CHECK_EQ(ct->match_flags, XT_CONNTRACK_STATE);
-    CHECK_EQ(ct->state_mask, XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) |
-                                 XT_CONNTRACK_STATE_BIT(IP_CT_RELATED));
+    CHECK_EQ(ct->state_mask,
+             XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) | XT_CONNTRACK_STATE_BIT(IP_CT_RELATED));
     CHECK(anc_fw_entry_has_comment(e, ANC_FW_COMMENT));
     free(e);
     CHECK_EQ(anc_fw_entry_build(&r[6], &e), 0); /* INPUT REJECT */
