@@ -14,6 +14,7 @@
 #include "base/metrics.h"
 #include "base/token.h"
 #include "container/forkstart.h"
+#include "net/port_hook.h"
 #include "container/lxc_ops.h"
 #include "http/api_images.h"
 #include "http/api_instances.h"
@@ -180,6 +181,13 @@ static void net_config(const struct anc_config *cfg, struct anc_net_config *nc)
     snprintf(nc->subnet, sizeof(nc->subnet), "%s", cfg->net_subnet);
     nc->dhcp = cfg->net_dhcp;
     nc->keep_on_exit = cfg->net_keep_on_exit;
+    nc->isolate = cfg->net_isolate;
+    for (int i = 0; i < cfg->n_net_allow && i < ANC_FW_MAX_PAIRS; i++) {
+        const char *pair = cfg->net_allow[i]; /* "ID ID", checked by the config parser */
+        snprintf(nc->allow[i][0], sizeof(nc->allow[i][0]), "%.12s", pair);
+        snprintf(nc->allow[i][1], sizeof(nc->allow[i][1]), "%s", pair + 13);
+        nc->n_allow++;
+    }
     snprintf(nc->state_dir, sizeof(nc->state_dir), "%s", cfg->state_dir);
     snprintf(nc->run_dir, sizeof(nc->run_dir), "%s", cfg->run_dir);
 }
@@ -582,6 +590,9 @@ int main(int argc, char **argv)
     /* The short-lived, single-threaded helper that starts an LXC container (see lxc_ops.h). */
     if (argc > 1 && strcmp(argv[1], ANC_LXC_FORKSTART_ARG) == 0)
         return anc_lxc_forkstart_main(argc, argv);
+    /* LXC's lxc.net.0.script.up for a guest's bridge port (see net/port_hook.h). */
+    if (argc > 1 && strcmp(argv[1], ANC_NET_PORT_HOOK_ARG) == 0)
+        return anc_net_port_hook_main(argc, argv);
     int r = parse_args(argc, argv, &cl);
     if (r >= 0)
         return r;

@@ -22,6 +22,7 @@ enum key_type {
     T_LOGLEVEL,
     T_HOSTPORT,
     T_IP_LIST,
+    T_PAIR_LIST, /* "ID ID": two different instance ids */
     T_STR_LIST,
     T_PRESET,
     T_BINDER
@@ -124,6 +125,12 @@ static const struct key keys[] = {
     BOOL("network", "dhcp", net_dhcp, "true", "run dnsmasq (DHCP + DNS) on the bridge"),
     BOOL("network", "keep_on_exit", net_keep_on_exit, "false",
          "leave the bridge and firewall rules in place when the daemon exits"),
+    BOOL("network", "isolate", net_isolate, "true",
+         "guests cannot reach each other (isolated bridge ports) except pairs named by allow; "
+         "false = guests on the bridge see each other"),
+    LIST("network", "allow", T_PAIR_LIST, net_allow, n_net_allow,
+         "with isolate: two instance ids (ID ID) that may reach each other, both ways; "
+         "repeatable"),
     BOOL("instance", "keep_running_on_exit", keep_running_on_exit, "false",
          "on SIGTERM/SIGINT leave linux guests (containers, their displays) and the guest network "
          "running; the next start takes them over (daemon upgrades without restarting guests)"),
@@ -250,6 +257,14 @@ static const char *check_text(const struct key *k, const char *v)
     return NULL;
 }
 
+/* "ID ID": two different 12-hex-digit instance ids and one space. */
+static bool pair_ok(const char *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    return strlen(v) == 25 && strspn(v, hex) == 12 && v[12] == ' ' && strspn(v + 13, hex) == 12 &&
+           strncmp(v, v + 13, 12) != 0;
+}
+
 /* Appends one value to a list key (ip list, stun/turn URLs). */
 static int add_to_list(struct anc_config *c, const struct key *k, const char *v, const char **why)
 {
@@ -266,6 +281,10 @@ static int add_to_list(struct anc_config *c, const struct key *k, const char *v,
     if (k->type == T_IP_LIST && inet_pton(AF_INET, v, buf) != 1 &&
         inet_pton(AF_INET6, v, buf) != 1) {
         *why = "not a numeric IPv4 or IPv6 address";
+        return -EINVAL;
+    }
+    if (k->type == T_PAIR_LIST && !pair_ok(v)) {
+        *why = "expected two different instance ids (12 hex digits) separated by a space";
         return -EINVAL;
     }
     if (k->type == T_STR_LIST && strncmp(v, "stun:", 5) != 0 && strncmp(v, "turn:", 5) != 0 &&
@@ -320,6 +339,7 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
         return 0;
     case T_IP_LIST:
     case T_STR_LIST:
+    case T_PAIR_LIST:
         return add_to_list(c, k, v, why);
     }
     *why = "internal: unknown key type";
@@ -331,7 +351,7 @@ void anc_config_defaults(struct anc_config *c)
     memset(c, 0, sizeof(*c));
     for (size_t i = 0; i < N_KEYS; i++) {
         const char *why;
-        if (keys[i].type != T_IP_LIST && keys[i].type != T_STR_LIST)
+        if (keys[i].type != T_IP_LIST && keys[i].type != T_STR_LIST && keys[i].type != T_PAIR_LIST)
             set_value(c, &keys[i], keys[i].def, &why);
     }
 }
@@ -393,7 +413,8 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     }
     size_t idx = (size_t)(k - keys);
-    if ((k->type == T_IP_LIST || k->type == T_STR_LIST) && !ps->list_seen[idx]) {
+    if ((k->type == T_IP_LIST || k->type == T_STR_LIST || k->type == T_PAIR_LIST) &&
+        !ps->list_seen[idx]) {
         ps->list_seen[idx] = true;
         *(int *)((char *)ps->c + k->count_off) = 0;
     }
@@ -488,6 +509,7 @@ static bool field_equal(const struct anc_config *a, const struct anc_config *b, 
         break;
     case T_IP_LIST:
     case T_STR_LIST:
+    case T_PAIR_LIST:
         if (*(const int *)((const char *)a + k->count_off) !=
             *(const int *)((const char *)b + k->count_off))
             return false;
@@ -528,7 +550,7 @@ void anc_config_print_defaults(FILE *out)
             fprintf(out, "\n[%s]\n", section);
         }
         fprintf(out, "; %s%s\n", k->doc, k->live ? " (live)" : "");
-        if (k->type == T_IP_LIST || k->type == T_STR_LIST)
+        if (k->type == T_IP_LIST || k->type == T_STR_LIST || k->type == T_PAIR_LIST)
             fprintf(out, ";%s =\n", k->name);
         else
             fprintf(out, "%s = %s\n", k->name, k->def);

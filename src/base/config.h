@@ -46,6 +46,9 @@ struct anc_config {
     char net_subnet[32];       /* a.b.c.d/prefix; the gateway is .1 */
     bool net_dhcp;             /* run dnsmasq on the bridge */
     bool net_keep_on_exit;     /* leave bridge and rules in place at exit */
+    bool net_isolate;          /* guests cannot reach each other... */
+    char net_allow[ANC_CONFIG_MAX_LIST][32]; /* ...except these "ID ID" pairs */
+    int n_net_allow;
     bool keep_running_on_exit; /* [instance]: linux guests outlive a clean daemon stop */
     /* [android] (docs/android.md) */
     char android_agent_jar[PATH_MAX]; /* scrcpy-server of the version ancloudd speaks */

@@ -61,7 +61,8 @@ static void spec_free(struct anc_container *c)
     struct anc_container_spec *s = &c->spec;
     const char **fields[] = {&s->id,        &s->image,   &s->image_dir,   &s->state_dir,
                              &s->run_dir,   &s->display, &s->x11_dir,     &s->bridge,
-                             &s->ipv4_cidr, &s->gateway, &s->console_log, &s->lxc_config};
+                             &s->ipv4_cidr, &s->gateway, &s->console_log, &s->lxc_config,
+                             &s->net_hook};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         free((char *)*fields[i]);
     for (size_t i = 0; c->argv_buf[i]; i++)
@@ -78,7 +79,8 @@ static int spec_copy(struct anc_container *c, const struct anc_container_spec *i
         dup_str(in->run_dir, &s->run_dir) || dup_str(in->display, &s->display) ||
         dup_str(in->x11_dir, &s->x11_dir) || dup_str(in->bridge, &s->bridge) ||
         dup_str(in->ipv4_cidr, &s->ipv4_cidr) || dup_str(in->gateway, &s->gateway) ||
-        dup_str(in->console_log, &s->console_log) || dup_str(in->lxc_config, &s->lxc_config))
+        dup_str(in->console_log, &s->console_log) || dup_str(in->lxc_config, &s->lxc_config) ||
+        dup_str(in->net_hook, &s->net_hook))
         return -ENOMEM;
     if (!in->argv)
         return 0;

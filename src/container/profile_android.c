@@ -43,7 +43,9 @@ static bool display_ok(const struct anc_android_spec *s)
 static bool net_ok(const struct anc_android_spec *s)
 {
     if (!s->bridge)
-        return !s->ipv4_cidr && !s->gateway;
+        return !s->ipv4_cidr && !s->gateway && !s->net_hook;
+    if (s->net_hook && strpbrk(s->net_hook, "\r\n"))
+        return false;
     return charset_ok(s->bridge,
                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", 15) &&
            charset_ok(s->ipv4_cidr, "0123456789./", 18) && strchr(s->ipv4_cidr, '/') &&
@@ -122,7 +124,7 @@ int anc_android_lxc_config(const struct anc_android_spec *s, char **out)
     fputs("lxc.apparmor.profile = unconfined\n", f);
     put_mounts(f, s);
     anc_profile_put_cgroup(f, s->cgroup, s->memory_mb, s->cpus, s->pids_max);
-    anc_profile_put_net(f, s->bridge, s->ipv4_cidr, s->gateway);
+    anc_profile_put_net(f, s->bridge, s->ipv4_cidr, s->gateway, s->net_hook);
     if (s->log_file)
         fprintf(f, "lxc.log.file = %s\nlxc.log.level = INFO\n", s->log_file);
     if (fclose(f) != 0) {

@@ -46,6 +46,7 @@ struct anc_android_spec {
     const char *bridge;    /* e.g. "ancloud" */
     const char *ipv4_cidr; /* e.g. "192.168.240.12/24"; required with a bridge */
     const char *gateway;   /* e.g. "192.168.240.1"; required with a bridge */
+    const char *net_hook;  /* lxc.net.0.script.up (see container/spec.h); NULL: none */
 };
 
 /* Writes the config text for spec into a new NUL-terminated buffer (*out, caller frees).

@@ -51,7 +51,7 @@ static bool spec_ok(const struct anc_container_spec *s)
         !line_ok(s->display))
         return false;
     if (s->bridge && (!word_ok(s->bridge) || (s->ipv4_cidr && !word_ok(s->ipv4_cidr)) ||
-                      (s->gateway && !word_ok(s->gateway))))
+                      (s->gateway && !word_ok(s->gateway)) || !line_ok(s->net_hook)))
         return false;
     if (s->argv) {
         if (!s->argv[0])
@@ -104,7 +104,8 @@ void anc_profile_put_cgroup(FILE *f, enum anc_cgroup_layout layout, int memory_m
     }
 }
 
-void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, const char *gateway)
+void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, const char *gateway,
+                         const char *hook)
 {
     if (!bridge) {
         fputs("lxc.net.0.type = empty\n", f);
@@ -118,6 +119,8 @@ void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, con
         fprintf(f, "lxc.net.0.ipv4.address = %s\n", ipv4_cidr);
     if (gateway)
         fprintf(f, "lxc.net.0.ipv4.gateway = %s\n", gateway);
+    if (hook)
+        fprintf(f, "lxc.net.0.script.up = %s\n", hook);
 }
 
 static void put_security(FILE *f, const struct anc_container_spec *s)
@@ -153,7 +156,7 @@ int anc_profile_linux_config(const struct anc_container_spec *s, char **out)
         fprintf(f, "lxc.environment = DISPLAY=%s\n", s->display);
     put_init(f, s);
     anc_profile_put_cgroup(f, s->cgroup, s->memory_mb, s->cpus, s->pids_max);
-    anc_profile_put_net(f, s->bridge, s->ipv4_cidr, s->gateway);
+    anc_profile_put_net(f, s->bridge, s->ipv4_cidr, s->gateway, s->net_hook);
     put_security(f, s);
     if (s->console_log) /* the guest's stdout and stderr go here (lxc_ops.c: run_helper) */
         fprintf(f, "lxc.mount.entry = %s %s none bind,create=file 0 0\n", s->console_log,

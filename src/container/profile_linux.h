@@ -25,9 +25,11 @@ void anc_profile_put_cgroup(FILE *f, enum anc_cgroup_layout layout, int memory_m
                             int pids_max);
 
 /* The network keys: a veth named eth0 on bridge, up, with the static address and gateway when
- * given; bridge NULL writes "lxc.net.0.type = empty" (loopback only). Values are not checked
- * here: the caller validates them. */
-void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, const char *gateway);
+ * given, and hook as lxc.net.0.script.up when not NULL; bridge NULL writes
+ * "lxc.net.0.type = empty" (loopback only). Values are not checked here: the caller validates
+ * them. */
+void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, const char *gateway,
+                         const char *hook);
 
 /* "ancloud-<id>" into buf; -ENAMETOOLONG or -EINVAL (bad id). */
 int anc_container_name(const char *id, char *buf, size_t len);

@@ -29,6 +29,9 @@ struct anc_container_spec {
     const char *bridge;
     const char *ipv4_cidr; /* "A.B.C.D/N" or NULL (DHCP inside the guest) */
     const char *gateway;   /* "A.B.C.D" or NULL */
+    /* lxc.net.0.script.up: a command LXC runs on the host end of the veth once it is on the
+     * bridge, before the guest runs (network.h: the port isolation hook); NULL: none. */
+    const char *net_hook;
     /* User-namespace id map (host start, count); 0 count: privileged (see docs/containers.md). */
     unsigned idmap_host_start, idmap_count;
     enum anc_cgroup_layout cgroup;

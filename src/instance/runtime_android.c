@@ -434,6 +434,7 @@ static int make_config(struct rt_android *a, char **text, char *why, size_t len)
         spec.bridge = lease.bridge;
         spec.ipv4_cidr = lease.cidr;
         spec.gateway = lease.gateway;
+        spec.net_hook = lease.port_hook;
     }
     r = anc_android_lxc_config(&spec, text);
     if (r < 0)

@@ -197,6 +197,7 @@ static void describe(struct rt_linux *l, const char **argv, const struct anc_net
         spec->bridge = lease->bridge;
         spec->ipv4_cidr = lease->cidr;
         spec->gateway = lease->gateway;
+        spec->net_hook = lease->port_hook;
     }
 }
 

@@ -25,8 +25,10 @@ static const char *target_module(const struct anc_fw_rule *r)
         return "xt_MASQUERADE";
     case ANC_FW_CHECKSUM_FILL:
         return "xt_CHECKSUM";
+    case ANC_FW_REJECT:
+        return "ipt_REJECT";
     default:
-        return "xt_comment";
+        return r->established ? "xt_conntrack" : "xt_comment";
     }
 }
 
@@ -58,21 +60,34 @@ static int find_rule(struct xtc_handle *h, const char *chain, const struct ipt_e
     return -1;
 }
 
-/* Whether e (ours) is one of the wanted rules of this table and chain. */
-static bool wanted(const struct ipt_entry *e, struct ipt_entry **built,
-                   const struct anc_fw_rule *rules, size_t n, const char *table, const char *chain)
+static bool in_chain(const struct anc_fw_rule *r, const char *table, const char *chain)
 {
-    for (size_t i = 0; i < n; i++)
-        if (built && built[i] && strcmp(rules[i].table, table) == 0 &&
-            strcmp(rules[i].chain, chain) == 0 && anc_fw_entry_same(e, built[i]))
-            return true;
-    return false;
+    return strcmp(r->table, table) == 0 && strcmp(r->chain, chain) == 0;
 }
 
-/* Deletes our rules in one chain that are not wanted (all of ours when built is NULL). */
-static int prune_chain(struct xtc_handle *h, const char *table, const char *chain,
-                       struct ipt_entry **built, const struct anc_fw_rule *rules, size_t n,
-                       bool *changed)
+/* Whether our rules in the chain are exactly the wanted ones, in list order. Order matters: a
+ * REJECT above the DHCP accepts would cut guests off, so a chain whose rules of ours are all there
+ * but shuffled (an older ancloudd's set plus new rules) is rebuilt. */
+static bool chain_as_wanted(struct xtc_handle *h, const char *table, const char *chain,
+                            struct ipt_entry **built, const struct anc_fw_rule *rules, size_t n)
+{
+    size_t i = 0;
+    for (const struct ipt_entry *e = iptc_first_rule(chain, h); e; e = iptc_next_rule(e, h)) {
+        if (!anc_fw_entry_has_comment(e, ANC_FW_COMMENT))
+            continue;
+        while (i < n && !in_chain(&rules[i], table, chain))
+            i++;
+        if (i == n || !anc_fw_entry_same(e, built[i]))
+            return false;
+        i++;
+    }
+    while (i < n && !in_chain(&rules[i], table, chain))
+        i++;
+    return i == n;
+}
+
+/* Deletes all our rules in one chain. */
+static int clear_chain(struct xtc_handle *h, const char *chain, bool *changed)
 {
     bool again = true;
     while (again) {
@@ -80,8 +95,7 @@ static int prune_chain(struct xtc_handle *h, const char *table, const char *chai
         unsigned int num = 0;
         for (const struct ipt_entry *e = iptc_first_rule(chain, h); e;
              e = iptc_next_rule(e, h), num++) {
-            if (!anc_fw_entry_has_comment(e, ANC_FW_COMMENT) ||
-                wanted(e, built, rules, n, table, chain))
+            if (!anc_fw_entry_has_comment(e, ANC_FW_COMMENT))
                 continue;
             if (!iptc_delete_num_entry(chain, num, h))
                 return -errno;
@@ -89,6 +103,23 @@ static int prune_chain(struct xtc_handle *h, const char *table, const char *chai
             break; /* the iterator is invalid after a delete: start over */
         }
     }
+    return 0;
+}
+
+/* Adds the rules of one chain: appended ones in list order, then inserted ones in reverse so
+ * that they end up in list order at the top of the chain. */
+static int fill_chain(struct xtc_handle *h, const char *table, const char *chain,
+                      struct ipt_entry **built, const struct anc_fw_rule *rules, size_t n,
+                      char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (in_chain(&rules[i], table, chain) && !rules[i].insert &&
+            !iptc_append_entry(chain, built[i], h))
+            return fail(errno, err, errlen, "iptc_append_entry", table, &rules[i]);
+    for (size_t i = n; i > 0; i--)
+        if (in_chain(&rules[i - 1], table, chain) && rules[i - 1].insert &&
+            !iptc_insert_entry(chain, built[i - 1], 0, h))
+            return fail(errno, err, errlen, "iptc_insert_entry", table, &rules[i - 1]);
     return 0;
 }
 
@@ -101,47 +132,20 @@ static bool seen_chain(const struct anc_fw_rule *rules, size_t i)
     return false;
 }
 
-static int prune_table(struct xtc_handle *h, const char *table, struct ipt_entry **built,
-                       const struct anc_fw_rule *rules, size_t n, bool *changed, char *err,
-                       size_t errlen)
+/* Brings one chain to the wanted rules (none when built is NULL). */
+static int sync_chain(struct xtc_handle *h, const char *table, const char *chain,
+                      struct ipt_entry **built, const struct anc_fw_rule *rules, size_t n,
+                      bool *changed, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(rules[i].table, table) != 0 || seen_chain(rules, i))
-            continue;
-        int r = prune_chain(h, table, rules[i].chain, built, rules, n, changed);
-        if (r < 0)
-            return fail(-r, err, errlen, "iptc_delete_num_entry", table, NULL);
-    }
-    return 0;
-}
-
-static int add_one(struct xtc_handle *h, const char *table, struct ipt_entry *e,
-                   const struct anc_fw_rule *r, bool *changed, char *err, size_t errlen)
-{
-    if (strcmp(r->table, table) != 0 || find_rule(h, r->chain, e) >= 0)
+    if (built && chain_as_wanted(h, table, chain, built, rules, n))
         return 0;
-    int ok = r->insert ? iptc_insert_entry(r->chain, e, 0, h) : iptc_append_entry(r->chain, e, h);
-    if (!ok)
-        return fail(errno, err, errlen, r->insert ? "iptc_insert_entry" : "iptc_append_entry",
-                    table, r);
+    int r = clear_chain(h, chain, changed);
+    if (r < 0)
+        return fail(-r, err, errlen, "iptc_delete_num_entry", table, NULL);
+    if (!built)
+        return 0;
     *changed = true;
-    return 0;
-}
-
-/* Adds the missing rules of one table: appended ones in list order, then inserted ones in reverse
- * so that they end up in list order at the top of their chain. */
-static int add_missing(struct xtc_handle *h, const char *table, struct ipt_entry **built,
-                       const struct anc_fw_rule *rules, size_t n, bool *changed, char *err,
-                       size_t errlen)
-{
-    int r = 0;
-    for (size_t i = 0; i < n && r == 0; i++)
-        if (!rules[i].insert)
-            r = add_one(h, table, built[i], &rules[i], changed, err, errlen);
-    for (size_t i = n; i > 0 && r == 0; i--)
-        if (rules[i - 1].insert)
-            r = add_one(h, table, built[i - 1], &rules[i - 1], changed, err, errlen);
-    return r;
+    return fill_chain(h, table, chain, built, rules, n, err, errlen);
 }
 
 /* Reads one table, changes it and commits it when something changed. built NULL: remove ours. */
@@ -149,13 +153,13 @@ static int sync_table(const char *table, struct ipt_entry **built, const struct 
                       size_t n, char *err, size_t errlen)
 {
     bool changed = false;
-    int r;
+    int r = 0;
     struct xtc_handle *h = iptc_init(table);
     if (!h)
         return fail(errno, err, errlen, "iptc_init", table, NULL);
-    r = prune_table(h, table, built, rules, n, &changed, err, errlen);
-    if (r == 0 && built)
-        r = add_missing(h, table, built, rules, n, &changed, err, errlen);
+    for (size_t i = 0; i < n && r == 0; i++)
+        if (strcmp(rules[i].table, table) == 0 && !seen_chain(rules, i))
+            r = sync_chain(h, table, rules[i].chain, built, rules, n, &changed, err, errlen);
     if (r == 0 && changed && !iptc_commit(h))
         r = fail(errno, err, errlen, "iptc_commit", table, NULL);
     iptc_free(h);

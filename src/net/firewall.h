@@ -8,11 +8,11 @@
 
 #include "net/fw_rule.h"
 
-/* Makes the tables hold exactly the given rules among those carrying our comment: a missing rule
- * is inserted (-I) or appended (-A) as the rule says, an identical one is left alone (setup is
- * idempotent), and a rule with our comment that is not in the list (a stale one, e.g. from an
- * older subnet) is removed from the chains the list touches. Rules without our comment are never
- * touched. Returns 0 or -errno, with a message naming table, rule and likely cause in err. */
+/* Makes the tables hold exactly the given rules among those carrying our comment, in list order:
+ * a chain whose rules of ours already are the wanted ones in that order is left alone (setup is
+ * idempotent); otherwise our rules in it are deleted and the wanted ones added, inserted (-I, at
+ * the top) or appended (-A) as each rule says, which also drops stale ones (an older subnet or
+ * policy). Rules without our comment are never touched. Returns 0 or -errno, with a message naming table, rule and likely cause in err. */
 int anc_fw_apply(const struct anc_fw_rule *rules, size_t n, char *err, size_t errlen);
 
 /* Removes every rule with our comment from the chains the given rules touch; leaves all else.

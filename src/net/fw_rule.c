@@ -12,12 +12,20 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/xt_CHECKSUM.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/xt_comment.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
 
 #define MATCH_SIZE(payload)  XT_ALIGN(sizeof(struct xt_entry_match) + (payload))
 #define TARGET_SIZE(payload) XT_ALIGN(sizeof(struct xt_entry_target) + (payload))
+
+/* The conntrack match revision iptables uses for --ctstate; RELATED,ESTABLISHED is its mask. */
+#define CONNTRACK_REV 3
+#define CTSTATE_REPLY                                                                              \
+    (XT_CONNTRACK_STATE_BIT(IP_CT_RELATED) | XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED))
 
 int anc_fw_parse_subnet(const char *s, uint32_t *net, int *prefix)
 {
@@ -54,39 +62,88 @@ static void rule_init(struct anc_fw_rule *r, const char *table, const char *chai
     r->target = target;
 }
 
-int anc_fw_rules_for(const char *bridge, uint32_t net, int prefix, struct anc_fw_rule *rules,
-                     size_t max)
+static struct anc_fw_rule *add(struct anc_fw_rule *rules, size_t *n, const char *table,
+                               const char *chain, bool insert, enum anc_fw_target target)
+{
+    struct anc_fw_rule *r = &rules[(*n)++];
+    rule_init(r, table, chain, insert, target);
+    return r;
+}
+
+/* INPUT from the bridge: DHCP, DNS and replies to the host's own connections; nothing else. */
+static void input_rules(const char *bridge, struct anc_fw_rule *rules, size_t *n)
 {
     static const struct {
         uint8_t proto;
         uint16_t port;
-    } input[] = {{IPPROTO_UDP, 67}, {IPPROTO_TCP, 67}, {IPPROTO_UDP, 53}, {IPPROTO_TCP, 53}};
+    } open[] = {{IPPROTO_UDP, 67}, {IPPROTO_TCP, 67}, {IPPROTO_UDP, 53}, {IPPROTO_TCP, 53}};
+    struct anc_fw_rule *r;
+    for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
+        r = add(rules, n, "filter", "INPUT", true, ANC_FW_ACCEPT);
+        strcpy(r->in_iface, bridge);
+        r->proto = open[i].proto;
+        r->dport = open[i].port;
+    }
+    r = add(rules, n, "filter", "INPUT", true, ANC_FW_ACCEPT);
+    strcpy(r->in_iface, bridge);
+    r->established = true;
+    r = add(rules, n, "filter", "INPUT", true, ANC_FW_REJECT);
+    strcpy(r->in_iface, bridge);
+}
+
+/* FORWARD: allowed guest pairs, other guest-to-guest traffic (isolate), out of the bridge, and
+ * into it only replies. */
+static void forward_rules(const char *bridge, const struct anc_fw_policy *pol,
+                          struct anc_fw_rule *rules, size_t *n)
+{
+    struct anc_fw_rule *r;
+    for (size_t i = 0; pol->isolate && i < pol->n_pairs; i++) {
+        for (int dir = 0; dir < 2; dir++) {
+            r = add(rules, n, "filter", "FORWARD", true, ANC_FW_ACCEPT);
+            strcpy(r->in_iface, bridge);
+            strcpy(r->out_iface, bridge);
+            r->src = pol->pairs[i][dir];
+            r->dst = pol->pairs[i][!dir];
+            r->src_mask = r->dst_mask = 0xffffffffu;
+        }
+    }
+    if (pol->isolate) {
+        r = add(rules, n, "filter", "FORWARD", true, ANC_FW_REJECT);
+        strcpy(r->in_iface, bridge);
+        strcpy(r->out_iface, bridge);
+    }
+    r = add(rules, n, "filter", "FORWARD", true, ANC_FW_ACCEPT);
+    strcpy(r->in_iface, bridge);
+    r = add(rules, n, "filter", "FORWARD", true, ANC_FW_ACCEPT);
+    strcpy(r->out_iface, bridge);
+    r->established = true;
+    r = add(rules, n, "filter", "FORWARD", true, ANC_FW_DROP);
+    strcpy(r->out_iface, bridge);
+}
+
+int anc_fw_rules_for(const char *bridge, uint32_t net, int prefix, const struct anc_fw_policy *pol,
+                     struct anc_fw_rule *rules, size_t max)
+{
     uint32_t mask = htonl(~0u << (32 - prefix));
     size_t n = 0;
+    struct anc_fw_rule *r;
 
-    if (!bridge || !*bridge || strlen(bridge) >= IFNAMSIZ || prefix < 1 || prefix > 30)
+    if (!bridge || !*bridge || strlen(bridge) >= IFNAMSIZ || prefix < 1 || prefix > 30 ||
+        pol->n_pairs > ANC_FW_MAX_PAIRS)
         return -EINVAL;
-    if (max < ANC_FW_MAX_RULES)
+    if (max < 12 + 2 * pol->n_pairs)
         return -ENOSPC;
 
-    rule_init(&rules[n], "nat", "POSTROUTING", false, ANC_FW_MASQUERADE);
-    rules[n].src = rules[n].dst = net & mask;
-    rules[n].src_mask = rules[n].dst_mask = mask;
-    rules[n++].inv_dst = true;
-    for (size_t i = 0; i < sizeof(input) / sizeof(input[0]); i++) {
-        rule_init(&rules[n], "filter", "INPUT", true, ANC_FW_ACCEPT);
-        strcpy(rules[n].in_iface, bridge);
-        rules[n].proto = input[i].proto;
-        rules[n++].dport = input[i].port;
-    }
-    rule_init(&rules[n], "filter", "FORWARD", true, ANC_FW_ACCEPT);
-    strcpy(rules[n++].in_iface, bridge);
-    rule_init(&rules[n], "filter", "FORWARD", true, ANC_FW_ACCEPT);
-    strcpy(rules[n++].out_iface, bridge);
-    rule_init(&rules[n], "mangle", "POSTROUTING", false, ANC_FW_CHECKSUM_FILL);
-    strcpy(rules[n].out_iface, bridge);
-    rules[n].proto = IPPROTO_UDP;
-    rules[n++].dport = 68;
+    r = add(rules, &n, "nat", "POSTROUTING", false, ANC_FW_MASQUERADE);
+    r->src = r->dst = net & mask;
+    r->src_mask = r->dst_mask = mask;
+    r->inv_dst = true;
+    input_rules(bridge, rules, &n);
+    forward_rules(bridge, pol, rules, &n);
+    r = add(rules, &n, "mangle", "POSTROUTING", false, ANC_FW_CHECKSUM_FILL);
+    strcpy(r->out_iface, bridge);
+    r->proto = IPPROTO_UDP;
+    r->dport = 68;
     return (int)n;
 }
 
@@ -97,6 +154,8 @@ static size_t target_size(enum anc_fw_target t)
         return TARGET_SIZE(sizeof(struct nf_nat_ipv4_multi_range_compat));
     case ANC_FW_CHECKSUM_FILL:
         return TARGET_SIZE(sizeof(struct xt_CHECKSUM_info));
+    case ANC_FW_REJECT:
+        return TARGET_SIZE(sizeof(struct ipt_reject_info));
     default:
         return XT_ALIGN(sizeof(struct xt_standard_target));
     }
@@ -117,6 +176,17 @@ static unsigned char *put_match(unsigned char *p, const char *name, size_t paylo
     m->u.user.match_size = (uint16_t)MATCH_SIZE(payload);
     snprintf(m->u.user.name, sizeof(m->u.user.name), "%s", name);
     return p + MATCH_SIZE(payload);
+}
+
+/* -m conntrack --ctstate RELATED,ESTABLISHED, laid out as iptables does (revision 3). */
+static unsigned char *put_ctstate_match(unsigned char *p)
+{
+    struct xt_entry_match *m = (struct xt_entry_match *)p;
+    struct xt_conntrack_mtinfo3 *ct = (struct xt_conntrack_mtinfo3 *)m->data;
+    ct->match_flags = XT_CONNTRACK_STATE;
+    ct->state_mask = CTSTATE_REPLY;
+    m->u.user.revision = CONNTRACK_REV;
+    return put_match(p, "conntrack", sizeof(*ct));
 }
 
 static unsigned char *put_port_match(unsigned char *p, uint8_t proto, uint16_t dport)
@@ -146,10 +216,15 @@ static void put_target(unsigned char *p, enum anc_fw_target target)
         struct xt_CHECKSUM_info *ci = (void *)t->data;
         ci->operation = XT_CHECKSUM_OP_FILL;
         strcpy(t->u.user.name, "CHECKSUM");
+    } else if (target == ANC_FW_REJECT) {
+        struct ipt_reject_info *ri = (void *)t->data;
+        ri->with = IPT_ICMP_ADMIN_PROHIBITED;
+        strcpy(t->u.user.name, "REJECT");
     } else {
         struct xt_standard_target *st = (struct xt_standard_target *)p;
-        st->verdict = -NF_ACCEPT - 1;
-        strcpy(t->u.user.name, "ACCEPT");
+        bool drop = target == ANC_FW_DROP;
+        st->verdict = drop ? -NF_DROP - 1 : -NF_ACCEPT - 1;
+        strcpy(t->u.user.name, drop ? "DROP" : "ACCEPT");
     }
 }
 
@@ -158,8 +233,9 @@ int anc_fw_entry_build(const struct anc_fw_rule *r, struct ipt_entry **out)
     bool ports = r->proto == IPPROTO_UDP || r->proto == IPPROTO_TCP;
     size_t port_size = r->proto == IPPROTO_UDP ? MATCH_SIZE(sizeof(struct xt_udp))
                                                : MATCH_SIZE(sizeof(struct xt_tcp));
-    size_t matches =
-        (ports && r->dport ? port_size : 0) + MATCH_SIZE(sizeof(struct xt_comment_info));
+    size_t matches = (ports && r->dport ? port_size : 0) +
+                     (r->established ? MATCH_SIZE(sizeof(struct xt_conntrack_mtinfo3)) : 0) +
+                     MATCH_SIZE(sizeof(struct xt_comment_info));
     size_t size = XT_ALIGN(sizeof(struct ipt_entry)) + matches + target_size(r->target);
 
     if (r->dport && !ports)
@@ -182,6 +258,8 @@ int anc_fw_entry_build(const struct anc_fw_rule *r, struct ipt_entry **out)
     unsigned char *p = (unsigned char *)e + XT_ALIGN(sizeof(struct ipt_entry));
     if (ports && r->dport)
         p = put_port_match(p, r->proto, r->dport);
+    if (r->established)
+        p = put_ctstate_match(p);
     struct xt_comment_info *ci = (void *)((struct xt_entry_match *)p)->data;
     snprintf(ci->comment, sizeof(ci->comment), "%s", ANC_FW_COMMENT);
     put_match(p, "comment", sizeof(*ci));
@@ -234,7 +312,8 @@ static const struct xt_entry_target *entry_target(const struct ipt_entry *e)
     return (const void *)((const unsigned char *)e + e->target_offset);
 }
 
-/* "ACCEPT" for a built entry and for the kernel's unnamed verdict alike; NULL when malformed. */
+/* "ACCEPT"/"DROP" for a built entry and for the kernel's unnamed verdict alike; NULL when
+ * malformed or another verdict. */
 static const char *target_name(const struct ipt_entry *e, int *verdict)
 {
     const struct xt_entry_target *t = entry_target(e);
@@ -242,12 +321,13 @@ static const char *target_name(const struct ipt_entry *e, int *verdict)
     if (e->next_offset < e->target_offset + sizeof(*t) || t->u.target_size < sizeof(*t) ||
         t->u.target_size > e->next_offset - e->target_offset)
         return NULL;
-    if (t->u.user.name[0] && strcmp(t->u.user.name, "ACCEPT") != 0)
+    if (t->u.user.name[0] && strcmp(t->u.user.name, "ACCEPT") != 0 &&
+        strcmp(t->u.user.name, "DROP") != 0)
         return t->u.user.name;
     if (t->u.target_size < sizeof(struct xt_standard_target))
         return NULL;
     *verdict = ((const struct xt_standard_target *)t)->verdict;
-    return *verdict == -NF_ACCEPT - 1 ? "ACCEPT" : NULL;
+    return *verdict == -NF_ACCEPT - 1 ? "ACCEPT" : *verdict == -NF_DROP - 1 ? "DROP" : NULL;
 }
 
 /* Compares the matches by size, name, revision and data: the rest of the header may hold
@@ -334,6 +414,14 @@ static int emit_match(const struct xt_entry_match *m, void *ud)
             return -EBADMSG;
         return emit(f->buf, f->len, &f->pos, " -m %s --dport %u", m->u.user.name, u->dpts[0]);
     }
+    if (strcmp(m->u.user.name, "conntrack") == 0) {
+        const struct xt_conntrack_mtinfo3 *ct = (const void *)m->data;
+        if (payload < sizeof(*ct) || m->u.user.revision != CONNTRACK_REV ||
+            ct->match_flags != XT_CONNTRACK_STATE || ct->invert_flags ||
+            ct->state_mask != CTSTATE_REPLY)
+            return -EBADMSG;
+        return emit(f->buf, f->len, &f->pos, " -m conntrack --ctstate RELATED,ESTABLISHED");
+    }
     if (strcmp(m->u.user.name, "comment") == 0) {
         const struct xt_comment_info *ci = (const void *)m->data;
         if (payload < sizeof(*ci) || !memchr(ci->comment, 0, sizeof(ci->comment)))
@@ -356,7 +444,13 @@ static int emit_target(struct fmt_state *f, const struct ipt_entry *e)
             return -EBADMSG;
         return emit(f->buf, f->len, &f->pos, " -j CHECKSUM --checksum-fill");
     }
-    if (strcmp(name, "MASQUERADE") != 0 && strcmp(name, "ACCEPT") != 0)
+    if (strcmp(name, "REJECT") == 0) {
+        const struct ipt_reject_info *ri = (const void *)t->data;
+        if (t->u.target_size < sizeof(*t) + sizeof(*ri) || ri->with != IPT_ICMP_ADMIN_PROHIBITED)
+            return -EBADMSG;
+        return emit(f->buf, f->len, &f->pos, " -j REJECT --reject-with icmp-admin-prohibited");
+    }
+    if (strcmp(name, "MASQUERADE") != 0 && strcmp(name, "ACCEPT") != 0 && strcmp(name, "DROP") != 0)
         return -EBADMSG;
     return emit(f->buf, f->len, &f->pos, " -j %s", name);
 }

@@ -14,12 +14,24 @@
 struct ipt_entry;
 
 #define ANC_FW_COMMENT   "ancloud"
-#define ANC_FW_MAX_RULES 8
+#define ANC_FW_MAX_PAIRS 8 /* [network] allow lines */
+#define ANC_FW_MAX_RULES (14 + 2 * ANC_FW_MAX_PAIRS)
 
 enum anc_fw_target {
     ANC_FW_ACCEPT = 0,    /* standard verdict ACCEPT */
     ANC_FW_MASQUERADE,    /* nat: -j MASQUERADE */
     ANC_FW_CHECKSUM_FILL, /* mangle: -j CHECKSUM --checksum-fill */
+    ANC_FW_DROP,          /* standard verdict DROP */
+    ANC_FW_REJECT,        /* filter: -j REJECT --reject-with icmp-admin-prohibited */
+};
+
+/* Guest-to-guest policy. isolate: traffic between two guests (which, with isolated bridge ports,
+ * is routed through the host) is rejected unless a pair allows it, both ways. Addresses are in
+ * network byte order. */
+struct anc_fw_policy {
+    bool isolate;
+    uint32_t pairs[ANC_FW_MAX_PAIRS][2];
+    size_t n_pairs;
 };
 
 struct anc_fw_rule {
@@ -33,6 +45,7 @@ struct anc_fw_rule {
     bool inv_dst;             /* ! -d */
     uint8_t proto;            /* IPPROTO_UDP / IPPROTO_TCP / 0: any */
     uint16_t dport;           /* -m udp|tcp --dport (host order); needs proto */
+    bool established;         /* -m conntrack --ctstate RELATED,ESTABLISHED */
     enum anc_fw_target target;
 };
 
@@ -40,10 +53,13 @@ struct anc_fw_rule {
  * prefix length 1..30. Returns 0 or -EINVAL. */
 int anc_fw_parse_subnet(const char *s, uint32_t *net, int *prefix);
 
-/* Fills rules[] with the eight rules of DESIGN.md §5 for a bridge and subnet, in the order they
- * should appear in each chain. Returns the count, or -EINVAL (bad bridge name), -ENOSPC. */
-int anc_fw_rules_for(const char *bridge, uint32_t net, int prefix, struct anc_fw_rule *rules,
-                     size_t max);
+/* Fills rules[] with the rules of docs/networking.md for a bridge, subnet and guest policy, in the
+ * order they should appear in each chain: from the bridge the host accepts DHCP, DNS and replies
+ * to its own connections and rejects the rest; into the bridge only replies are forwarded; with
+ * pol->isolate, guest-to-guest traffic is rejected except for the allowed pairs. Returns the
+ * count, or -EINVAL (bad bridge name, too many pairs), -ENOSPC. */
+int anc_fw_rules_for(const char *bridge, uint32_t net, int prefix, const struct anc_fw_policy *pol,
+                     struct anc_fw_rule *rules, size_t max);
 
 /* Builds the entry blob for a rule with our comment. *out is a new calloc'd buffer (caller frees);
  * the standard target is named "ACCEPT" as libiptc expects on insert. Returns 0 or -errno. */

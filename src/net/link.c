@@ -264,6 +264,41 @@ int anc_net_link_attach(const char *name, const char *bridge)
     return r < 0 ? r : anc_net_link_set_up(name, true);
 }
 
+static struct nlmsghdr *build_isolated(struct rtnl *rt, const void *arg)
+{
+    const struct name_arg *a = arg;
+    return anc_net_msg_set_port_isolated(rt->buf, rt->seq, a->ifindex, a->flag);
+}
+
+int anc_net_port_set_isolated(const char *name, bool on)
+{
+    struct name_arg a = {.flag = on};
+    return on_link(name, &a, build_isolated);
+}
+
+static int write_proc(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len = strlen(text);
+    ssize_t n = write(fd, text, len);
+    int r = n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+    close(fd);
+    return r;
+}
+
+int anc_net_sysctl_set(const char *dir, const char *name, const char *key, int value)
+{
+    char path[160], text[16];
+    if (!name || strlen(name) >= IFNAMSIZ || strchr(name, '/') || strchr(key, '/') ||
+        strlen(key) > 64 || (strcmp(dir, "conf") != 0 && strcmp(dir, "neigh") != 0))
+        return -EINVAL;
+    snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s/%s/%s", dir, name, key);
+    snprintf(text, sizeof(text), "%d\n", value);
+    return write_proc(path, text);
+}
+
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 
 int anc_net_ip_forward_enable(void)

@@ -35,6 +35,14 @@ int anc_net_link_move_netns(const char *name, int pid, int netns_fd);
 /* Attaches a link to a bridge (and brings the link up). */
 int anc_net_link_attach(const char *name, const char *bridge);
 
+/* Sets the isolated flag of a bridge port (see anc_net_msg_set_port_isolated). -EOPNOTSUPP: the
+ * link is not on a bridge; -EINVAL: a kernel older than 4.18. */
+int anc_net_port_set_isolated(const char *name, bool on);
+
+/* Writes value to /proc/sys/net/ipv4/<dir>/<name>/<key>, dir "conf" or "neigh" (per network
+ * namespace). */
+int anc_net_sysctl_set(const char *dir, const char *name, const char *key, int value);
+
 /* Writes 1 to /proc/sys/net/ipv4/ip_forward (per network namespace); reads it back. */
 int anc_net_ip_forward_enable(void);
 /* 1, 0, or -errno. */

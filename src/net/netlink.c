@@ -109,6 +109,17 @@ struct nlmsghdr *anc_net_msg_set_netns(void *buf, uint32_t seq, int ifindex, int
     return nlh;
 }
 
+struct nlmsghdr *anc_net_msg_set_port_isolated(void *buf, uint32_t seq, int ifindex, bool on)
+{
+    struct nlmsghdr *nlh = put_header(buf, seq, RTM_SETLINK, NLM_F_ACK);
+    struct ifinfomsg *ifi = put_ifinfo(nlh, ifindex);
+    ifi->ifi_family = AF_BRIDGE;
+    struct nlattr *pi = mnl_attr_nest_start(nlh, IFLA_PROTINFO); /* sets NLA_F_NESTED */
+    mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, on ? 1 : 0);
+    mnl_attr_nest_end(nlh, pi);
+    return nlh;
+}
+
 struct nlmsghdr *anc_net_msg_new_addr(void *buf, uint32_t seq, const struct anc_net_addr *a)
 {
     struct nlmsghdr *nlh = put_header(buf, seq, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);

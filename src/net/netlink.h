@@ -39,6 +39,10 @@ struct nlmsghdr *anc_net_msg_set_master(void *buf, uint32_t seq, int ifindex, in
 /* Moves a link into another network namespace, named by a pid (IFLA_NET_NS_PID) when pid > 0,
  * else by an open namespace file descriptor (IFLA_NET_NS_FD). */
 struct nlmsghdr *anc_net_msg_set_netns(void *buf, uint32_t seq, int ifindex, int pid, int fd);
+/* Sets a bridge port's "isolated" flag (IFLA_BRPORT_ISOLATED, Linux 4.18): an isolated port
+ * exchanges no frames with other isolated ports, only with the rest (the bridge itself). Sent as
+ * `bridge link set dev X isolated on` does: AF_BRIDGE, IFLA_PROTINFO nested. */
+struct nlmsghdr *anc_net_msg_set_port_isolated(void *buf, uint32_t seq, int ifindex, bool on);
 /* Adds an IPv4 address; NLM_F_EXCL so that "already there" answers -EEXIST. */
 struct nlmsghdr *anc_net_msg_new_addr(void *buf, uint32_t seq, const struct anc_net_addr *a);
 /* Dumps all IPv4 addresses. */

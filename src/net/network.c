@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "net/dnsmasq_uv.h"
 #include "net/firewall.h"
 #include "net/link.h"
+#include "net/port_hook.h"
 
 void anc_net_config_defaults(struct anc_net_config *c)
 {
@@ -18,6 +20,7 @@ void anc_net_config_defaults(struct anc_net_config *c)
     snprintf(c->bridge, sizeof(c->bridge), "ancloud");
     snprintf(c->subnet, sizeof(c->subnet), "192.168.240.0/24");
     c->dhcp = true;
+    c->isolate = true;
 }
 
 static const char *hint(int e)
@@ -33,6 +36,31 @@ static const char *hint(int e)
     default:
         return "";
     }
+}
+
+/* With isolated ports guests cannot see each other's frames, ARP included; with proxy_arp_pvlan
+ * the host answers a guest's ARP for another guest with its own address, so guest-to-guest
+ * traffic is routed through the host's FORWARD chain, where the allow pairs are checked (at once:
+ * proxy_delay 0; and no ICMP redirect pointing a guest at a peer it cannot reach directly). */
+static int setup_pvlan(struct anc_network *n, char *err, size_t errlen)
+{
+    static const struct {
+        const char *dir, *key;
+        int on, off;
+    } keys[] = {{"conf", "proxy_arp_pvlan", 1, 0},
+                {"conf", "send_redirects", 0, 1},
+                {"neigh", "proxy_delay", 0, 80}};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        int v = n->cfg.isolate ? keys[i].on : keys[i].off;
+        int r = anc_net_sysctl_set(keys[i].dir, n->cfg.bridge, keys[i].key, v);
+        if (r < 0) {
+            snprintf(err, errlen, "network: cannot set /proc/sys/net/ipv4/%s/%s/%s: %s%s",
+                     keys[i].dir, n->cfg.bridge, keys[i].key, strerror(-r),
+                     -r == EROFS ? " — /proc/sys is read-only here" : hint(-r));
+            return r;
+        }
+    }
+    return 0;
 }
 
 static int setup_bridge(struct anc_network *n, char *err, size_t errlen)
@@ -67,7 +95,7 @@ static int setup_bridge(struct anc_network *n, char *err, size_t errlen)
                  strerror(-r), -r == EROFS ? " — /proc/sys is read-only here" : hint(-r));
         return r;
     }
-    return 0;
+    return setup_pvlan(n, err, errlen);
 }
 
 static int dnsmasq_config(const struct anc_network *n, struct anc_dnsmasq_config *dc)
@@ -125,6 +153,43 @@ static void undo(struct anc_network *n, bool delete_bridge)
         anc_debug("network: teardown: delete %s: %s", n->cfg.bridge, strerror(-r));
 }
 
+/* The allow pairs as addresses: each id gets (keeps) its address in ipam.json now, so that the
+ * rules can name it before the instance starts. */
+static int reserve_pairs(struct anc_network *n, char *err, size_t errlen)
+{
+    n->policy = (struct anc_fw_policy){.isolate = n->cfg.isolate, .n_pairs = n->cfg.n_allow};
+    if (n->cfg.n_allow > ANC_FW_MAX_PAIRS)
+        return -EINVAL;
+    for (size_t i = 0; i < n->cfg.n_allow; i++) {
+        for (int j = 0; j < 2; j++) {
+            int r = anc_ipam_alloc(&n->ipam, n->cfg.allow[i][j], &n->policy.pairs[i][j]);
+            if (r < 0) {
+                snprintf(err, errlen, "network: [network] allow: no address for %s: %s",
+                         n->cfg.allow[i][j], strerror(-r));
+                return r;
+            }
+        }
+    }
+    return 0;
+}
+
+/* "<this executable> --net-isolate-port" unless the configuration names a hook. */
+static int default_port_hook(struct anc_network *n, char *err, size_t errlen)
+{
+    char exe[PATH_MAX];
+    if (!n->cfg.isolate || n->cfg.port_hook[0])
+        return 0;
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len < 0 || memchr(exe, ' ', (size_t)len)) {
+        snprintf(err, errlen, "network: cannot name this executable for the port hook: %s",
+                 len < 0 ? strerror(errno) : "its path has a blank");
+        return len < 0 ? -errno : -EINVAL;
+    }
+    exe[len] = '\0';
+    snprintf(n->cfg.port_hook, sizeof(n->cfg.port_hook), "%s " ANC_NET_PORT_HOOK_ARG, exe);
+    return 0;
+}
+
 int anc_network_setup(const struct anc_net_config *c, uv_loop_t *loop, struct anc_network **out,
                       char *err, size_t errlen)
 {
@@ -139,14 +204,15 @@ int anc_network_setup(const struct anc_net_config *c, uv_loop_t *loop, struct an
         goto fail;
     }
     n->gateway = htonl(ntohl(n->net) + 1);
-    r = anc_fw_rules_for(c->bridge, n->net, n->prefix, n->rules, ANC_FW_MAX_RULES);
+    if ((r = open_ipam(n, err, errlen)) < 0 || (r = reserve_pairs(n, err, errlen)) < 0 ||
+        (r = default_port_hook(n, err, errlen)) < 0)
+        goto fail;
+    r = anc_fw_rules_for(c->bridge, n->net, n->prefix, &n->policy, n->rules, ANC_FW_MAX_RULES);
     if (r < 0) {
         snprintf(err, errlen, "network: bridge name '%s' is not a valid interface name", c->bridge);
         goto fail;
     }
     n->n_rules = (size_t)r;
-    if ((r = open_ipam(n, err, errlen)) < 0)
-        goto fail;
     if ((r = setup_bridge(n, err, errlen)) < 0)
         goto fail_host;
     if ((r = anc_fw_apply(n->rules, n->n_rules, err, errlen)) < 0)
@@ -176,11 +242,15 @@ int anc_network_lease(struct anc_network *n, const char *owner, struct anc_netwo
     snprintf(out->cidr, sizeof(out->cidr), "%s/%d", a, n->prefix);
     inet_ntop(AF_INET, &n->gateway, out->gateway, sizeof(out->gateway));
     snprintf(out->bridge, sizeof(out->bridge), "%s", n->cfg.bridge);
+    out->port_hook = n->cfg.isolate ? n->cfg.port_hook : NULL;
     return 0;
 }
 
 int anc_network_release(struct anc_network *n, const char *owner)
 {
+    for (size_t i = 0; i < n->cfg.n_allow; i++)
+        if (strcmp(n->cfg.allow[i][0], owner) == 0 || strcmp(n->cfg.allow[i][1], owner) == 0)
+            return 0; /* another instance must not inherit an allowed address */
     return anc_ipam_release(&n->ipam, owner);
 }
 
@@ -244,7 +314,7 @@ void anc_network_teardown(struct anc_network *n, void (*cb)(void *ud), void *ud)
 
 int anc_network_teardown_host(const struct anc_net_config *c, char *report, size_t len)
 {
-    struct anc_network n = {.cfg = *c};
+    struct anc_network n = {.cfg = *c, .policy = {.isolate = true}};
     struct anc_dnsmasq_config dc;
     struct anc_net_link link;
     char err[512] = "";
@@ -253,7 +323,7 @@ int anc_network_teardown_host(const struct anc_net_config *c, char *report, size
 #define SAY(...) (at += (size_t)snprintf(report + at, at < len ? len - at : 0, __VA_ARGS__))
     int r = anc_fw_parse_subnet(c->subnet, &n.net, &n.prefix);
     if (r == 0)
-        r = anc_fw_rules_for(c->bridge, n.net, n.prefix, n.rules, ANC_FW_MAX_RULES);
+        r = anc_fw_rules_for(c->bridge, n.net, n.prefix, &n.policy, n.rules, ANC_FW_MAX_RULES);
     if (r < 0) {
         SAY("network: [network] bridge or subnet is invalid (%s, %s)", c->bridge, c->subnet);
         return -EINVAL;

@@ -17,10 +17,17 @@
 
 /* [network] in ancloud.conf. */
 struct anc_net_config {
-    char bridge[IFNAMSIZ];    /* bridge = ancloud */
-    char subnet[32];          /* subnet = 192.168.240.0/24; the gateway is .1 */
-    bool dhcp;                /* dhcp = true: run dnsmasq (DHCP + DNS) on the bridge */
-    bool keep_on_exit;        /* keep_on_exit = false: teardown deletes the bridge */
+    char bridge[IFNAMSIZ]; /* bridge = ancloud */
+    char subnet[32];       /* subnet = 192.168.240.0/24; the gateway is .1 */
+    bool dhcp;             /* dhcp = true: run dnsmasq (DHCP + DNS) on the bridge */
+    bool keep_on_exit;     /* keep_on_exit = false: teardown deletes the bridge */
+    bool isolate;          /* isolate = true: guests cannot reach each other... */
+    /* ...except these pairs of instance ids (allow = ID ID, repeatable), both ways. */
+    char allow[ANC_FW_MAX_PAIRS][2][ANC_IPAM_ID_MAX];
+    size_t n_allow;
+    /* The command LXC runs to isolate a guest's bridge port (port_hook.h); empty: setup uses
+     * "<this executable> --net-isolate-port". Not used with isolate = false. */
+    char port_hook[PATH_MAX + 32];
     char state_dir[PATH_MAX]; /* ipam.json lives here; empty: addresses are not persisted */
     char run_dir[PATH_MAX];   /* dnsmasq's files go to <run_dir>/dnsmasq */
     char dnsmasq[PATH_MAX];   /* empty: /usr/sbin/dnsmasq */
@@ -33,6 +40,7 @@ struct anc_network {
     uint32_t net, gateway; /* network byte order */
     int prefix;
     bool created_bridge; /* setup made the bridge (rather than adopting one) */
+    struct anc_fw_policy policy;
     struct anc_fw_rule rules[ANC_FW_MAX_RULES];
     size_t n_rules;
     struct anc_ipam ipam;        /* instances take their addresses from here */
@@ -42,7 +50,9 @@ struct anc_network {
 };
 
 /* Creates (or adopts) the bridge, gives it the gateway address, brings it up, enables
- * ip_forward, applies the firewall rules, opens <state_dir>/ipam.json and, when loop is not NULL
+ * ip_forward, sets the bridge's proxy_arp_pvlan (isolate: guest-to-guest traffic is routed
+ * through the host, where the allow pairs are checked), reserves the addresses of the allowed
+ * instance ids in ipam.json (the rules name them), applies the firewall rules, opens <state_dir>/ipam.json and, when loop is not NULL
  * and c->dhcp, starts dnsmasq. Idempotent: run twice, it changes nothing the second time. On
  * failure everything done so far is undone and err holds one sentence naming what the host lacks
  * (CAP_NET_ADMIN, the bridge module, legacy iptables support, dnsmasq). Returns 0 or -errno. */
@@ -55,12 +65,15 @@ struct anc_network_lease {
     char cidr[24];         /* "192.168.240.7/24" */
     char gateway[16];      /* "192.168.240.1" */
     char bridge[IFNAMSIZ]; /* the bridge the guest's veth joins */
+    const char *port_hook; /* lxc.net.0.script.up for the guest (owned by the network, valid
+                            * while it lives); NULL: isolate = false */
 };
 
 /* The address of owner (an instance id): the one it had, else a free one, persisted in
  * <state_dir>/ipam.json. Returns 0, or -ENOSPC when the subnet is full, or -errno. */
 int anc_network_lease(struct anc_network *n, const char *owner, struct anc_network_lease *out);
-/* Gives owner's address back; -ENOENT when it had none. */
+/* Gives owner's address back; -ENOENT when it had none. An id named in an allow pair keeps its
+ * address (the rules name it): 0, nothing released. */
 int anc_network_release(struct anc_network *n, const char *owner);
 /* owner's address without taking one; -ENOENT when it has none. */
 int anc_network_lookup(const struct anc_network *n, const char *owner, uint32_t *addr);

@@ -54,7 +54,7 @@ done
 grep -q 'network: bridge ancloud on 192.168.240.0/24' "$tmp/out" || fail "no guest network"
 in_ns ip -o addr show dev ancloud | grep -q '192.168.240.1/24' || fail "no gateway address"
 n=$(rules)
-[ "$n" -eq 8 ] || fail "expected 8 ancloud rules, found $n"
+[ "$n" -eq 12 ] || fail "expected 12 ancloud rules, found $n"
 for _ in $(seq 50); do dnsmasq_running && break; sleep 0.1; done
 dnsmasq_running || fail "no dnsmasq"
 
