@@ -143,7 +143,7 @@ static int save(struct anc_vtokens *v, int64_t now_s)
     json_t *arr = json_array();
     for (size_t i = 0; i < v->n && arr; i++)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I}", "id", v->recs[i].id, "instance",
-                                             v->recs[i].instance,
+                                             v->recs[i].instance, "role",
                                              anc_vt_role_name(v->recs[i].role), "expires_at",
                                              (json_int_t)v->recs[i].expires_at));
     json_t *root = json_pack("{s:o}", "tokens", arr);

@@ -240,7 +240,7 @@ TEST(registry_survives_restart_and_revokes)
     CHECK_EQ(anc_vtokens_check(v, a, strlen(a), 1002, &got), 0);
     CHECK_EQ(anc_vtokens_check(v, b, strlen(b), 1002, &got), 0);
     json_t *l = anc_vtokens_list_json(v, "a1b2c3d4e5f6", 1002);
-    CHECK_EQ(json_array_size(l), 2);
+    CHECK_EQ(json_array_size(l), 3);
     json_decref(l);
     l = anc_vtokens_list_json(v, "ffffffffffff", 1002);
     CHECK_EQ(json_array_size(l), 0);
