@@ -20,7 +20,7 @@
 /* Messages the daemon sends to the page on the same channel: types 128 and up, so that the two
  * directions never share a number. */
 #define ANC_INPUT_OUT_CLIPBOARD 128 /* the guest's clipboard changed */
-#define ANC_INPUT_OUT_CONTROL   129 /* who holds control of the instance changed */
+#define ANC_INPUT_OUT_CONTROL   129 /* who holds control of the instance (docs/api.md) */
 
 /* Control message: 1 type byte + 1 flags byte + the controller's session id (ASCII, none when
  * nobody holds control). */
