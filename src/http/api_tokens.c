@@ -114,7 +114,8 @@ static int revoke_token(struct anc_http_request *req, struct anc_http_response *
     size_t closed = anc_sessions_end_token(api->sessions, tid);
     if (r < 0)
         return error(res, 500, strerror(-r));
-    return reply(res, 200, json_pack("{s:b,s:I}", "revoked", 1, "sessions_closed", (json_int_t)closed));
+    return reply(res, 200,
+                 json_pack("{s:b,s:I}", "revoked", 1, "sessions_closed", (json_int_t)closed));
 }
 
 struct anc_session_who anc_api_caller(const struct anc_http_request *req)

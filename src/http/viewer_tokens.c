@@ -93,8 +93,8 @@ static int record_from_json(json_t *o, struct record *rec)
 {
     const char *id = json_string_value(json_object_get(o, "id"));
     const char *inst = json_string_value(json_object_get(o, "instance"));
-    struct anc_vt_claims c = {.role = anc_vt_role_parse(
-                                  json_string_value(json_object_get(o, "role"))),
+    struct anc_vt_claims c = {.role =
+                                  anc_vt_role_parse(json_string_value(json_object_get(o, "role"))),
                               .expires_at = json_integer_value(json_object_get(o, "expires_at"))};
     if (!id || !inst || strlen(id) != ANC_VT_ID_LEN || strlen(inst) > ANC_VT_INSTANCE_MAX)
         return -EBADMSG;

@@ -298,6 +298,13 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
     return 0;
 }
 
+static const char *role_name(const struct anc_session_who *who)
+{
+    if (who->admin)
+        return "admin";
+    return who->control ? "control" : "view";
+}
+
 int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const char *offer_text,
                         size_t len, struct anc_whep_result *res)
 {
@@ -347,8 +354,7 @@ int anc_sessions_create_as(struct anc_sessions *s, struct anc_instance *inst,
     inst->viewers++;
     anc_metric_set(s->m_sessions, (double)s->count);
     anc_metric_inc(s->m_sessions_total);
-    anc_info("session %s for instance %s created (%s)", x->sid, inst->id,
-             who->admin ? "admin" : who->control ? "control token" : "view token");
+    anc_info("session %s for instance %s created (%s)", x->sid, inst->id, role_name(who));
     if (who->control && !anc__sessions_controller(s, inst))
         anc__sessions_set_controller(s, x);
     anc__sessions_flush(s);
@@ -435,7 +441,7 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
         (json_int_t)x->in_bytes, "hash", hash, "dropped", (json_int_t)x->in_bad, "unsupported",
         (json_int_t)x->in_unsupported, "sent", (json_int_t)x->out_msgs, "not_sent",
         (json_int_t)x->out_dropped, "refused", (json_int_t)x->in_refused, "role",
-        x->who.admin ? "admin" : x->who.control ? "control" : "view", "controller", x->controller);
+        role_name(&x->who), "controller", x->controller);
     if (o && x->connected_us)
         json_object_set_new(o, "connect_ms",
                             json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));

@@ -87,7 +87,8 @@ int anc_sessions_give_control(struct anc_sessions *s, const char *sid,
     if (!x)
         return -ENOENT;
     struct anc_session *ctl = anc__sessions_controller(s, x->inst);
-    bool allowed = by->admin || (ctl && by->token_id[0] && strcmp(ctl->who.token_id, by->token_id) == 0);
+    bool allowed =
+        by->admin || (ctl && by->token_id[0] && strcmp(ctl->who.token_id, by->token_id) == 0);
     if (!allowed)
         return -EACCES;
     if (!x->who.control)

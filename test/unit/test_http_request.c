@@ -653,8 +653,8 @@ TEST(viewer_tokens_open_only_their_routes)
     CHECK_EQ(anc_http_router_add(site.router, "POST", "/api/v1/instances/{id}/whep", who_handler,
                                  NULL, ANC_HTTP_ROUTE_VIEWER),
              0);
-    CHECK_EQ(anc_http_router_add(site.router, "POST", "/api/v1/sessions/{sid}/control",
-                                 who_handler, NULL, ANC_HTTP_ROUTE_VIEWER),
+    CHECK_EQ(anc_http_router_add(site.router, "POST", "/api/v1/sessions/{sid}/control", who_handler,
+                                 NULL, ANC_HTTP_ROUTE_VIEWER),
              0);
     CHECK_EQ(anc_http_router_add(site.router, "POST", "/api/v1/instances/{id}/start", who_handler,
                                  NULL, 0),
@@ -678,7 +678,8 @@ TEST(viewer_tokens_open_only_their_routes)
 
     CHECK_EQ(run_bearer(&site, "/api/v1/instances/bbbb/whep", t, &res), 401); /* other instance */
     anc_http_response_destroy(&res);
-    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/start", t, &res), 401); /* not a viewer route */
+    /* Not a viewer route: */
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/start", t, &res), 401);
     anc_http_response_destroy(&res);
     CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/whep", old, &res), 401); /* expired */
     anc_http_response_destroy(&res);
