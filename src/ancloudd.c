@@ -73,7 +73,8 @@ struct daemon {
     struct anc_manager *instances;
     struct anc_store *store; /* instance records, borrowed by the manager */
     struct anc_network *net; /* guest bridge; NULL: [network] disabled or its setup failed */
-    struct anc_vtokens *vtokens; /* viewer tokens; freed after the HTTP server */
+    /* Viewer tokens: the HTTP server reads them, so they are freed after it. */
+    struct anc_vtokens *vtokens;
     struct anc_api_instances_deps api_instances;
     struct anc_api_images_deps api_images;
     uv_signal_t sig_int, sig_term, sig_hup;

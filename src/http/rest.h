@@ -29,7 +29,8 @@ struct anc_http_site {
     const char *web_dir;         /* static files; read at each request */
     uint64_t started_ms;         /* loop time at daemon start, for uptime */
     struct anc_metric *uptime;   /* ancloud_uptime_seconds, set when /metrics renders */
-    struct anc_vtokens *viewer_tokens; /* NULL: only the admin token authenticates */
+    /* Viewer tokens (viewer_tokens.h); NULL: only the admin token authenticates. */
+    struct anc_vtokens *viewer_tokens;
 };
 
 /* Adds GET /api/v1/health (public) and GET /metrics to site->router, and registers

@@ -66,9 +66,9 @@ struct anc_whep_result {
  * when the controller ends, the oldest remaining control-capable one does. Every change is told to
  * every viewer of the instance as an ANC_INPUT_OUT_CONTROL message (input/proto.h). */
 struct anc_session_who {
-    bool admin;                 /* the admin token (always control-capable) */
-    bool control;               /* may hold control: admin, or a control-role viewer token */
-    char token_id[17];          /* the viewer token's id; "" for the admin token */
+    bool admin;        /* the admin token (always control-capable) */
+    bool control;      /* may hold control: admin, or a control-role viewer token */
+    char token_id[17]; /* the viewer token's id; "" for the admin token */
 };
 
 /* Creates a session for a running instance from an SDP offer. Returns 0, or with res->error

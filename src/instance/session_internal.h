@@ -17,11 +17,11 @@ struct anc_session {
     uint64_t created_us, connected_us, first_frame_us;
     int64_t created_at; /* unix seconds */
     uint64_t in_msgs, in_bytes, in_hash;
-    uint64_t in_bad;                /* malformed: dropped */
-    uint64_t in_unsupported;        /* valid, but the instance cannot apply it */
-    uint64_t in_refused;            /* valid, but this session does not hold control */
+    uint64_t in_bad;         /* malformed: dropped */
+    uint64_t in_unsupported; /* valid, but the instance cannot apply it */
+    uint64_t in_refused;     /* valid, but this session does not hold control */
     struct anc_session_who who;
-    bool controller; /* holds control of its instance (session.h) */
+    bool controller;                /* holds control of its instance (session.h) */
     int input_channel;              /* the "input" data channel's stream id once open, else -1 */
     size_t out_max;                 /* the largest message the browser takes on it */
     uint64_t out_msgs, out_dropped; /* messages to the page: sent, not sent */
