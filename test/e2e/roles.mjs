@@ -93,7 +93,8 @@ try {
   const b = await launchChromium();
   browser = b.browser;
   const open = async (tok) => {
-    const page = await b.context.newPage();
+    const ctx = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    const page = await ctx.newPage();
     await page.goto(`${daemon.base}/#/view/${id}?t=${tok.token}`);
     await waitFor(() => page.evaluate(() => document.getElementById('video').videoWidth > 0),
       { what: 'the shared view to play', timeoutMs: 15000 });
@@ -122,10 +123,30 @@ try {
     }
   };
 
-  const V = await open(view);
+  // The dashboard makes share links: Share on the card, role and validity, Create link, Copy.
+  const admin = await b.context.newPage();
+  await admin.goto(`${daemon.base}/#token=${daemon.token}`);
+  await admin.click('button[aria-label="Share demo"]');
+  await admin.selectOption('#share-role', 'view');
+  await admin.selectOption('#share-ttl', '600');
+  await admin.click('#share-create');
+  const link = await waitFor(() => admin.evaluate(() => document.getElementById('share-link').value),
+    { what: 'the share link' });
+  check(link.startsWith(`${daemon.base}/#/view/${id}?t=`), `the dashboard made a share link (${link.slice(0, 60)}…)`);
+  const fromPage = { token: link.split('?t=')[1] };
+  const shared = (await daemon.api('GET', `/api/v1/instances/${id}/tokens`)).json.tokens;
+  check(shared.length === 4 && shared.some((t) => t.role === 'view' && t.expires_at - Date.now() / 1000 > 590),
+    'it is a 10-minute view token');
+  await waitFor(() => admin.evaluate(() => document.querySelectorAll('#share-tokens li').length === 4),
+    { what: 'the panel to list the tokens' });
+  await admin.close();
+
+  // A fresh browser context: nothing in localStorage but what the share link brings.
+  const V = await open(fromPage);
   check(true, `the view share link plays (session ${V.sid})`);
   const state = await V.page.evaluate(() => ({ href: location.href, admin: localStorage.getItem('ancloud.token') }));
-  check(!state.href.includes('t=') && !state.href.includes(claims) && state.href.endsWith(`#/view/${id}`),
+  check(!state.href.includes('t=') && !state.href.includes(fromPage.token.split('.')[0]) &&
+    state.href.endsWith(`#/view/${id}`),
     `the token is gone from the address bar (${state.href.replace(daemon.base, '')})`);
   check(state.admin === null, 'the page holds no admin token');
   await waitFor(async () => (await controlOf(V)).text === 'Nobody has control', { what: 'V: nobody has control' });
