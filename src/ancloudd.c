@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "base/config.h"
@@ -18,6 +19,7 @@
 #include "container/lxc_ops.h"
 #include "http/api_images.h"
 #include "http/api_instances.h"
+#include "http/viewer_tokens.h"
 #include "http/server.h"
 #include "instance/manager.h"
 #include "instance/store_files.h"
@@ -74,6 +76,8 @@ struct daemon {
     struct anc_manager *instances;
     struct anc_store *store; /* instance records, borrowed by the manager */
     struct anc_network *net; /* guest bridge; NULL: [network] disabled or its setup failed */
+    /* Viewer tokens: the HTTP server reads them, so they are freed after it. */
+    struct anc_vtokens *vtokens;
     struct anc_api_instances_deps api_instances;
     struct anc_api_images_deps api_images;
     uv_signal_t sig_int, sig_term, sig_hup;
@@ -91,6 +95,8 @@ static void on_http_closed(void *arg)
     d->http = NULL;
     anc_metrics_free(d->metrics);
     d->metrics = NULL;
+    anc_vtokens_free(d->vtokens);
+    d->vtokens = NULL;
     uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
@@ -397,9 +403,19 @@ static int start_services(struct daemon *d)
     r = anc_manager_new(&deps, &d->instances);
     if (r < 0)
         return r;
-    d->api_instances = (struct anc_api_instances_deps){&d->cfg, d->instances, d->sessions};
+    r = anc_vtokens_open(d->cfg.state_dir, (int64_t)time(NULL), &d->vtokens);
+    if (r < 0) {
+        anc_error("cannot open the viewer tokens (%s/viewer.key, viewer-tokens.json): %s",
+                  d->cfg.state_dir, strerror(-r));
+        return r;
+    }
+    anc_http_server_set_viewer_tokens(d->http, d->vtokens);
+    d->api_instances =
+        (struct anc_api_instances_deps){&d->cfg, d->instances, d->sessions, d->vtokens};
     d->api_images = (struct anc_api_images_deps){d->loop, &d->cfg};
     r = anc_api_instances_register(d->http, &d->api_instances);
+    if (r == 0)
+        r = anc_api_tokens_register(d->http, &d->api_instances);
     return r < 0 ? r : anc_api_images_register(d->http, &d->api_images);
 }
 

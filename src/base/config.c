@@ -25,7 +25,8 @@ enum key_type {
     T_PAIR_LIST, /* "ID ID": two different instance ids */
     T_STR_LIST,
     T_PRESET,
-    T_BINDER
+    T_BINDER,
+    T_BITRATE_POLICY
 };
 
 /* The single table of keys: parsing, defaults, documentation and reload all come from it. */
@@ -115,6 +116,10 @@ static const struct key keys[] = {
         "lowest bitrate receiver estimates (REMB) may push a stream to"),
     INT("stream", "max_bitrate_kbps", max_bitrate_kbps, 100, 200000, "8000", false,
         "highest bitrate receiver estimates (REMB) may raise a stream to"),
+    {"stream", "bitrate_policy", T_BITRATE_POLICY, offsetof(struct anc_config, bitrate_policy),
+     sizeof(((struct anc_config *)0)->bitrate_policy), 0, 0, 0, "controller", false,
+     "whose REMB sets a stream's bitrate: controller = the viewer holding control (spectators "
+     "follow), lowest = the slowest viewer"},
     BOOL("network", "enabled", net_enabled, "true",
          "set up the guest bridge at start (containers need it; false = no container networking)"),
     STR("network", "bridge", net_bridge, "ancloud", false,
@@ -250,6 +255,8 @@ static const char *check_text(const struct key *k, const char *v)
         return "not an x264 preset (ultrafast superfast veryfast faster fast medium)";
     if (k->type == T_BINDER && !is_binder_route(v))
         return "expected auto, guest or host";
+    if (k->type == T_BITRATE_POLICY && strcmp(v, "controller") != 0 && strcmp(v, "lowest") != 0)
+        return "expected controller or lowest";
     if (k->type == T_CIDR && check_cidr(v) < 0)
         return "expected an IPv4 subnet a.b.c.d/prefix with a prefix from 8 to 30";
     if (k->type == T_HOSTPORT && check_hostport(v) < 0)
@@ -307,6 +314,7 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
     case T_STR:
     case T_PRESET:
     case T_BINDER:
+    case T_BITRATE_POLICY:
     case T_CIDR:
     case T_HOSTPORT:
         *why = check_text(k, v);

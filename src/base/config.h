@@ -40,6 +40,7 @@ struct anc_config {
     int bitrate_kbps;
     int min_bitrate_kbps;
     int max_bitrate_kbps;
+    char bitrate_policy[12]; /* controller | lowest (media/stream.h) */
     /* [network] (docs/networking.md) */
     bool net_enabled;          /* set up the bridge at start; false: no container networking */
     char net_bridge[16];       /* IFNAMSIZ */

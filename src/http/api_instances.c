@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -222,7 +223,9 @@ static int whep_offer(struct anc_http_request *req, struct anc_http_response *re
         return error(res, 409, msg);
     }
     struct anc_whep_result wr;
-    int r = anc_sessions_create(api->sessions, inst, (const char *)req->body, req->body_len, &wr);
+    struct anc_session_who who = anc_api_caller(req);
+    int r = anc_sessions_create_as(api->sessions, inst, &who, (const char *)req->body,
+                                   req->body_len, &wr);
     if (r < 0)
         return error(res, whep_status(r), wr.error);
     char loc[96];
@@ -245,8 +248,13 @@ static int delete_session(struct anc_http_request *req, struct anc_http_response
     if (!ready(api, res))
         return 0;
     const char *sid = anc_http_request_param(req, "sid");
-    if (!sid || anc_sessions_delete(api->sessions, sid) < 0)
+    struct anc_session_who owner;
+    if (!sid || anc_sessions_who(api->sessions, sid, &owner, NULL, 0) < 0)
         return error(res, 404, "no such session");
+    /* A viewer token may end only the sessions it opened. */
+    if (!req->admin && strcmp(owner.token_id, req->viewer.id) != 0)
+        return error(res, 401, "this viewer token did not open that session");
+    anc_sessions_delete(api->sessions, sid);
     json_t *o = json_pack("{s:b}", "deleted", 1);
     anc_http_response_json(res, 200, o);
     json_decref(o);
@@ -287,23 +295,24 @@ int anc_api_instances_register(struct anc_http_server *server,
     static const struct {
         const char *method, *pattern;
         anc_http_handler_fn fn;
+        unsigned flags; /* ANC_HTTP_ROUTE_VIEWER: a viewer token of the instance opens it too */
     } routes[] = {
-        {"GET", "/api/v1/instances", list_instances},
-        {"POST", "/api/v1/instances", create_instance},
-        {"GET", "/api/v1/instances/{id}", get_instance},
-        {"DELETE", "/api/v1/instances/{id}", delete_instance},
-        {"POST", "/api/v1/instances/{id}/start", start_instance},
-        {"POST", "/api/v1/instances/{id}/stop", stop_instance},
-        {"POST", "/api/v1/instances/{id}/restart", restart_instance},
-        {"POST", "/api/v1/instances/{id}/whep", whep_offer},
-        {"GET", "/api/v1/instances/{id}/log", get_log},
-        {"GET", "/api/v1/sessions", list_sessions},
-        {"GET", "/api/v1/sessions/{sid}", get_session},
-        {"DELETE", "/api/v1/sessions/{sid}", delete_session},
+        {"GET", "/api/v1/instances", list_instances, 0},
+        {"POST", "/api/v1/instances", create_instance, 0},
+        {"GET", "/api/v1/instances/{id}", get_instance, 0},
+        {"DELETE", "/api/v1/instances/{id}", delete_instance, 0},
+        {"POST", "/api/v1/instances/{id}/start", start_instance, 0},
+        {"POST", "/api/v1/instances/{id}/stop", stop_instance, 0},
+        {"POST", "/api/v1/instances/{id}/restart", restart_instance, 0},
+        {"POST", "/api/v1/instances/{id}/whep", whep_offer, ANC_HTTP_ROUTE_VIEWER},
+        {"GET", "/api/v1/instances/{id}/log", get_log, 0},
+        {"GET", "/api/v1/sessions", list_sessions, 0},
+        {"GET", "/api/v1/sessions/{sid}", get_session, 0},
+        {"DELETE", "/api/v1/sessions/{sid}", delete_session, ANC_HTTP_ROUTE_VIEWER},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         int r = anc_http_route_add(server, routes[i].method, routes[i].pattern, routes[i].fn,
-                                   (void *)deps, 0);
+                                   (void *)deps, routes[i].flags);
         if (r < 0)
             return r;
     }

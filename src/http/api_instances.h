@@ -2,10 +2,14 @@
  * where the instance and session layers' errno values become HTTP status codes. */
 #pragma once
 
+#include "instance/session.h"
+
 struct anc_config;
+struct anc_http_request;
 struct anc_http_server;
 struct anc_manager;
 struct anc_sessions;
+struct anc_vtokens;
 
 /* What the routes use. The owner clears manager and sessions when it closes them at shutdown;
  * from then on every route answers 503 ("the daemon is shutting down"). */
@@ -13,8 +17,17 @@ struct anc_api_instances_deps {
     const struct anc_config *cfg; /* [rtc] ice_servers, read at each offer */
     struct anc_manager *manager;
     struct anc_sessions *sessions;
+    struct anc_vtokens *tokens; /* viewer tokens (api_tokens.c); cleared with the others */
 };
 
 /* Adds the routes to server. deps is borrowed and must outlive the server. Returns 0 or -errno. */
 int anc_api_instances_register(struct anc_http_server *server,
                                const struct anc_api_instances_deps *deps);
+
+/* api_tokens.c: POST/GET /api/v1/instances/{id}/tokens, DELETE .../tokens/{tid} and
+ * POST /api/v1/sessions/{sid}/control, with the same deps. Returns 0 or -errno. */
+int anc_api_tokens_register(struct anc_http_server *server,
+                            const struct anc_api_instances_deps *deps);
+
+/* Who a request authenticated as (rest.c), as the session layer sees it. */
+struct anc_session_who anc_api_caller(const struct anc_http_request *req);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "http/response.h"
+#include "http/viewer_token.h"
 
 #define ANC_HTTP_MAX_HEADER_BYTES (16 * 1024) /* request line + headers; beyond: 431 */
 #define ANC_HTTP_MAX_HEADERS      100         /* header fields; beyond: 431 */
@@ -52,6 +53,10 @@ struct anc_http_request {
     uint8_t *body; /* NUL-terminated for convenience; body_len excludes the NUL */
     size_t body_len;
     uint64_t now_ms; /* loop time when the request was dispatched */
+    /* Who authenticated it (rest.c): the admin token, else the viewer token whose claims are in
+     * viewer (viewer.role 0: nobody, a public route). */
+    bool admin;
+    struct anc_vt_claims viewer;
 
     /* Private to request.c and the server. */
     char *arena;

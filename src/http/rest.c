@@ -6,21 +6,61 @@
 #include <string.h>
 #include <strings.h>
 
+#include <time.h>
+
 #include "base/token.h"
 #include "http/static.h"
+#include "http/viewer_tokens.h"
+
+/* The credentials of "Bearer <credentials>" (scheme case-insensitive, blanks trimmed), or NULL. */
+static const char *bearer(const char *authorization, size_t *len)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer", 6) != 0)
+        return NULL;
+    const char *t = authorization + 6;
+    if (*t != ' ' && *t != '\t')
+        return NULL;
+    t += strspn(t, " \t");
+    *len = strlen(t);
+    while (*len > 0 && (t[*len - 1] == ' ' || t[*len - 1] == '\t'))
+        (*len)--;
+    return t;
+}
 
 bool anc_http_auth_ok(const char *expected, const char *authorization)
 {
-    if (!expected || !authorization || strncasecmp(authorization, "Bearer", 6) != 0)
+    size_t len;
+    const char *t = bearer(authorization, &len);
+    return expected && t && anc_token_equal(expected, t, len);
+}
+
+/* A viewer token opens only routes flagged ANC_HTTP_ROUTE_VIEWER, and only for the instance
+ * named by the route's {id} when it has one (session routes check the session's token in their
+ * handler). On success the claims go into req->viewer. */
+static bool viewer_auth_ok(const struct anc_http_site *site, struct anc_http_request *req,
+                           const struct anc_http_match *m, const char *authorization)
+{
+    size_t len;
+    const char *t = bearer(authorization, &len);
+    struct anc_vt_claims c;
+    if (!site->viewer_tokens || !t || !m->route || !(m->route->flags & ANC_HTTP_ROUTE_VIEWER) ||
+        anc_vtokens_check(site->viewer_tokens, t, len, (int64_t)time(NULL), &c) < 0)
         return false;
-    const char *t = authorization + 6;
-    if (*t != ' ' && *t != '\t')
-        return false;
-    t += strspn(t, " \t");
-    size_t len = strlen(t);
-    while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t'))
-        len--;
-    return anc_token_equal(expected, t, len);
+    for (size_t i = 0; i < m->n_params; i++)
+        if (strcmp(m->params[i].name, "id") == 0 && strcmp(m->params[i].value, c.instance) != 0)
+            return false;
+    req->viewer = c;
+    return true;
+}
+
+/* Who the request is: the admin token, a viewer token (viewer_auth_ok), or nobody. */
+static bool authenticate(const struct anc_http_site *site, struct anc_http_request *req,
+                         const struct anc_http_match *m)
+{
+    const char *authorization = anc_http_request_header(req, "Authorization");
+    memset(&req->viewer, 0, sizeof(req->viewer));
+    req->admin = anc_http_auth_ok(site->token, authorization);
+    return req->admin || viewer_auth_ok(site, req, m, authorization);
 }
 
 static int unauthorized(struct anc_http_response *res)
@@ -66,8 +106,7 @@ static int dispatch(const struct anc_http_site *site, struct anc_http_request *r
         return status;
     bool public_route = status == 200 && (m.route->flags & ANC_HTTP_ROUTE_PUBLIC);
     bool needs_auth = status == 200 ? !public_route : (m.path_known || under_api(req->path));
-    if (needs_auth &&
-        !anc_http_auth_ok(site->token, anc_http_request_header(req, "Authorization"))) {
+    if (needs_auth && !authenticate(site, req, &m)) {
         anc_http_match_destroy(&m);
         return unauthorized(res);
     }

@@ -6,7 +6,9 @@
  * unless it was added with ANC_HTTP_ROUTE_PUBLIC; unknown paths under /api/ answer 401 before
  * 404/405, so they do not reveal which routes exist. /metrics needs the token too. Paths outside
  * /api/ that no route knows are static files of the web client (GET/HEAD, no token: the page
- * reads its token from the URL fragment). Errors are JSON: {"error":{"code":..,"message":..}}. */
+ * reads its token from the URL fragment). A viewer token (viewer_tokens.h) authenticates the routes
+ * flagged ANC_HTTP_ROUTE_VIEWER, for its own instance only; req->admin and req->viewer say who
+ * the request is. Errors are JSON: {"error":{"code":..,"message":..}}. */
 #pragma once
 
 #include <stdbool.h>
@@ -18,6 +20,8 @@
 #include "http/response.h"
 #include "http/router.h"
 
+struct anc_vtokens;
+
 struct anc_http_site {
     struct anc_http_router *router;
     struct anc_metrics *metrics; /* rendered by GET /metrics */
@@ -25,6 +29,8 @@ struct anc_http_site {
     const char *web_dir;         /* static files; read at each request */
     uint64_t started_ms;         /* loop time at daemon start, for uptime */
     struct anc_metric *uptime;   /* ancloud_uptime_seconds, set when /metrics renders */
+    /* Viewer tokens (viewer_tokens.h); NULL: only the admin token authenticates. */
+    struct anc_vtokens *viewer_tokens;
 };
 
 /* Adds GET /api/v1/health (public) and GET /metrics to site->router, and registers

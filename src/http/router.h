@@ -23,6 +23,7 @@ typedef int (*anc_http_handler_fn)(struct anc_http_request *req, struct anc_http
 
 /* Route flags. */
 #define ANC_HTTP_ROUTE_PUBLIC 0x1u /* no Authorization needed (health, WHEP preflight, ...) */
+#define ANC_HTTP_ROUTE_VIEWER 0x2u /* a viewer token opens it too (rest.h) */
 
 struct anc_http_route {
     char *method;

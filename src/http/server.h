@@ -47,6 +47,11 @@ void anc_http_server_stop_accepting(struct anc_http_server *s);
  * then called at once. */
 void anc_http_server_close(struct anc_http_server *s, void (*done)(void *arg), void *arg);
 
+/* Viewer tokens authenticate ANC_HTTP_ROUTE_VIEWER routes from now on (rest.h); v is borrowed and
+ * must outlive the server; NULL: only the admin token. */
+struct anc_vtokens;
+void anc_http_server_set_viewer_tokens(struct anc_http_server *s, struct anc_vtokens *v);
+
 /* Adds a route (see router.h for patterns, handlers, ANC_HTTP_DEFERRED and flags). Routes may be
  * added at any time on the loop thread. Returns 0 or -errno. */
 int anc_http_route_add(struct anc_http_server *s, const char *method, const char *pattern,

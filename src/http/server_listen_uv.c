@@ -177,3 +177,8 @@ int anc_http_route_add(struct anc_http_server *s, const char *method, const char
 {
     return anc_http_router_add(s->router, method, pattern, fn, user, flags);
 }
+
+void anc_http_server_set_viewer_tokens(struct anc_http_server *s, struct anc_vtokens *v)
+{
+    s->site.viewer_tokens = v;
+}

@@ -297,3 +297,18 @@ ssize_t anc_input_encode_out_clipboard(const uint8_t *utf8, size_t len, size_t m
         memcpy(buf + ANC_INPUT_OUT_HEADER_SIZE, utf8, n);
     return (ssize_t)(ANC_INPUT_OUT_HEADER_SIZE + n);
 }
+
+ssize_t anc_input_encode_out_control(const char *controller_sid, unsigned flags, uint8_t *buf,
+                                     size_t cap)
+{
+    size_t n = controller_sid ? strlen(controller_sid) : 0;
+    if (n > ANC_INPUT_OUT_CONTROL_SID_MAX || flags > 0xff)
+        return -EINVAL;
+    if (cap < ANC_INPUT_OUT_HEADER_SIZE + n)
+        return -ENOBUFS;
+    buf[0] = ANC_INPUT_OUT_CONTROL;
+    buf[1] = (uint8_t)flags;
+    if (n > 0)
+        memcpy(buf + ANC_INPUT_OUT_HEADER_SIZE, controller_sid, n);
+    return (ssize_t)(ANC_INPUT_OUT_HEADER_SIZE + n);
+}

@@ -20,6 +20,13 @@
 /* Messages the daemon sends to the page on the same channel: types 128 and up, so that the two
  * directions never share a number. */
 #define ANC_INPUT_OUT_CLIPBOARD 128 /* the guest's clipboard changed */
+#define ANC_INPUT_OUT_CONTROL   129 /* who holds control of the instance (docs/api.md) */
+
+/* Control message: 1 type byte + 1 flags byte + the controller's session id (ASCII, none when
+ * nobody holds control). */
+#define ANC_INPUT_OUT_CONTROL_YOU     (1u << 0) /* the receiving session holds control */
+#define ANC_INPUT_OUT_CONTROL_CAN     (1u << 1) /* the receiving session may be given control */
+#define ANC_INPUT_OUT_CONTROL_SID_MAX 64
 
 /* Exact sizes of the fixed-size messages, type byte included. */
 #define ANC_INPUT_TOUCH_SIZE  9
@@ -159,5 +166,11 @@ int anc_input_utf8_validate(const uint8_t *s, size_t len);
  * the channel's message limit) and then flagged ANC_INPUT_OUT_CLIPBOARD_TRUNCATED. Invalid
  * UTF-8 in utf8 is cut at the first bad sequence, also flagged. Returns the bytes written,
  * -EINVAL when max is below the header, -ENOBUFS when cap is below what would be written. */
+/* Daemon → page: an ANC_INPUT_OUT_CONTROL message into buf (cap bytes): flags, then
+ * controller_sid (NULL or "": nobody; at most ANC_INPUT_OUT_CONTROL_SID_MAX bytes). Returns its
+ * length, -EINVAL or -ENOBUFS. */
+ssize_t anc_input_encode_out_control(const char *controller_sid, unsigned flags, uint8_t *buf,
+                                     size_t cap);
+
 ssize_t anc_input_encode_out_clipboard(const uint8_t *utf8, size_t len, size_t max, uint8_t *buf,
                                        size_t cap);

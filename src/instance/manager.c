@@ -89,6 +89,7 @@ static void env_for(struct anc_manager *m, const struct anc_instance *inst,
                    .bitrate_kbps = inst->bitrate_kbps ? inst->bitrate_kbps : c->bitrate_kbps,
                    .min_bitrate_kbps = c->min_bitrate_kbps,
                    .max_bitrate_kbps = c->max_bitrate_kbps,
+                   .bitrate_lowest = strcmp(c->bitrate_policy, "lowest") == 0,
                    .preset = c->preset}};
 }
 

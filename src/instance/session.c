@@ -59,6 +59,8 @@ static void end_session(struct anc_sessions *s, struct anc_session *x, const cha
     }
     if (x->viewing && x->inst->stream)
         anc_stream_remove_viewer(x->inst->stream, &x->viewer);
+    if (x->controller)
+        anc__sessions_pass_control(s, x->inst);
     if (x->inst->viewers > 0)
         x->inst->viewers--;
     anc_rtc_host_remove(s->host, anc__sessions_now(s), x);
@@ -66,6 +68,14 @@ static void end_session(struct anc_sessions *s, struct anc_session *x, const cha
     anc_metric_set(s->m_sessions, (double)s->count);
     anc_info("session %s of instance %s ended: %s", x->sid, x->inst->id, why);
     free(x);
+}
+
+/* Every viewer's PLI, FIR and keyframe message: the stream grants at most one a second per
+ * instance and merges the rest into the pending one, counted here. */
+static void request_keyframe(struct anc_sessions *s, struct anc_session *x)
+{
+    if (x->inst->stream && !anc_stream_request_keyframe(x->inst->stream))
+        anc_metric_inc(s->m_kf_coalesced);
 }
 
 static bool is_input(const struct anc_peer_event *ev)
@@ -97,12 +107,18 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
         anc_debug("session %s: input message dropped: %s", x->sid, strerror(-r));
         return;
     }
-    if (m.type == ANC_INPUT_CONTROL && m.control.op == ANC_INPUT_CTL_KEYFRAME)
+    if (m.type == ANC_INPUT_CONTROL && m.control.op == ANC_INPUT_CTL_KEYFRAME) {
         r = ANC_INPUT_KEYFRAME;
-    else if (x->inst->input)
+    } else if (!x->controller) {
+        /* Only the controller's input reaches the guest (session.h). */
+        x->in_refused++;
+        anc_metric_inc(x->owner->m_input_refused);
+        return;
+    } else if (x->inst->input) {
         r = x->inst->input(x->inst, &m);
-    if (r == ANC_INPUT_KEYFRAME && x->inst->stream)
-        anc_stream_request_keyframe(x->inst->stream);
+    }
+    if (r == ANC_INPUT_KEYFRAME)
+        request_keyframe(x->owner, x);
     else if (r < 0)
         x->in_unsupported++;
 }
@@ -120,8 +136,7 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
         anc_info("session %s connected", x->sid);
         break;
     case ANC_PEER_EV_KEYFRAME:
-        if (x->inst->stream)
-            anc_stream_request_keyframe(x->inst->stream);
+        request_keyframe(s, x);
         break;
     case ANC_PEER_EV_BITRATE:
         if (x->inst->stream)
@@ -139,8 +154,10 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
         end_session(s, x, "closed by the viewer");
         break;
     case ANC_PEER_EV_CHANNEL_OPEN:
-        if (is_input(ev))
+        if (is_input(ev)) {
             x->input_channel = ev->channel;
+            anc__sessions_tell_control(s, x);
+        }
         break;
     case ANC_PEER_EV_DATACHANNEL_UP:
         break;
@@ -282,8 +299,23 @@ static int setup_session(struct anc_sessions *s, struct anc_session *x,
     return 0;
 }
 
+static const char *role_name(const struct anc_session_who *who)
+{
+    if (who->admin)
+        return "admin";
+    return who->control ? "control" : "view";
+}
+
 int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const char *offer_text,
                         size_t len, struct anc_whep_result *res)
+{
+    static const struct anc_session_who admin = {.admin = true, .control = true};
+    return anc_sessions_create_as(s, inst, &admin, offer_text, len, res);
+}
+
+int anc_sessions_create_as(struct anc_sessions *s, struct anc_instance *inst,
+                           const struct anc_session_who *who, const char *offer_text, size_t len,
+                           struct anc_whep_result *res)
 {
     memset(res, 0, sizeof(*res));
     if (s->count >= (size_t)s->cfg->max_sessions) {
@@ -306,6 +338,7 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
         x->inst = inst;
         x->viewer.on_frame = on_frame;
         x->input_channel = -1;
+        x->who = *who;
         x->created_at = (int64_t)time(NULL);
         random_hex(x->sid, ANC_SESSION_ID_LEN);
         r = setup_session(s, x, offer, res);
@@ -322,7 +355,9 @@ int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const
     inst->viewers++;
     anc_metric_set(s->m_sessions, (double)s->count);
     anc_metric_inc(s->m_sessions_total);
-    anc_info("session %s for instance %s created", x->sid, inst->id);
+    anc_info("session %s for instance %s created (%s)", x->sid, inst->id, role_name(who));
+    if (who->control && !anc__sessions_controller(s, inst))
+        anc__sessions_set_controller(s, x);
     anc__sessions_flush(s);
     return 0;
 }
@@ -349,8 +384,8 @@ void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst
     anc__sessions_flush(s);
 }
 
-static void send_to_page(struct anc_sessions *s, struct anc_session *x, const uint8_t *msg,
-                         size_t len, uint64_t now)
+void anc__sessions_send_to_page(struct anc_sessions *s, struct anc_session *x, const uint8_t *msg,
+                                size_t len, uint64_t now)
 {
     struct anc_peer *peer = anc_rtc_host_peer(s->host, x);
     int r = peer ? anc_peer_send_message(peer, now, (uint16_t)x->input_channel, true, msg, len)
@@ -380,7 +415,7 @@ void anc_sessions_clipboard(struct anc_sessions *s, struct anc_instance *inst, c
         if (n < 0)
             x->out_dropped++;
         else
-            send_to_page(s, x, buf, (size_t)n, now);
+            anc__sessions_send_to_page(s, x, buf, (size_t)n, now);
     }
     if (buf)
         anc__sessions_flush(s);
@@ -397,7 +432,7 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
     snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x->in_hash);
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s, s:I, "
-        "s:I, s:I, s:I}}",
+        "s:I, s:I, s:I, s:I}, s:s, s:b}",
         "id", x->sid, "instance", x->inst->id, "state",
         x->connected_us ? "connected" : "connecting", "created_at", (json_int_t)x->created_at,
         "video", "frames", (json_int_t)ps.frames_sent, "packets", (json_int_t)ps.rtp_packets,
@@ -406,7 +441,8 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
         (json_int_t)ps.last_remb_bps, "input", "messages", (json_int_t)x->in_msgs, "bytes",
         (json_int_t)x->in_bytes, "hash", hash, "dropped", (json_int_t)x->in_bad, "unsupported",
         (json_int_t)x->in_unsupported, "sent", (json_int_t)x->out_msgs, "not_sent",
-        (json_int_t)x->out_dropped);
+        (json_int_t)x->out_dropped, "refused", (json_int_t)x->in_refused, "role",
+        role_name(&x->who), "controller", x->controller);
     if (o && x->connected_us)
         json_object_set_new(o, "connect_ms",
                             json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));
@@ -425,6 +461,33 @@ json_t *anc_sessions_list_json(struct anc_sessions *s)
     for (struct anc_session *x = s->list; x && a; x = x->next)
         json_array_append_new(a, session_json(s, x));
     return a;
+}
+
+int anc_sessions_who(const struct anc_sessions *s, const char *sid, struct anc_session_who *who,
+                     char *instance_id, size_t id_cap)
+{
+    struct anc_session *x = find((struct anc_sessions *)s, sid);
+    if (!x)
+        return -ENOENT;
+    *who = x->who;
+    if (instance_id)
+        snprintf(instance_id, id_cap, "%s", x->inst->id);
+    return 0;
+}
+
+size_t anc_sessions_end_token(struct anc_sessions *s, const char *tid)
+{
+    size_t n = 0;
+    for (struct anc_session *x = s->list, *next; x; x = next) {
+        next = x->next;
+        if (tid[0] && strcmp(x->who.token_id, tid) == 0) {
+            end_session(s, x, "its viewer token was revoked");
+            n++;
+        }
+    }
+    if (n)
+        anc__sessions_flush(s);
+    return n;
 }
 
 size_t anc_sessions_count(const struct anc_sessions *s)

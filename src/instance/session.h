@@ -60,11 +60,39 @@ struct anc_whep_result {
     char error[300];
 };
 
+/* Who opens a session (the credential of its WHEP offer). Roles: one session per instance is the
+ * controller, whose input reaches the guest; the others watch (their input is refused, their
+ * keyframe requests still count). The first control-capable session of an instance gets control;
+ * when the controller ends, the oldest remaining control-capable one does. Every change is told to
+ * every viewer of the instance as an ANC_INPUT_OUT_CONTROL message (input/proto.h). */
+struct anc_session_who {
+    bool admin;        /* the admin token (always control-capable) */
+    bool control;      /* may hold control: admin, or a control-role viewer token */
+    char token_id[17]; /* the viewer token's id; "" for the admin token */
+};
+
 /* Creates a session for a running instance from an SDP offer. Returns 0, or with res->error
  * set: -EINVAL (the offer is unusable), -ENOSPC ([rtc] max_sessions reached, or the host is
- * full) or another -errno (ours). */
+ * full) or another -errno (ours). anc_sessions_create opens it as the admin. */
+int anc_sessions_create_as(struct anc_sessions *s, struct anc_instance *inst,
+                           const struct anc_session_who *who, const char *offer, size_t len,
+                           struct anc_whep_result *res);
 int anc_sessions_create(struct anc_sessions *s, struct anc_instance *inst, const char *offer,
                         size_t len, struct anc_whep_result *res);
+
+/* Who opened session sid, and its instance's id (ANC_INSTANCE_ID_LEN + 1 bytes; may be NULL).
+ * Returns 0 or -ENOENT. */
+int anc_sessions_who(const struct anc_sessions *s, const char *sid, struct anc_session_who *who,
+                     char *instance_id, size_t id_cap);
+
+/* Hands control of sid's instance to sid, on behalf of by: the admin, or the holder of the current
+ * controller's token. Returns 0, -ENOENT (no such session), -EACCES (by is not the controller)
+ * or -EPERM (sid may not control: a view-role token). */
+int anc_sessions_give_control(struct anc_sessions *s, const char *sid,
+                              const struct anc_session_who *by);
+
+/* Ends every session opened with viewer token tid (it was revoked). Returns how many. */
+size_t anc_sessions_end_token(struct anc_sessions *s, const char *tid);
 
 /* Ends one session; -ENOENT when unknown. */
 int anc_sessions_delete(struct anc_sessions *s, const char *sid);

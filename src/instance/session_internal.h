@@ -17,8 +17,11 @@ struct anc_session {
     uint64_t created_us, connected_us, first_frame_us;
     int64_t created_at; /* unix seconds */
     uint64_t in_msgs, in_bytes, in_hash;
-    uint64_t in_bad;                /* malformed: dropped */
-    uint64_t in_unsupported;        /* valid, but the instance cannot apply it */
+    uint64_t in_bad;         /* malformed: dropped */
+    uint64_t in_unsupported; /* valid, but the instance cannot apply it */
+    uint64_t in_refused;     /* valid, but this session does not hold control */
+    struct anc_session_who who;
+    bool controller;                /* holds control of its instance (session.h) */
     int input_channel;              /* the "input" data channel's stream id once open, else -1 */
     size_t out_max;                 /* the largest message the browser takes on it */
     uint64_t out_msgs, out_dropped; /* messages to the page: sent, not sent */
@@ -36,6 +39,7 @@ struct anc_sessions {
     char candidates[ANC_SESSION_CANDIDATES][64];
     int n_candidates;
     struct anc_metric *m_sessions, *m_sessions_total, *m_input, *m_input_bad;
+    struct anc_metric *m_input_refused, *m_kf_coalesced;
 };
 
 static inline uint64_t anc__sessions_now(const struct anc_sessions *s)
@@ -47,3 +51,18 @@ static inline void anc__sessions_flush(const struct anc_sessions *s)
 {
     s->io.flush(s->io.arg);
 }
+
+/* session.c: one message to x's page on its "input" channel (counted as sent or not sent). */
+void anc__sessions_send_to_page(struct anc_sessions *s, struct anc_session *x, const uint8_t *msg,
+                                size_t len, uint64_t now);
+
+/* session_control.c: who holds control of each instance (session.h). */
+struct anc_session *anc__sessions_controller(struct anc_sessions *s,
+                                             const struct anc_instance *inst);
+/* x gets control of its instance; every viewer of it is told. */
+void anc__sessions_set_controller(struct anc_sessions *s, struct anc_session *x);
+/* inst's controller is leaving (already unlinked): the oldest control-capable session left gets
+ * control, or nobody; every viewer is told. */
+void anc__sessions_pass_control(struct anc_sessions *s, const struct anc_instance *inst);
+/* Tells x alone who holds control (its "input" channel just opened). */
+void anc__sessions_tell_control(struct anc_sessions *s, struct anc_session *x);

@@ -17,6 +17,11 @@ static void register_metrics(struct anc_sessions *s, struct anc_metrics *m)
                                      "messages received on input data channels");
     s->m_input_bad = anc_metrics_counter(m, "ancloud_input_dropped_total", NULL,
                                          "malformed input messages dropped");
+    s->m_input_refused = anc_metrics_counter(m, "ancloud_input_refused_total", NULL,
+                                             "input messages of viewers not holding control");
+    s->m_kf_coalesced = anc_metrics_counter(
+        m, "ancloud_keyframe_requests_coalesced_total", NULL,
+        "viewer keyframe requests (PLI, FIR, control op 1) merged into a pending one (1/s limit)");
 }
 
 int anc_sessions_new(const struct anc_sessions_deps *deps, struct anc_sessions **out)

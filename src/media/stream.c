@@ -127,10 +127,24 @@ static const struct anc_encjob_ops job_ops = {job_work, job_done};
  * of traffic, not of bandwidth, and must not lower the target. */
 #define IDLE_MS 1000
 
+/* Viewers' keyframe requests (PLI, FIR, the page's keyframe message) are granted at most once a
+ * second per stream: a storm from one spectator must not make every frame an IDR for everyone.
+ * A request inside the second waits for its end; later ones merge into it. A new viewer's
+ * keyframe (want_keyframe) is not limited. */
+#define KEYFRAME_MS 1000
+
+static bool keyframe_due(const struct anc_stream *s, uint64_t now)
+{
+    return s->want_keyframe ||
+           (s->kf_deferred && (!s->kf_asked || now - s->kf_last_ms >= KEYFRAME_MS));
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct anc_stream *s = t->data;
-    if (s->source.changed && !s->want_keyframe) {
+    uint64_t now = uv_now(s->loop);
+    bool keyframe = keyframe_due(s, now);
+    if (s->source.changed && !keyframe) {
         if (s->source.changed(s->source.src_data)) {
             s->refine_left = REFINE_FRAMES;
         } else if (s->refine_left > 0) {
@@ -148,8 +162,12 @@ static void on_tick(uv_timer_t *t)
     j->frame = s->frame++;
     j->capture_us = clock_us(CLOCK_MONOTONIC);
     j->time_ms = clock_us(CLOCK_REALTIME) / 1000;
-    j->force_keyframe = s->want_keyframe;
-    s->want_keyframe = false;
+    j->force_keyframe = keyframe;
+    if (keyframe) {
+        s->want_keyframe = s->kf_deferred = false;
+        s->kf_asked = true;
+        s->kf_last_ms = now;
+    }
     if (s->target_kbps != s->applied_kbps) {
         j->new_bitrate_kbps = s->target_kbps;
         s->applied_kbps = s->target_kbps;
@@ -209,7 +227,7 @@ static void on_pt_keyframe_timer(uv_timer_t *t)
         pt_keyframe_now(s);
 }
 
-static void pt_request_keyframe(struct anc_stream *s)
+static bool pt_request_keyframe(struct anc_stream *s)
 {
     uint64_t now = uv_now(s->loop);
     if (!s->kf_asked || now - s->kf_last_ms >= PT_KEYFRAME_MS) {
@@ -217,7 +235,10 @@ static void pt_request_keyframe(struct anc_stream *s)
     } else if (!s->kf_deferred) {
         s->kf_deferred = true;
         uv_timer_start(&s->timer, on_pt_keyframe_timer, s->kf_last_ms + PT_KEYFRAME_MS - now, 0);
+    } else {
+        return false;
     }
+    return true;
 }
 
 int anc_stream_new_passthrough(uv_loop_t *loop, const struct anc_stream_params *p,
@@ -339,20 +360,26 @@ void anc_stream_remove_viewer(struct anc_stream *s, struct anc_stream_viewer *v)
     }
 }
 
-void anc_stream_request_keyframe(struct anc_stream *s)
+bool anc_stream_request_keyframe(struct anc_stream *s)
 {
     if (s->pt)
-        pt_request_keyframe(s);
-    else
-        s->want_keyframe = true;
+        return pt_request_keyframe(s);
+    bool merged = s->kf_deferred || s->want_keyframe;
+    s->kf_deferred = true;
+    return !merged;
 }
 
 static void follow_estimates(struct anc_stream *s)
 {
-    uint64_t bps = 0;
-    for (struct anc_stream_viewer *v = s->viewers; v; v = v->next)
+    uint64_t bps = 0, controller_bps = 0;
+    for (struct anc_stream_viewer *v = s->viewers; v; v = v->next) {
         if (v->estimate_bps && (!bps || v->estimate_bps < bps))
             bps = v->estimate_bps;
+        if (v->controller)
+            controller_bps = v->estimate_bps;
+    }
+    if (!s->params.bitrate_lowest && controller_bps)
+        bps = controller_bps; /* spectators watch at the controller's rate */
     if (!bps)
         return; /* no estimate yet: the configured bitrate stays */
     long kbps = (long)(bps / 1000u);
@@ -383,6 +410,17 @@ void anc_stream_viewer_estimate(struct anc_stream *s, struct anc_stream_viewer *
 {
     v->estimate_bps = bps;
     follow_estimates(s);
+}
+
+void anc_stream_viewer_set_controller(struct anc_stream *s, struct anc_stream_viewer *v,
+                                      bool controller)
+{
+    v->controller = controller;
+    for (struct anc_stream_viewer *w = s->viewers; w; w = w->next)
+        if (w == v) {
+            follow_estimates(s);
+            break;
+        }
 }
 
 void anc_stream_get_stats(const struct anc_stream *s, struct anc_stream_stats *out)

@@ -31,11 +31,13 @@ struct anc_stream_viewer {
     void (*on_frame)(struct anc_stream_viewer *v, const struct anc_encoder_output *au,
                      uint64_t capture_us);
     uint64_t estimate_bps;          /* stream-internal: its last REMB, 0 before the first */
+    bool controller;                /* anc_stream_viewer_set_controller */
     struct anc_stream_viewer *next; /* stream-internal */
 };
 
 struct anc_stream_params {
     int width, height, fps, bitrate_kbps, min_bitrate_kbps, max_bitrate_kbps;
+    bool bitrate_lowest; /* [stream] bitrate_policy = lowest: the slowest viewer decides */
     const char *preset;
 };
 
@@ -93,13 +95,20 @@ void anc_stream_set_bitrate(struct anc_stream *s, int kbps);
 void anc_stream_add_viewer(struct anc_stream *s, struct anc_stream_viewer *v);
 void anc_stream_remove_viewer(struct anc_stream *s, struct anc_stream_viewer *v);
 
-/* The next encoded frame will be an IDR (PLI, FIR, new viewer). */
-void anc_stream_request_keyframe(struct anc_stream *s);
+/* A viewer wants a keyframe (PLI, FIR, the page's keyframe message). Granted at most once a
+ * second per stream: a request inside that second is deferred to its end, never lost. Returns
+ * false when it merged into a request already pending (the caller counts those). */
+bool anc_stream_request_keyframe(struct anc_stream *s);
 
 /* Viewer v's bandwidth estimate (REMB). One encode feeds every viewer, so the target follows the
- * lowest estimate among the viewers (the slowest link decides), within the configured bounds; a
- * viewer that leaves no longer holds it down. */
+ * controller's estimate (the viewer marked with anc_stream_viewer_set_controller), or the lowest
+ * among the viewers when none is marked or has an estimate yet, or always with
+ * params.bitrate_lowest; within the configured bounds. A viewer that leaves no longer counts. */
 void anc_stream_viewer_estimate(struct anc_stream *s, struct anc_stream_viewer *v, uint64_t bps);
+
+/* Marks v (added or not yet) as the controller or not; the target follows at once. */
+void anc_stream_viewer_set_controller(struct anc_stream *s, struct anc_stream_viewer *v,
+                                      bool controller);
 
 void anc_stream_get_stats(const struct anc_stream *s, struct anc_stream_stats *out);
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/metrics.h"
@@ -13,6 +14,7 @@
 #include "http/rest.h"
 #include "http/router.h"
 #include "http/static.h"
+#include "http/viewer_tokens.h"
 #include "test.h"
 
 #define MAX_BODY 1024
@@ -613,5 +615,89 @@ TEST(dispatch)
     anc_metrics_free(site.metrics);
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", web_dir);
+    CHECK_EQ(system(cmd), 0);
+}
+
+/* Who the handler sees: "admin", or the viewer token's role and instance. */
+static int who_handler(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    char text[80];
+    snprintf(text, sizeof(text), "%s %s", req->admin ? "admin" : anc_vt_role_name(req->viewer.role),
+             req->viewer.instance);
+    return anc_http_response_set(res, 200, "text/plain", text, strlen(text));
+}
+
+static int run_bearer(const struct anc_http_site *site, const char *target, const char *token,
+                      struct anc_http_response *res)
+{
+    char text[600];
+    snprintf(text, sizeof(text), "POST %s HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", target,
+             token);
+    return run(site, text, res);
+}
+
+/* A viewer token opens only ANC_HTTP_ROUTE_VIEWER routes, only of its own instance, only while it
+ * verifies, has not expired and is not revoked; the handler learns who called. */
+TEST(viewer_tokens_open_only_their_routes)
+{
+    char dir[] = "/tmp/anc-test-vt-XXXXXX", cmd[64];
+    CHECK(mkdtemp(dir));
+    struct anc_vtokens *vt;
+    int64_t now = (int64_t)time(NULL);
+    CHECK_EQ(anc_vtokens_open(dir, now, &vt), 0);
+    struct anc_http_site site = {.router = anc_http_router_new(),
+                                 .metrics = anc_metrics_new(),
+                                 .token = "sekrit",
+                                 .web_dir = "/nonexistent",
+                                 .viewer_tokens = vt};
+    CHECK_EQ(anc_http_router_add(site.router, "POST", "/api/v1/instances/{id}/whep", who_handler,
+                                 NULL, ANC_HTTP_ROUTE_VIEWER),
+             0);
+    CHECK_EQ(anc_http_router_add(site.router, "POST", "/api/v1/sessions/{sid}/control", who_handler,
+                                 NULL, ANC_HTTP_ROUTE_VIEWER),
+             0);
+    CHECK_EQ(anc_http_router_add(site.router, "POST", "/api/v1/instances/{id}/start", who_handler,
+                                 NULL, 0),
+             0);
+    char t[ANC_VT_MAX_LEN + 1], gone[ANC_VT_MAX_LEN + 1], old[ANC_VT_MAX_LEN + 1];
+    char bad[ANC_VT_MAX_LEN + 1];
+    struct anc_vt_claims c, cg, co;
+    CHECK_EQ(anc_vtokens_issue(vt, "aaaa", ANC_VT_CONTROL, 600, now, t, &c), 0);
+    CHECK_EQ(anc_vtokens_issue(vt, "aaaa", ANC_VT_VIEW, 600, now, gone, &cg), 0);
+    CHECK_EQ(anc_vtokens_issue(vt, "aaaa", ANC_VT_VIEW, 5, now - 100, old, &co), 0); /* expired */
+    struct anc_http_response res;
+
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/whep", t, &res), 200);
+    CHECK(res.body_len == 12 && memcmp(res.body, "control aaaa", 12) == 0);
+    anc_http_response_destroy(&res);
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/whep", "sekrit", &res), 200);
+    CHECK(res.body_len == 6 && memcmp(res.body, "admin ", 6) == 0);
+    anc_http_response_destroy(&res);
+    CHECK_EQ(run_bearer(&site, "/api/v1/sessions/0123456789abcdef/control", t, &res), 200);
+    anc_http_response_destroy(&res);
+
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/bbbb/whep", t, &res), 401); /* other instance */
+    anc_http_response_destroy(&res);
+    /* Not a viewer route: */
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/start", t, &res), 401);
+    anc_http_response_destroy(&res);
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/whep", old, &res), 401); /* expired */
+    anc_http_response_destroy(&res);
+    memcpy(bad, t, sizeof(bad));
+    bad[3] = bad[3] == 'A' ? 'B' : 'A';
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/whep", bad, &res), 401); /* tampered */
+    anc_http_response_destroy(&res);
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/whep", gone, &res), 200);
+    anc_http_response_destroy(&res);
+    CHECK_EQ(anc_vtokens_revoke(vt, "aaaa", cg.id, now), 0);
+    CHECK_EQ(run_bearer(&site, "/api/v1/instances/aaaa/whep", gone, &res), 401); /* revoked */
+    anc_http_response_destroy(&res);
+    CHECK_EQ(run_bearer(&site, "/api/v1/nothing", t, &res), 401);
+    anc_http_response_destroy(&res);
+
+    anc_http_router_free(site.router);
+    anc_metrics_free(site.metrics);
+    anc_vtokens_free(vt);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     CHECK_EQ(system(cmd), 0);
 }

@@ -295,10 +295,19 @@ struct browser {
     struct anc_sctp *sctp;
     struct anc_addr addr;
     uint16_t input;
-    uint8_t got[4][512]; /* messages received on "input" */
+    uint8_t got[4][512]; /* messages received on "input" (control messages aside) */
     size_t got_len[4];
     int n_got;
+    uint8_t control[80]; /* the last ANC_INPUT_OUT_CONTROL message */
+    size_t control_len;
+    int n_control;
 };
+
+static void check_control(const struct browser *b, unsigned flags, const char *sid);
+
+/* Every connected browser: pump() routes the host's datagrams by address. */
+static struct browser *browsers[4];
+static int n_browsers;
 
 /* The offer with its fingerprint replaced by the browser's (the recorded browser's is not ours). */
 static char *offer_for(const struct browser *b, size_t *len)
@@ -328,16 +337,60 @@ static void browser_events(struct browser *b)
 {
     struct anc_sctp_event ev;
     while (b->sctp && anc_sctp_poll_event(b->sctp, &ev)) {
-        if (ev.type != ANC_SCTP_EV_MESSAGE || ev.channel != b->input || b->n_got >= 4)
+        if (ev.type != ANC_SCTP_EV_MESSAGE || ev.channel != b->input)
             continue;
         CHECK(ev.is_binary);
+        if (ev.len > 0 && ev.data[0] == 129) {
+            CHECK(ev.len <= sizeof(b->control));
+            memcpy(b->control, ev.data, ev.len);
+            b->control_len = ev.len;
+            b->n_control++;
+            continue;
+        }
+        if (b->n_got >= 4)
+            continue;
         CHECK(ev.len <= sizeof(b->got[0]));
         memcpy(b->got[b->n_got], ev.data, ev.len);
         b->got_len[b->n_got++] = ev.len;
     }
 }
 
-/* Moves datagrams both ways and hands host events to the sessions, until quiet. */
+static struct browser *browser_at(struct browser *b, const struct anc_addr *to)
+{
+    for (int i = 0; i < n_browsers; i++)
+        if (anc_addr_equal(&browsers[i]->addr, to))
+            return browsers[i];
+    return b;
+}
+
+/* One browser's side: DTLS records in, SCTP, DTLS records out to the host. */
+static bool browser_side(struct fixture *f, struct browser *b)
+{
+    uint8_t buf[2048];
+    size_t len;
+    bool moved = false;
+    if (anc_dtls_state(&b->dtls) == ANC_DTLS_CONNECTED && !b->sctp) {
+        struct anc_sctp_config sc = {.dtls_client = true};
+        CHECK_EQ(anc_sctp_new(&sc, &b->sctp), 0);
+        CHECK_EQ(anc_sctp_connect(b->sctp, f->now_us), 0);
+    }
+    uint8_t rec[ANC_DTLS_MAX_RECORD];
+    int n;
+    while ((n = anc_dtls_read(&b->dtls, rec, sizeof(rec))) > 0)
+        anc_sctp_handle_data(b->sctp, f->now_us, rec, (size_t)n);
+    browser_events(b);
+    struct anc_sctp_datagram d;
+    while (b->sctp && anc_sctp_poll_transmit(b->sctp, &d))
+        anc_dtls_write(&b->dtls, d.data, d.len);
+    while (anc_dtls_poll_transmit(&b->dtls, buf, sizeof(buf), &len)) {
+        anc_rtc_host_handle_datagram(f->host, f->now_us, &b->addr, buf, len);
+        moved = true;
+    }
+    return moved;
+}
+
+/* Moves datagrams both ways and hands host events to the sessions, until quiet. b is the browser
+ * being connected (not yet in browsers[]). */
 static void pump(struct fixture *f, struct browser *b)
 {
     uint8_t buf[2048];
@@ -350,26 +403,17 @@ static void pump(struct fixture *f, struct browser *b)
             anc_sessions_on_host_event(f->s, &ev);
         while (anc_rtc_host_poll_transmit(f->host, buf, sizeof(buf), &len, &to)) {
             moved = true;
+            struct browser *dst = browser_at(b, &to);
             if (buf[0] >= 20 && buf[0] <= 63)
-                anc_dtls_handle_datagram(&b->dtls, f->now_us, buf, len);
+                anc_dtls_handle_datagram(&dst->dtls, f->now_us, buf, len);
         }
-        if (anc_dtls_state(&b->dtls) == ANC_DTLS_CONNECTED && !b->sctp) {
-            struct anc_sctp_config sc = {.dtls_client = true};
-            CHECK_EQ(anc_sctp_new(&sc, &b->sctp), 0);
-            CHECK_EQ(anc_sctp_connect(b->sctp, f->now_us), 0);
+        bool b_known = false;
+        for (int i = 0; i < n_browsers; i++) {
+            moved |= browser_side(f, browsers[i]);
+            b_known |= browsers[i] == b;
         }
-        uint8_t rec[ANC_DTLS_MAX_RECORD];
-        int n;
-        while ((n = anc_dtls_read(&b->dtls, rec, sizeof(rec))) > 0)
-            anc_sctp_handle_data(b->sctp, f->now_us, rec, (size_t)n);
-        browser_events(b);
-        struct anc_sctp_datagram d;
-        while (b->sctp && anc_sctp_poll_transmit(b->sctp, &d))
-            anc_dtls_write(&b->dtls, d.data, d.len);
-        while (anc_dtls_poll_transmit(&b->dtls, buf, sizeof(buf), &len)) {
-            anc_rtc_host_handle_datagram(f->host, f->now_us, &b->addr, buf, len);
-            moved = true;
-        }
+        if (!b_known)
+            moved |= browser_side(f, b);
         if (!moved)
             return;
     }
@@ -382,23 +426,28 @@ static void advance(struct fixture *f, struct browser *b, uint64_t us)
         f->now_us += 10000;
         anc_sctp_tick(f->now_us);
         anc_rtc_host_handle_timeout(f->host, f->now_us);
+        for (int i = 0; i < n_browsers; i++)
+            if (browsers[i] != b && browsers[i]->sctp)
+                anc_sctp_handle_timeout(browsers[i]->sctp, f->now_us);
         if (b->sctp)
             anc_sctp_handle_timeout(b->sctp, f->now_us);
         pump(f, b);
     }
 }
 
-/* Offers, checks ICE, completes DTLS and SCTP, opens "input": a connected viewer of f->inst. */
-static void browser_connect(struct fixture *f, struct browser *b, char *sid)
+/* Offers as who, checks ICE, completes DTLS and SCTP, opens "input": a connected viewer of
+ * f->inst from 127.0.0.1:port. */
+static void browser_connect_as(struct fixture *f, struct browser *b, char *sid,
+                               const struct anc_session_who *who, uint16_t port)
 {
     memset(b, 0, sizeof(*b));
     CHECK_EQ(anc_cert_new_ephemeral(&b->cert), 0);
     CHECK_EQ(anc_dtls_ctx_new(b->cert, &b->ctx), 0);
-    anc_addr_from_string(&b->addr, "127.0.0.1", 50000);
+    anc_addr_from_string(&b->addr, "127.0.0.1", port);
     size_t len;
     char *sdp = offer_for(b, &len);
     struct anc_whep_result res;
-    CHECK_EQ(anc_sessions_create(f->s, &f->inst, sdp, len, &res), 0);
+    CHECK_EQ(anc_sessions_create_as(f->s, &f->inst, who, sdp, len, &res), 0);
     free(sdp);
     memcpy(sid, res.sid, sizeof(res.sid));
     char ufrag[64], pwd[64], user[160], fp[200];
@@ -428,10 +477,20 @@ static void browser_connect(struct fixture *f, struct browser *b, char *sid)
     CHECK(b->sctp);
     CHECK_EQ(anc_sctp_open_channel(b->sctp, "input", "", true, -1, -1, &b->input), 0);
     advance(f, b, 100000);
+    browsers[n_browsers++] = b;
+}
+
+static void browser_connect(struct fixture *f, struct browser *b, char *sid)
+{
+    static const struct anc_session_who admin = {.admin = true, .control = true};
+    browser_connect_as(f, b, sid, &admin, 50000);
 }
 
 static void browser_free(struct browser *b)
 {
+    for (int i = 0; i < n_browsers; i++)
+        if (browsers[i] == b)
+            browsers[i] = browsers[--n_browsers];
     anc_sctp_free(b->sctp);
     anc_dtls_destroy(&b->dtls);
     anc_dtls_ctx_free(b->ctx);
@@ -473,11 +532,171 @@ TEST(guest_clipboard_goes_to_the_page)
     CHECK_EQ(b.got_len[0], sizeof(want));
     CHECK(memcmp(b.got[0], want, sizeof(want)) == 0);
     in = input_json(&f, sid);
-    CHECK_EQ(json_integer_value(json_object_get(in, "sent")), 1);
+    CHECK_EQ(json_integer_value(json_object_get(in, "sent")), 2); /* the control message too */
     CHECK_EQ(json_integer_value(json_object_get(in, "not_sent")), 0);
+    check_control(&b, 0x3, sid);
     json_decref(in);
 
     anc_sessions_clipboard(NULL, &f.inst, "x", 1); /* shutting down: nobody to tell */
     teardown(&f);
+    browser_free(&b);
+}
+
+/* ---- Roles: one controller per instance ---- */
+
+static int guest_inputs; /* messages that reached the (fake) guest */
+
+static int fake_guest_input(struct anc_instance *inst, const struct anc_input_msg *m)
+{
+    (void)inst;
+    (void)m;
+    guest_inputs++;
+    return 0;
+}
+
+static const uint8_t tap[] = {1, 0, 0, 0x00, 0x80, 0x00, 0x80, 0xff, 0xff};
+
+static void send_tap(struct fixture *f, struct browser *b)
+{
+    CHECK_EQ(anc_sctp_send(b->sctp, b->input, true, tap, sizeof(tap)), 0);
+    advance(f, b, 30000);
+}
+
+static struct anc_session_who token_who(const char *tid, bool control)
+{
+    struct anc_session_who w = {.control = control};
+    snprintf(w.token_id, sizeof(w.token_id), "%s", tid);
+    return w;
+}
+
+/* The page's last control message: flags and the controller's sid. */
+static void check_control(const struct browser *b, unsigned flags, const char *sid)
+{
+    CHECK(b->n_control > 0);
+    CHECK_EQ(b->control[0], 129);
+    CHECK_EQ(b->control[1], flags);
+    CHECK_EQ(b->control_len, 2 + strlen(sid));
+    CHECK(memcmp(b->control + 2, sid, strlen(sid)) == 0);
+}
+
+static long long input_field(struct fixture *f, const char *sid, const char *name)
+{
+    json_t *in = input_json(f, sid);
+    long long v = json_integer_value(json_object_get(in, name));
+    json_decref(in);
+    return v;
+}
+
+/* A view-role session's input never reaches the guest (counted as refused); its keyframe
+ * message still counts as a keyframe request; the control-role session's taps do arrive. */
+TEST(view_role_input_never_reaches_the_guest)
+{
+    struct fixture f;
+    struct browser a, b;
+    char sa[ANC_SESSION_ID_LEN + 1], sb[ANC_SESSION_ID_LEN + 1];
+    setup(&f, 4);
+    f.inst.input = fake_guest_input;
+    guest_inputs = 0;
+    struct anc_session_who wa = token_who("aaaaaaaaaaaaaaaa", true);
+    struct anc_session_who wb = token_who("bbbbbbbbbbbbbbbb", false);
+    browser_connect_as(&f, &b, sb, &wb, 50001); /* the spectator comes first */
+    browser_connect_as(&f, &a, sa, &wa, 50002);
+    check_control(&b, 0x0, sa);
+    check_control(&a, 0x3, sa);
+
+    send_tap(&f, &b);
+    send_tap(&f, &b);
+    CHECK_EQ(guest_inputs, 0);
+    CHECK_EQ(input_field(&f, sb, "refused"), 2);
+    CHECK_EQ(anc_sctp_send(b.sctp, b.input, true, "\x05\x01", 2), 0); /* keyframe request */
+    advance(&f, &b, 30000);
+    CHECK_EQ(input_field(&f, sb, "refused"), 2);
+    send_tap(&f, &a);
+    CHECK_EQ(guest_inputs, 1);
+    CHECK_EQ(input_field(&f, sa, "refused"), 0);
+
+    teardown(&f);
+    browser_free(&a);
+    browser_free(&b);
+}
+
+/* Hand-off: only the controller's token (or the admin) gives control, only to a control-capable
+ * session; every page is told; taps follow control; when the controller leaves, the oldest
+ * control-capable session left takes it; with none left, nobody holds it. */
+TEST(control_hands_off_and_passes_on)
+{
+    struct fixture f;
+    struct browser a, b, c;
+    char sa[ANC_SESSION_ID_LEN + 1], sb[ANC_SESSION_ID_LEN + 1], sc[ANC_SESSION_ID_LEN + 1];
+    setup(&f, 4);
+    f.inst.input = fake_guest_input;
+    guest_inputs = 0;
+    struct anc_session_who wa = token_who("aaaaaaaaaaaaaaaa", true);
+    struct anc_session_who wb = token_who("bbbbbbbbbbbbbbbb", true);
+    struct anc_session_who wc = token_who("cccccccccccccccc", false);
+    struct anc_session_who admin = {.admin = true, .control = true};
+    browser_connect_as(&f, &a, sa, &wa, 50001);
+    browser_connect_as(&f, &b, sb, &wb, 50002);
+    browser_connect_as(&f, &c, sc, &wc, 50003);
+    check_control(&a, 0x3, sa);
+    check_control(&b, 0x2, sa);
+    check_control(&c, 0x0, sa);
+
+    CHECK_EQ(anc_sessions_give_control(f.s, sb, &wc), -EACCES); /* a spectator */
+    CHECK_EQ(anc_sessions_give_control(f.s, sb, &wb), -EACCES); /* not the controller yet */
+    CHECK_EQ(anc_sessions_give_control(f.s, sc, &wa), -EPERM);  /* a view token */
+    CHECK_EQ(anc_sessions_give_control(f.s, "ffffffffffffffff", &wa), -ENOENT);
+    CHECK_EQ(anc_sessions_give_control(f.s, sb, &wa), 0);
+    advance(&f, &a, 30000);
+    check_control(&a, 0x2, sb);
+    check_control(&b, 0x3, sb);
+    check_control(&c, 0x0, sb);
+    send_tap(&f, &a);
+    CHECK_EQ(guest_inputs, 0);
+    send_tap(&f, &b);
+    CHECK_EQ(guest_inputs, 1);
+    CHECK_EQ(anc_sessions_give_control(f.s, sa, &admin), 0);
+    advance(&f, &a, 30000);
+    check_control(&b, 0x2, sa);
+    CHECK_EQ(anc_sessions_give_control(f.s, sb, &wa), 0);
+    advance(&f, &a, 30000);
+
+    CHECK_EQ(anc_sessions_delete(f.s, sb), 0); /* the controller leaves: the oldest left */
+    advance(&f, &a, 30000);
+    check_control(&a, 0x3, sa);
+    check_control(&c, 0x0, sa);
+    CHECK_EQ(anc_sessions_delete(f.s, sa), 0);
+    advance(&f, &c, 30000);
+    check_control(&c, 0x0, "");
+    send_tap(&f, &c);
+    CHECK_EQ(guest_inputs, 1);
+
+    teardown(&f);
+    browser_free(&a);
+    browser_free(&b);
+    browser_free(&c);
+}
+
+/* Revoking a token ends its sessions only. */
+TEST(end_token_ends_its_sessions)
+{
+    struct fixture f;
+    struct browser a, b;
+    char sa[ANC_SESSION_ID_LEN + 1], sb[ANC_SESSION_ID_LEN + 1];
+    setup(&f, 4);
+    struct anc_session_who wa = token_who("aaaaaaaaaaaaaaaa", true);
+    struct anc_session_who wb = token_who("bbbbbbbbbbbbbbbb", false);
+    browser_connect_as(&f, &a, sa, &wa, 50001);
+    browser_connect_as(&f, &b, sb, &wb, 50002);
+    CHECK_EQ(anc_sessions_end_token(f.s, "cccccccccccccccc"), 0);
+    CHECK_EQ(anc_sessions_end_token(f.s, ""), 0);
+    CHECK_EQ(anc_sessions_end_token(f.s, "aaaaaaaaaaaaaaaa"), 1);
+    CHECK_EQ(anc_sessions_count(f.s), 1);
+    struct anc_session_who got;
+    CHECK_EQ(anc_sessions_who(f.s, sa, &got, NULL, 0), -ENOENT);
+    CHECK_EQ(anc_sessions_who(f.s, sb, &got, NULL, 0), 0);
+    CHECK_STREQ(got.token_id, "bbbbbbbbbbbbbbbb");
+    teardown(&f);
+    browser_free(&a);
     browser_free(&b);
 }

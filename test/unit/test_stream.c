@@ -39,6 +39,7 @@ static struct anc_stream *stream;
 static struct anc_encpool pool;
 static struct counting_viewer v1 = {.base.on_frame = on_frame}, v2 = {.base.on_frame = on_frame};
 static bool pool_closed;
+static bool lowest_policy; /* [stream] bitrate_policy = lowest for the next run */
 
 static void on_pool_closed(struct anc_encpool *p)
 {
@@ -78,6 +79,7 @@ static void run_stream(struct anc_stream_source src, int threads, uv_timer_cb at
     uv_loop_t loop;
     uv_timer_t t;
     struct anc_stream_params p = test_params;
+    p.bitrate_lowest = lowest_policy;
     uv_loop_init(&loop);
     pool_closed = false;
     CHECK_EQ(anc_encpool_init(&pool, &loop, threads), 0);
@@ -152,6 +154,89 @@ TEST(bitrate_follows_the_slowest_viewer)
 {
     changing = true;
     run_stream((struct anc_stream_source){draw, NULL, NULL}, 1, check_estimates, 200);
+}
+
+/* With a controller, its estimate sets the bitrate, not the slowest spectator's; unmarked, the
+ * lowest decides again. */
+static void check_controller_estimates(uv_timer_t *t)
+{
+    CHECK(v1.frames > 0);
+    anc_stream_viewer_set_controller(stream, &v1.base, true);
+    anc_stream_viewer_estimate(stream, &v2.base, 250000); /* no controller estimate yet */
+    CHECK_EQ(kbps_now(), 250);
+    anc_stream_viewer_estimate(stream, &v1.base, 800000);
+    CHECK_EQ(kbps_now(), 800);
+    anc_stream_viewer_estimate(stream, &v2.base, 150000); /* a slow spectator */
+    CHECK_EQ(kbps_now(), 800);
+    anc_stream_viewer_set_controller(stream, &v1.base, false);
+    CHECK_EQ(kbps_now(), 150);
+    anc_stream_viewer_set_controller(stream, &v2.base, true); /* hand-off */
+    CHECK_EQ(kbps_now(), 150);
+    anc_stream_viewer_set_controller(stream, &v2.base, false);
+    anc_stream_viewer_set_controller(stream, &v1.base, true);
+    CHECK_EQ(kbps_now(), 800);
+    on_stop(t);
+}
+
+TEST(bitrate_follows_the_controller)
+{
+    changing = true;
+    lowest_policy = false;
+    run_stream((struct anc_stream_source){draw, NULL, NULL}, 1, check_controller_estimates, 200);
+}
+
+/* bitrate_policy = lowest: the controller's estimate does not win. */
+static void check_lowest_policy(uv_timer_t *t)
+{
+    CHECK(v1.frames > 0);
+    anc_stream_viewer_set_controller(stream, &v1.base, true);
+    anc_stream_viewer_estimate(stream, &v1.base, 800000);
+    anc_stream_viewer_estimate(stream, &v2.base, 150000);
+    CHECK_EQ(kbps_now(), 150);
+    on_stop(t);
+}
+
+TEST(bitrate_policy_lowest_follows_the_slowest)
+{
+    changing = true;
+    lowest_policy = true;
+    run_stream((struct anc_stream_source){draw, NULL, NULL}, 1, check_lowest_policy, 200);
+    lowest_policy = false;
+}
+
+/* A spectator's PLI flood (a request every 5 ms for 2.2 s) yields at most one keyframe a second:
+ * the new viewers' keyframe at 0, then one at about 1 s and 2 s; the others merge (false). */
+static uint64_t flood_start;
+static int flood_merged, flood_granted;
+
+static void flood(uv_timer_t *t)
+{
+    uint64_t now = uv_now(t->loop);
+    if (!flood_start)
+        flood_start = now;
+    if (now - flood_start >= 2200) {
+        on_stop(t);
+        return;
+    }
+    if (anc_stream_request_keyframe(stream))
+        flood_granted++;
+    else
+        flood_merged++;
+    uv_timer_start(t, flood, 5, 0);
+}
+
+TEST(pli_flood_yields_at_most_one_keyframe_a_second)
+{
+    changing = true;
+    flood_start = 0;
+    flood_merged = flood_granted = 0;
+    run_stream((struct anc_stream_source){draw, NULL, NULL}, 1, flood, 5);
+    printf("flood: %d frames, %d keyframes, %d requests taken, %d merged\n", v1.frames,
+           v1.keyframes, flood_granted, flood_merged);
+    CHECK(v1.frames >= 40);
+    CHECK(v1.keyframes >= 2); /* deferred requests are granted, not lost */
+    CHECK(v1.keyframes <= 3);
+    CHECK(flood_merged > 100);
 }
 
 /* A screen source (changed() gates ticks): one change, then REFINE_FRAMES more frames of the

@@ -3,6 +3,7 @@ import { api, getToken, setToken, health, ApiError } from './api.js';
 import { start as startDashboard } from './dashboard.js';
 import { setupCreate } from './create.js';
 import { setupLog } from './logview.js';
+import { setupShare } from './share.js';
 import { Player } from './player.js';
 import { attachInput, BUTTONS, controlMessage, parseGuestMessage } from './input.js';
 
@@ -40,21 +41,37 @@ let player = null;
 let detachInput = null;
 let dashboard = null;
 
-async function view(inst) {
+// token: a share link's viewer token; none: the admin token.
+async function view(inst, token) {
   show('player');
-  $('player-title').textContent = `${inst.name} (${inst.width}×${inst.height})`;
+  $('player-title').textContent = inst.name ? `${inst.name} (${inst.width}×${inst.height})` : inst.title;
   $('player-state').textContent = 'connecting…';
   const video = $('video');
   $('guest-clipboard').hidden = true;
+  $('control-bar').hidden = true;
   const relay = new URLSearchParams(location.search).get('ice') === 'relay';
   player = new Player(video, (state) => { $('player-state').textContent = state; }, onGuestMessage,
     { relay });
   detachInput = attachInput(video, (bytes) => player.send(bytes));
   try {
-    await player.connect(inst.id);
+    await player.connect(inst.id, token);
+    $('my-session').textContent = `your session ${player.sid}`;
   } catch (e) {
     $('player-state').textContent = e.message;
   }
+}
+
+// Who holds control (the daemon's control message): shown on the player bar, with the hand-off
+// form while this page holds it.
+function showControl(c) {
+  const state = $('control-state');
+  state.dataset.you = c.you ? '1' : '0';
+  state.dataset.controller = c.sid;
+  state.textContent = c.you ? 'You have control'
+    : c.sid ? `Watching: session ${c.sid} has control` : 'Nobody has control';
+  state.className = c.you ? 'badge you' : 'badge';
+  $('give-control').hidden = !c.you;
+  $('control-bar').hidden = false;
 }
 
 // The guest copied something: show it (with a Copy button) and put it on this computer's clipboard
@@ -62,6 +79,10 @@ async function view(inst) {
 function onGuestMessage(data) {
   const m = parseGuestMessage(data);
   if (!m) return;
+  if (m.control) {
+    showControl(m.control);
+    return;
+  }
   $('guest-clipboard-text').value = m.clipboard;
   $('guest-clipboard-note').textContent = m.truncated ? '(cut short)' : '';
   $('guest-clipboard').hidden = false;
@@ -77,6 +98,17 @@ function wirePlayerButtons() {
     navigator.clipboard?.writeText(t.value).catch(() => { t.select(); document.execCommand('copy'); });
   };
   $('guest-clipboard-close').onclick = () => { $('guest-clipboard').hidden = true; };
+  $('give-control').onsubmit = async (ev) => {
+    ev.preventDefault();
+    const err = $('control-error');
+    err.hidden = true;
+    try {
+      await player.giveControl($('give-control-sid').value.trim());
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  };
 }
 
 async function closePlayer() {
@@ -95,23 +127,43 @@ function enterDashboard() {
     return;
   }
   const log = setupLog();
-  dashboard = startDashboard($('instances'), $('dashboard-error'), { onView: view, log });
+  const share = setupShare();
+  dashboard = startDashboard($('instances'), $('dashboard-error'), { onView: (i) => view(i), log, share });
   setupCreate({ onCreated: () => dashboard.refresh() });
 }
 
+// A share link, /#/view/{id}?t=<viewer token>: the player alone, without the admin token. The
+// token leaves the address bar at once (kept for this tab in sessionStorage, so a reload works).
+function sharedView() {
+  const m = location.hash.match(/^#\/view\/([0-9a-f]{1,32})(?:\?t=([A-Za-z0-9_.-]+))?$/);
+  if (!m) return false;
+  const key = `ancloud.view.${m[1]}`;
+  if (m[2]) {
+    sessionStorage.setItem(key, m[2]);
+    history.replaceState(null, '', `${location.pathname}#/view/${m[1]}`);
+  }
+  const token = sessionStorage.getItem(key);
+  if (!token) return false;
+  $('player-close').hidden = true;
+  view({ id: m[1], title: `Shared view of ${m[1]}` }, token);
+  $('logout').hidden = true;
+  return true;
+}
+
 async function main() {
+  wirePlayerButtons();
+  refreshHealth();
+  setInterval(refreshHealth, 5000);
+  window.addEventListener('pagehide', () => { if (player) player.close(); });
+  if (sharedView()) return;
   // The daemon prints http://host:port/#token=...: take it and drop it from the address bar.
   const m = location.hash.match(/token=([^&]+)/);
   if (m) {
     setToken(decodeURIComponent(m[1]));
     history.replaceState(null, '', location.pathname);
   }
-  refreshHealth();
-  setInterval(refreshHealth, 5000);
   $('logout').onclick = async () => { await closePlayer(); setToken(''); show('login'); };
   $('player-close').onclick = closePlayer;
-  wirePlayerButtons();
-  window.addEventListener('pagehide', () => { if (player) player.close(); });
   $('login-form').onsubmit = async (ev) => {
     ev.preventDefault();
     setToken($('token').value.trim());

@@ -1,11 +1,12 @@
-// Instance list with lifecycle buttons; "View" opens the player, "Log" the log panel.
+// Instance list with lifecycle buttons; "View" opens the player, "Share" the share-link panel,
+// "Log" the log panel.
 // Polled every 3 s (every second while something is starting, stopping or waiting to restart).
 // Cards are redrawn only when their instance changed, so keyboard focus survives the polling.
 import { api } from './api.js';
 
 const TRANSIENT = new Set(['starting', 'stopping']);
 
-export function start(root, errorBox, { onView, log }) {
+export function start(root, errorBox, { onView, log, share }) {
   const cards = new Map(); // id → { key, el }
   let timer = null;
   let seq = 0; // a slower answer never overwrites a newer one
@@ -71,6 +72,7 @@ export function start(root, errorBox, { onView, log }) {
   const ctx = {
     onView,
     log,
+    share,
     redraw: draw,
     async act(inst, verb) {
       try {
@@ -159,6 +161,7 @@ function card(inst, ctx) {
   actions.className = 'actions';
   if (inst.state === 'running') {
     actions.append(button('View', 'view', inst.name, () => ctx.onView(inst)),
+      button('Share', 'share', inst.name, () => ctx.share.open(inst)),
       button('Stop', 'stop', inst.name, () => ctx.act(inst, 'stop')),
       button('Restart', 'restart', inst.name, () => ctx.act(inst, 'restart')));
   } else {

@@ -3,6 +3,7 @@
 
 const TOUCH = 1, KEY = 2, TEXT = 3, SCROLL = 4, CONTROL = 5, CLIPBOARD = 6;
 const OUT_CLIPBOARD = 128; // daemon → page: the guest's clipboard
+const OUT_CONTROL = 129; // daemon → page: who holds control of the instance
 const CLIPBOARD_MAX = 65534; // UTF-8 bytes in one clipboard message
 
 // Control ops of the phone buttons (type 5; op 1 is the keyframe request).
@@ -89,9 +90,16 @@ export function clipboardMessage(text, paste) {
 }
 
 // A message from the daemon: { clipboard, truncated } for the guest's clipboard, else null.
+// Daemon → page messages: { clipboard, truncated } or { control: { you, can, sid } }; null for
+// types this page does not know.
 export function parseGuestMessage(data) {
   const b = new Uint8Array(data);
-  if (b.length < 2 || b[0] !== OUT_CLIPBOARD) return null;
+  if (b.length < 2) return null;
+  if (b[0] === OUT_CONTROL) {
+    return { control: { you: (b[1] & 1) !== 0, can: (b[1] & 2) !== 0,
+      sid: new TextDecoder().decode(b.subarray(2)) } };
+  }
+  if (b[0] !== OUT_CLIPBOARD) return null;
   return { clipboard: new TextDecoder().decode(b.subarray(2)), truncated: (b[1] & 1) !== 0 };
 }
 

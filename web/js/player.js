@@ -32,10 +32,18 @@ export class Player {
     this.pc = null;
     this.channel = null;
     this.location = null;
+    this.token = '';
   }
 
-  async connect(instanceId) {
+  // The session id (from the WHEP Location), once connected.
+  get sid() {
+    return this.location ? this.location.split('/').pop() : '';
+  }
+
+  // token: a viewer token (share link); default the admin token of localStorage.
+  async connect(instanceId, token) {
     await this.close();
+    this.token = token || getToken();
     const pc = new RTCPeerConnection({ iceTransportPolicy: this.policy });
     this.pc = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
@@ -50,7 +58,7 @@ export class Player {
     const offer = await pc.createOffer();
     const res = await fetch(`/api/v1/instances/${encodeURIComponent(instanceId)}/whep`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${getToken()}` },
+      headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${this.token}` },
       body: offer.sdp,
     });
     if (res.status !== 201) {
@@ -66,6 +74,18 @@ export class Player {
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
   }
 
+  // Hands control to session sid (we must hold it, or be the admin). Throws with the reason.
+  async giveControl(sid) {
+    const res = await fetch(`/api/v1/sessions/${encodeURIComponent(sid)}/control`, {
+      method: 'POST', headers: { Authorization: `Bearer ${this.token}` },
+    });
+    if (!res.ok) {
+      let msg = `HTTP ${res.status}`;
+      try { msg = (await res.json()).error.message; } catch { /* not JSON */ }
+      throw new Error(msg);
+    }
+  }
+
   send(bytes) {
     if (this.channel && this.channel.readyState === 'open') this.channel.send(bytes);
   }
@@ -74,7 +94,7 @@ export class Player {
     if (this.location) {
       const loc = this.location;
       this.location = null;
-      fetch(loc, { method: 'DELETE', headers: { Authorization: `Bearer ${getToken()}` } })
+      fetch(loc, { method: 'DELETE', headers: { Authorization: `Bearer ${this.token}` } })
         .catch(() => {});
     }
     if (this.pc) this.pc.close();
