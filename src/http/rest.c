@@ -42,6 +42,22 @@ static bool under_api(const char *path)
     return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
 }
 
+int anc_http_admit(const struct anc_http_site *site, const struct anc_http_request *req,
+                   struct anc_http_response *res)
+{
+    switch (anc_http_router_auth(site->router, req->method, req->path)) {
+    case ANC_HTTP_AUTH_NONE:
+        return 0;
+    case ANC_HTTP_AUTH_ADMIN:
+        if (anc_http_auth_ok(site->token, anc_http_request_header(req, "Authorization")))
+            return 0;
+        break;
+    }
+    int r = unauthorized(res);
+    res->close = true; /* the body (if any) is never read: the connection cannot go on */
+    return r < 0 ? r : 401;
+}
+
 static int call_handler(const struct anc_http_route *rt, struct anc_http_request *req,
                         struct anc_http_response *res)
 {
@@ -64,13 +80,6 @@ static int dispatch(const struct anc_http_site *site, struct anc_http_request *r
     int status = anc_http_router_match(site->router, req->method, req->path, &m);
     if (status < 0)
         return status;
-    bool public_route = status == 200 && (m.route->flags & ANC_HTTP_ROUTE_PUBLIC);
-    bool needs_auth = status == 200 ? !public_route : (m.path_known || under_api(req->path));
-    if (needs_auth &&
-        !anc_http_auth_ok(site->token, anc_http_request_header(req, "Authorization"))) {
-        anc_http_match_destroy(&m);
-        return unauthorized(res);
-    }
     if (status == 405)
         return not_allowed(res, m.allow);
     if (status == 404 && under_api(req->path))
