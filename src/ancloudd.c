@@ -486,8 +486,8 @@ static void print_start_url(const struct daemon *d)
         printf("ancloudd %s listening: open %s://%s/#token=%s\n", ANC_VERSION, scheme, addr,
                d->cfg.token);
     else if (d->token_configured)
-        printf("ancloudd %s listening: open %s://%s/ (token: [server] token in %s)\n",
-               ANC_VERSION, scheme, addr, d->config_path);
+        printf("ancloudd %s listening: open %s://%s/ (token: [server] token in %s)\n", ANC_VERSION,
+               scheme, addr, d->config_path);
     else
         printf("ancloudd %s listening: open %s://%s/ (token in %s/token)\n", ANC_VERSION, scheme,
                addr, d->cfg.state_dir);

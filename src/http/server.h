@@ -31,7 +31,7 @@ struct anc_http_server;
 struct anc_metrics;
 struct anc_tls_ctx;
 
-#define ANC_HTTP_IDLE_TIMEOUT_MS   60000
+#define ANC_HTTP_IDLE_TIMEOUT_MS 60000
 
 /* Binds cfg->listen and starts accepting. cfg (listen, token, web_dir and the limits) is
  * borrowed and read live; metrics is borrowed too: the server registers its connection and

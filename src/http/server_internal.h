@@ -31,8 +31,8 @@ struct conn {
     enum conn_state state;
     enum timer_kind timer_kind;
     struct anc_http_parser parser;
-    struct anc_tls_conn *tls;       /* NULL: plain HTTP */
-    struct sockaddr_storage peer;   /* the client's address ([server] max_connections_per_ip) */
+    struct anc_tls_conn *tls;     /* NULL: plain HTTP */
+    struct sockaddr_storage peer; /* the client's address ([server] max_connections_per_ip) */
     char *in;
     size_t in_len, in_cap;
     struct anc_http_request *inflight; /* being answered (maybe deferred) */

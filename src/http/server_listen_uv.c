@@ -82,8 +82,9 @@ static int setup_site(struct anc_http_server *s)
                                           "HTTP connections accepted and served.");
     s->m_conn_active = anc_metrics_gauge(s->metrics, "ancloud_http_connections_active", NULL,
                                          "HTTP connections open now.");
-    s->m_rejected = anc_metrics_counter(s->metrics, "ancloud_http_connections_rejected_total", NULL,
-                                        "HTTP connections refused (max_connections, max_connections_per_ip).");
+    s->m_rejected =
+        anc_metrics_counter(s->metrics, "ancloud_http_connections_rejected_total", NULL,
+                            "HTTP connections refused (max_connections, max_connections_per_ip).");
     return anc_http_rest_register(&s->site) < 0 ? UV_ENOMEM : 0;
 }
 

@@ -108,7 +108,8 @@ static int queue_write(struct conn *c, char *head, size_t hlen, uint8_t *body, s
     wr->c = c;
     wr->head = head;
     wr->body = body;
-    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)hlen), uv_buf_init((char *)body, (unsigned)blen)};
+    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)hlen),
+                        uv_buf_init((char *)body, (unsigned)blen)};
     int r = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, blen ? 2 : 1, on_write);
     if (r < 0) {
         free(head);
@@ -347,7 +348,8 @@ static void update_timer(struct conn *c)
     if (c->inflight)
         set_timer(c, T_NONE, 0); /* a deferred handler decides how long it takes */
     else if (anc_http_parser_in_message(&c->parser) || c->in_len > 0 || c->served == 0)
-        set_timer(c, T_REQUEST, request_timeout_ms(c)); /* kept running: progress does not extend it */
+        set_timer(c, T_REQUEST,
+                  request_timeout_ms(c)); /* kept running: progress does not extend it */
     else
         set_timer(c, T_IDLE, ANC_HTTP_IDLE_TIMEOUT_MS);
 }
@@ -375,8 +377,7 @@ static void process(struct conn *c)
         if (anc_http_parser_has_request(&c->parser)) {
             c->admitted = false;
             handle_request(c, anc_http_parser_take(&c->parser));
-        }
-        else if (n == 0)
+        } else if (n == 0)
             break;
     }
     c->in_process = false;
@@ -459,8 +460,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->state == C_LINGER)
         return; /* discarded */
-    int r = c->tls ? tls_input(c, buf->base, (size_t)nread)
-                   : buffer_input(c, buf->base, (size_t)nread);
+    int r =
+        c->tls ? tls_input(c, buf->base, (size_t)nread) : buffer_input(c, buf->base, (size_t)nread);
     if (r == 1)
         return;
     if (r == -EPIPE) {
@@ -556,7 +557,7 @@ void anc__http_on_connection(uv_stream_t *server, int status)
     }
     struct conn *c = conn_new(s);
     if (!c)
-        return; /* the pending connection stays in the backlog; we retry on the next one */
+        return;       /* the pending connection stays in the backlog; we retry on the next one */
     s->n_rejecting++; /* until it is admitted below */
     if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
         anc__http_conn_close(c);
