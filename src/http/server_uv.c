@@ -376,6 +376,7 @@ static void process(struct conn *c)
         }
         if (anc_http_parser_has_request(&c->parser)) {
             c->admitted = false;
+            set_timer(c, T_NONE, 0); /* the next request gets a deadline of its own */
             handle_request(c, anc_http_parser_take(&c->parser));
         } else if (n == 0)
             break;

@@ -57,7 +57,7 @@ try {
   const browser = await launch([`--ignore-certificate-errors-spki-list=${spki}`]);
   browsers.push(browser);
   const page = await browser.context.newPage();
-  const res = await page.goto(`${daemon.base}/#token=${daemon.token}`);
+  const res = await goto(page, `${daemon.base}/#token=${daemon.token}`);
   check(res.status() === 200, `the web client loads over https (${res.status()})`);
   check(await page.evaluate(() => window.isSecureContext && location.protocol === 'https:'),
     'the page is a secure https context');
@@ -96,4 +96,15 @@ async function launch(extra) {
       '--allow-loopback-in-peer-connection', ...extra],
   });
   return { browser, context: await browser.newContext({ permissions: ['camera', 'microphone'] }) };
+}
+
+// The guest bridge coming up in the namespace can make Chromium report ERR_NETWORK_CHANGED once.
+async function goto(page, url) {
+  for (let i = 0; ; i++) {
+    try {
+      return await page.goto(url);
+    } catch (e) {
+      if (i === 2 || !/ERR_NETWORK_CHANGED/.test(String(e))) throw e;
+    }
+  }
 }

@@ -406,7 +406,7 @@ def main():
             test_pipelining(d.port)
             test_concurrent(d.port)
             check(slow.closed(wait=max(1, slow_start + 13 - time.time())), "slow header client")
-            check(time.time() - slow_start >= 9.5, "header timeout not before 10 s")
+            check(time.time() - slow_start >= 9.5, "request_timeout_s = 10: not before 10 s")
             check(idle.closed(wait=3), "a connection that sends nothing is closed too")
             slow.close()
             idle.close()
