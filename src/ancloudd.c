@@ -21,6 +21,7 @@
 #include "http/api_instances.h"
 #include "http/viewer_tokens.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "instance/manager.h"
 #include "instance/store_files.h"
 #include "instance/session.h"
@@ -66,6 +67,9 @@ struct daemon {
     const char *config_path;     /* NULL: embedded defaults only */
     struct anc_metrics *metrics; /* rendered by /metrics; freed after the HTTP server */
     struct anc_http_server *http;
+    struct anc_tls_ctx *tls; /* [server] tls_cert/tls_key; NULL: plain HTTP */
+    bool token_generated;    /* this start made the token: the only time it is printed */
+    bool token_configured;   /* [server] token is set in the file */
     /* Viewer sessions and their transport: certificate, DTLS context, RTC host, UDP port. */
     struct anc_cert *cert;
     struct anc_dtls_ctx *dtls;
@@ -424,6 +428,19 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     daemon_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+/* SIGHUP: the certificate files are read again (renewed certificates); on error the running
+ * certificate stays. New connections get the new one. */
+static void reload_tls(struct daemon *d)
+{
+    char err[512];
+    if (!d->tls)
+        return;
+    if (anc_tls_ctx_reload(d->tls, d->cfg.tls_cert, d->cfg.tls_key, err, sizeof(err)) < 0)
+        anc_error("SIGHUP: TLS: %s; keeping the running certificate", err);
+    else
+        anc_info("SIGHUP: TLS certificate reloaded from %s", d->cfg.tls_cert);
+}
+
 static void on_reload_signal(uv_signal_t *h, int signum)
 {
     (void)signum;
@@ -442,11 +459,14 @@ static void on_reload_signal(uv_signal_t *h, int signum)
     /* The token may have been generated at start; an empty one in the file means "keep it". */
     if (!next.token[0])
         memcpy(next.token, d->cfg.token, sizeof(next.token));
+    reload_tls(d);
     anc_config_diff(&d->cfg, &next, restart, sizeof(restart));
     anc_log_set_level((enum anc_log_level)next.log_level);
     d->cfg.log_level = next.log_level;
     d->cfg.max_connections = next.max_connections;
     d->cfg.max_body_kib = next.max_body_kib;
+    d->cfg.max_connections_per_ip = next.max_connections_per_ip;
+    d->cfg.request_timeout_s = next.request_timeout_s;
     d->cfg.max_sessions = next.max_sessions;
     memcpy(d->cfg.turn_secret, next.turn_secret, sizeof(d->cfg.turn_secret));
     d->cfg.turn_ttl_s = next.turn_ttl_s;
@@ -487,6 +507,7 @@ static int prepare_state(struct daemon *d)
         anc_error("cannot create state_dir %s: %s", d->cfg.state_dir, strerror(-r));
         return r;
     }
+    d->token_configured = d->cfg.token[0] != '\0';
     r = anc_token_ensure(d->cfg.token, sizeof(d->cfg.token), d->cfg.state_dir, &generated);
     if (r < 0) {
         anc_error("cannot read or create %s/token: %s", d->cfg.state_dir, strerror(-r));
@@ -494,7 +515,34 @@ static int prepare_state(struct daemon *d)
     }
     if (generated)
         anc_info("generated a new API token in %s/token", d->cfg.state_dir);
+    d->token_generated = generated;
+    if (d->cfg.tls_cert[0]) {
+        char err[512];
+        r = anc_tls_ctx_new(d->cfg.tls_cert, d->cfg.tls_key, &d->tls, err, sizeof(err));
+        if (r < 0) {
+            anc_error("TLS: %s", err);
+            return r;
+        }
+    }
     return 0;
+}
+
+/* The start line. The token goes into it (and so into the journal) only on the start that
+ * generated it; later starts say where it is kept. */
+static void print_start_url(const struct daemon *d)
+{
+    const char *scheme = d->tls ? "https" : "http";
+    const char *addr = anc_http_server_address(d->http);
+    if (d->token_generated)
+        printf("ancloudd %s listening: open %s://%s/#token=%s\n", ANC_VERSION, scheme, addr,
+               d->cfg.token);
+    else if (d->token_configured)
+        printf("ancloudd %s listening: open %s://%s/ (token: [server] token in %s)\n", ANC_VERSION,
+               scheme, addr, d->config_path);
+    else
+        printf("ancloudd %s listening: open %s://%s/ (token in %s/token)\n", ANC_VERSION, scheme,
+               addr, d->cfg.state_dir);
+    fflush(stdout);
 }
 
 static int run(struct daemon *d)
@@ -509,7 +557,7 @@ static int run(struct daemon *d)
         anc_error("signals: %s", uv_strerror(r));
         return 1;
     }
-    r = anc_http_server_start(d->loop, &d->cfg, d->metrics, &d->http);
+    r = anc_http_server_start(d->loop, &d->cfg, d->metrics, d->tls, &d->http);
     if (r < 0) {
         anc_error("cannot listen on %s: %s", d->cfg.listen, uv_strerror(r));
         d->stopping = 1;
@@ -522,9 +570,7 @@ static int run(struct daemon *d)
         uv_run(d->loop, UV_RUN_DEFAULT);
         return 1;
     }
-    printf("ancloudd %s listening: open http://%s/#token=%s\n", ANC_VERSION,
-           anc_http_server_address(d->http), d->cfg.token);
-    fflush(stdout);
+    print_start_url(d);
     uv_run(d->loop, UV_RUN_DEFAULT);
     return 0;
 }
@@ -587,6 +633,8 @@ static int serve(struct daemon *d)
     uv_loop_init(&loop);
     d->loop = &loop;
     int status = run(d);
+    anc_tls_ctx_free(d->tls); /* every connection, each holding a reference, is closed */
+    d->tls = NULL;
 
     int r = uv_loop_close(&loop);
     if (r != 0) {

@@ -69,13 +69,22 @@ static const struct key keys[] = {
      sizeof(((struct anc_config *)0)->listen), 0, 0, 0, "127.0.0.1:8080", false,
      "address:port the HTTP server listens on (IPv6 as [::1]:8080; port 0 = ephemeral)"},
     STR("server", "token", token, "", false,
-        "API bearer token; empty = generate one, keep it 0600 in state_dir/token, print it at "
-        "start"),
+        "API bearer token; empty = generate one, keep it 0600 in state_dir/token, print it once "
+        "(when generated); a file that sets it should be mode 0600"),
     STR("server", "web_dir", web_dir, ANC_DEFAULT_WEB_DIR, false, "static files of the web client"),
     INT("server", "max_connections", max_connections, 1, 100000, "1024", true,
         "HTTP connections at once; one more is answered 503 and closed"),
     INT("server", "max_body_kib", max_body_kib, 1, 1048576, "1024", true,
         "largest request body in KiB; larger is answered 413"),
+    INT("server", "max_connections_per_ip", max_connections_per_ip, 1, 100000, "32", true,
+        "HTTP connections at once from one client address (IPv6: one /64); one more is answered "
+        "503 and closed"),
+    INT("server", "request_timeout_s", request_timeout_s, 1, 3600, "30", true,
+        "a request's headers and body must arrive within this many seconds, else 408 and close"),
+    STR("server", "tls_cert", tls_cert, "", false,
+        "PEM certificate chain: with tls_key the listener speaks HTTPS only (TLS 1.2+); both empty "
+        "= plain HTTP; SIGHUP re-reads both files"),
+    STR("server", "tls_key", tls_key, "", false, "PEM private key of tls_cert"),
     STR("paths", "state_dir", state_dir, "/var/lib/ancloud", false,
         "instance records, certificate, token"),
     STR("paths", "run_dir", run_dir, "/run/ancloud", false,
@@ -473,6 +482,11 @@ static int finish(struct parse_state *ps, int ret)
     }
     if (ps->err_line)
         return -EINVAL;
+    if ((ps->c->tls_cert[0] == '\0') != (ps->c->tls_key[0] == '\0')) {
+        snprintf(ps->err, ps->errlen, "%s: server.tls_cert and server.tls_key go together%s",
+                 ps->name, " (both set = HTTPS, both empty = plain HTTP)");
+        return -EINVAL;
+    }
     if (ps->c->min_bitrate_kbps > ps->c->max_bitrate_kbps) {
         snprintf(ps->err, ps->errlen,
                  "%s: stream.min_bitrate_kbps (%d) exceeds max_bitrate_kbps (%d)", ps->name,

@@ -11,11 +11,15 @@
 
 struct anc_config {
     /* [server] */
-    char listen[128];       /* host:port of the HTTP server */
-    char token[256];        /* API bearer token; empty: generated and kept in state_dir */
-    char web_dir[PATH_MAX]; /* static files of the web client */
-    int max_connections;    /* HTTP connections at once; beyond: 503 */
-    int max_body_kib;       /* request body limit; beyond: 413 */
+    char listen[128];           /* host:port of the HTTP server */
+    char token[256];            /* API bearer token; empty: generated and kept in state_dir */
+    char web_dir[PATH_MAX];     /* static files of the web client */
+    int max_connections;        /* HTTP connections at once; beyond: 503 */
+    int max_body_kib;           /* request body limit; beyond: 413 */
+    int max_connections_per_ip; /* HTTP connections from one address (IPv6 /64); beyond: 503 */
+    int request_timeout_s;      /* headers + body of one request must arrive within it: 408 */
+    char tls_cert[PATH_MAX];    /* PEM chain; with tls_key: HTTPS only. Both empty: plain HTTP */
+    char tls_key[PATH_MAX];
     /* [paths] */
     char state_dir[PATH_MAX]; /* records, certificate, token */
     char run_dir[PATH_MAX];   /* per-instance runtime files */

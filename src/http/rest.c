@@ -37,7 +37,7 @@ bool anc_http_auth_ok(const char *expected, const char *authorization)
 /* A viewer token opens only routes flagged ANC_HTTP_ROUTE_VIEWER, and only for the instance
  * named by the route's {id} when it has one (session routes check the session's token in their
  * handler). On success the claims go into req->viewer. */
-static bool viewer_auth_ok(const struct anc_http_site *site, struct anc_http_request *req,
+static bool viewer_auth_ok(const struct anc_http_site *site, struct anc_vt_claims *out,
                            const struct anc_http_match *m, const char *authorization)
 {
     size_t len;
@@ -49,7 +49,7 @@ static bool viewer_auth_ok(const struct anc_http_site *site, struct anc_http_req
     for (size_t i = 0; i < m->n_params; i++)
         if (strcmp(m->params[i].name, "id") == 0 && strcmp(m->params[i].value, c.instance) != 0)
             return false;
-    req->viewer = c;
+    *out = c;
     return true;
 }
 
@@ -60,7 +60,7 @@ static bool authenticate(const struct anc_http_site *site, struct anc_http_reque
     const char *authorization = anc_http_request_header(req, "Authorization");
     memset(&req->viewer, 0, sizeof(req->viewer));
     req->admin = anc_http_auth_ok(site->token, authorization);
-    return req->admin || viewer_auth_ok(site, req, m, authorization);
+    return req->admin || viewer_auth_ok(site, &req->viewer, m, authorization);
 }
 
 static int unauthorized(struct anc_http_response *res)
@@ -80,6 +80,34 @@ static int not_allowed(struct anc_http_response *res, const char *allow)
 static bool under_api(const char *path)
 {
     return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
+int anc_http_admit(const struct anc_http_site *site, const struct anc_http_request *req,
+                   struct anc_http_response *res)
+{
+    switch (anc_http_router_auth(site->router, req->method, req->path)) {
+    case ANC_HTTP_AUTH_NONE:
+        return 0;
+    case ANC_HTTP_AUTH_ADMIN: {
+        const char *authorization = anc_http_request_header(req, "Authorization");
+        if (anc_http_auth_ok(site->token, authorization))
+            return 0;
+        /* or a viewer token, on the routes that take one (checked again at dispatch) */
+        struct anc_http_match m;
+        struct anc_vt_claims c;
+        int st = anc_http_router_match(site->router, req->method, req->path, &m);
+        if (st < 0)
+            return st;
+        bool ok = st == 200 && viewer_auth_ok(site, &c, &m, authorization);
+        anc_http_match_destroy(&m);
+        if (ok)
+            return 0;
+        break;
+    }
+    }
+    int r = unauthorized(res);
+    res->close = true; /* the body (if any) is never read: the connection cannot go on */
+    return r < 0 ? r : 401;
 }
 
 static int call_handler(const struct anc_http_route *rt, struct anc_http_request *req,

@@ -207,6 +207,35 @@ int anc_http_router_match(const struct anc_http_router *r, const char *method, c
     return 200;
 }
 
+static bool under_api(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
+enum anc_http_auth anc_http_router_auth(const struct anc_http_router *r, const char *method,
+                                        const char *path)
+{
+    const struct anc_http_route *best = NULL;
+    int64_t best_score = -1;
+    bool known = false, head = strcmp(method, "HEAD") == 0;
+    for (size_t i = 0; r && i < r->n; i++) {
+        const struct anc_http_route *rt = &r->routes[i];
+        int64_t score = path_score(rt, path);
+        if (score < 0)
+            continue;
+        known = true;
+        /* HEAD is answered by the GET route (router_match): it needs what GET needs. */
+        bool same = strcmp(rt->method, method) == 0 || (head && strcmp(rt->method, "GET") == 0);
+        if (same && score > best_score) {
+            best = rt;
+            best_score = score;
+        }
+    }
+    if (best)
+        return (best->flags & ANC_HTTP_ROUTE_PUBLIC) ? ANC_HTTP_AUTH_NONE : ANC_HTTP_AUTH_ADMIN;
+    return known || under_api(path) ? ANC_HTTP_AUTH_ADMIN : ANC_HTTP_AUTH_NONE;
+}
+
 void anc_http_match_destroy(struct anc_http_match *m)
 {
     if (!m)

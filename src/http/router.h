@@ -46,6 +46,20 @@ void anc_http_router_free(struct anc_http_router *r);
 int anc_http_router_add(struct anc_http_router *r, const char *method, const char *pattern,
                         anc_http_handler_fn fn, void *user, unsigned flags);
 
+/* Which credential a request needs, told from its method and path alone so that the server
+ * decides once, when the headers are complete and before any body byte is read. A route added
+ * with ANC_HTTP_ROUTE_PUBLIC needs none; every other route, and any unknown path under /api/
+ * (so that 401 comes before 404/405 and does not reveal which routes exist), needs the admin
+ * token; other unknown paths are static files of the web client and need none. A new kind of
+ * credential (a per-route flag) adds a value here and a case in rest.c's anc_http_admit. */
+enum anc_http_auth {
+    ANC_HTTP_AUTH_NONE,
+    ANC_HTTP_AUTH_ADMIN, /* "Authorization: Bearer <[server] token>" */
+};
+
+enum anc_http_auth anc_http_router_auth(const struct anc_http_router *r, const char *method,
+                                        const char *path);
+
 struct anc_http_match {
     const struct anc_http_route *route;                /* set when status is 200 */
     struct anc_http_param params[ANC_HTTP_MAX_PARAMS]; /* values owned by the match */

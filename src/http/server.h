@@ -4,14 +4,22 @@
  *
  * Behaviour: keep-alive; pipelined requests answered in order, one at a time per connection
  * (later bytes are buffered, reading pauses past 64 KiB); Content-Length and chunked bodies;
- * HTTP/1.0 closes unless "Connection: keep-alive". Limits: request line + headers over 16 KiB →
- * 431, body over [server] max_body_kib → 413, malformed → 400 (each answered, then closed);
- * a connection beyond [server] max_connections is accepted, answered 503 and closed; headers must
- * be complete 10 s after a request's first byte (and a new connection's first request within
- * 10 s) or the connection is closed (408 if a request had begun); an idle keep-alive
- * connection is closed after 60 s. max_connections and max_body_kib are read from the config
- * when used, so SIGHUP changes apply at once. Every response carries Date, Server and
- * Content-Length (except 204/304). Everything runs on the loop thread. */
+ * HTTP/1.0 closes unless "Connection: keep-alive". Authentication is decided once per request
+ * when its headers are complete (rest.h anc_http_admit): a refused request is answered 401 and
+ * the connection closed without reading its body and without "100 Continue". Limits: request
+ * line + headers over 16 KiB → 431, body over [server] max_body_kib → 413, malformed → 400
+ * (each answered, then closed); a connection beyond [server] max_connections, or beyond
+ * [server] max_connections_per_ip from one client address (IPv6: one /64), is accepted,
+ * answered 503 and closed (over TLS: closed); a request's headers and body must all arrive
+ * within [server] request_timeout_s of its first byte (a new connection's first request, TLS
+ * handshake included, from accept), else 408 and close (close when nothing had begun); an
+ * idle keep-alive connection is closed after 60 s. The limits are read from the config when
+ * used, so SIGHUP changes apply at once. Every response carries Date, Server and
+ * Content-Length (except 204/304). Everything runs on the loop thread.
+ *
+ * TLS ([server] tls_cert/tls_key, see tls.h): every connection speaks TLS; the bytes go through
+ * the connection's anc_tls_conn between the socket and the same parser; a plain HTTP request
+ * is answered 400 in plain text and closed, a failed handshake closed after its alert. */
 #pragma once
 
 #include <uv.h>
@@ -21,18 +29,20 @@
 struct anc_config;
 struct anc_http_server;
 struct anc_metrics;
+struct anc_tls_ctx;
 
-#define ANC_HTTP_HEADER_TIMEOUT_MS 10000
-#define ANC_HTTP_IDLE_TIMEOUT_MS   60000
+#define ANC_HTTP_IDLE_TIMEOUT_MS 60000
 
-/* Binds cfg->listen and starts accepting. cfg (listen, token, web_dir, max_connections,
- * max_body_kib) is borrowed and read live; metrics is borrowed too: the server registers its
- * connection and request series there and GET /metrics renders all of it. Both must outlive the
- * server (until anc_http_server_close's done). Uptime counts from this call. On success *out is
- * the server. Returns 0 or a libuv error; on error the loop must still run once to release the
- * listener handle. */
+/* Binds cfg->listen and starts accepting. cfg (listen, token, web_dir and the limits) is
+ * borrowed and read live; metrics is borrowed too: the server registers its connection and
+ * request series there and GET /metrics renders all of it. tls (borrowed; NULL: plain HTTP)
+ * makes every connection HTTPS; reloading it (anc_tls_ctx_reload) applies to new connections.
+ * All must outlive the server (until anc_http_server_close's done). Uptime counts from this
+ * call. On success *out is the server. Returns 0 or a libuv error; on error the loop must still
+ * run once to release the listener handle. */
 int anc_http_server_start(uv_loop_t *loop, const struct anc_config *cfg,
-                          struct anc_metrics *metrics, struct anc_http_server **out);
+                          struct anc_metrics *metrics, struct anc_tls_ctx *tls,
+                          struct anc_http_server **out);
 
 /* The bound address as "host:port" (the real port when listen used port 0). */
 const char *anc_http_server_address(const struct anc_http_server *s);

@@ -9,6 +9,7 @@
 #include "base/config.h"
 #include "http/request.h"
 #include "http/rest.h"
+#include "http/tls.h"
 
 #define LINGER_MS         2000        /* after our last byte, wait this long for the client's EOF */
 #define SHUTDOWN_GRACE_MS 2000        /* server close: time left to connections still writing */
@@ -17,7 +18,9 @@
 #define MAX_REJECTING     64            /* 503 answers in flight at once; beyond: plain close */
 
 enum conn_state { C_ACTIVE, C_LINGER, C_CLOSING };
-enum timer_kind { T_NONE, T_HEADER, T_BODY, T_IDLE, T_LINGER };
+/* T_REQUEST: the absolute deadline of one request (headers + body), [server] request_timeout_s
+ * from its first byte (for a new connection: from accept, TLS handshake included). */
+enum timer_kind { T_NONE, T_REQUEST, T_IDLE, T_LINGER };
 
 struct conn {
     struct conn *prev, *next;
@@ -28,6 +31,8 @@ struct conn {
     enum conn_state state;
     enum timer_kind timer_kind;
     struct anc_http_parser parser;
+    struct anc_tls_conn *tls;     /* NULL: plain HTTP */
+    struct sockaddr_storage peer; /* the client's address ([server] max_connections_per_ip) */
     char *in;
     size_t in_len, in_cap;
     struct anc_http_request *inflight; /* being answered (maybe deferred) */
@@ -35,12 +40,14 @@ struct conn {
     unsigned served;                   /* requests answered */
     bool counted;                      /* in n_active (false: a 503 connection) */
     bool reading, eof, in_process;
+    bool admitted; /* the current request passed anc_http_admit (at its headers-complete) */
+    bool tls_seen; /* a first byte arrived (TLS: a plain HTTP request is answered 400) */
 };
 
 struct write_req {
     uv_write_t w;
     struct conn *c;
-    char *head;
+    char *head; /* or ciphertext (TLS) */
     uint8_t *body;
 };
 
@@ -54,6 +61,7 @@ struct anc_http_server {
     struct conn *conns;
     size_t n_active, n_rejecting;
     struct anc_http_router *router;
+    struct anc_tls_ctx *tls;     /* borrowed; NULL: plain HTTP */
     struct anc_metrics *metrics; /* borrowed from the caller */
     struct anc_http_site site;
     struct anc_metric *m_conn_total, *m_conn_active, *m_rejected;
@@ -62,6 +70,7 @@ struct anc_http_server {
     void (*done)(void *arg);
     void *done_arg;
     char rbuf[64 * 1024]; /* read buffer: each read is consumed before the next alloc */
+    char tbuf[16 * 1024]; /* TLS: decrypted bytes on their way to conn->in */
 };
 
 /* server_uv.c */

@@ -82,13 +82,15 @@ static int setup_site(struct anc_http_server *s)
                                           "HTTP connections accepted and served.");
     s->m_conn_active = anc_metrics_gauge(s->metrics, "ancloud_http_connections_active", NULL,
                                          "HTTP connections open now.");
-    s->m_rejected = anc_metrics_counter(s->metrics, "ancloud_http_connections_rejected_total", NULL,
-                                        "HTTP connections answered 503 (max_connections).");
+    s->m_rejected =
+        anc_metrics_counter(s->metrics, "ancloud_http_connections_rejected_total", NULL,
+                            "HTTP connections refused (max_connections, max_connections_per_ip).");
     return anc_http_rest_register(&s->site) < 0 ? UV_ENOMEM : 0;
 }
 
 int anc_http_server_start(uv_loop_t *loop, const struct anc_config *cfg,
-                          struct anc_metrics *metrics, struct anc_http_server **out)
+                          struct anc_metrics *metrics, struct anc_tls_ctx *tls,
+                          struct anc_http_server **out)
 {
     struct sockaddr_storage ss;
     struct anc_http_server *s = calloc(1, sizeof(*s));
@@ -97,6 +99,7 @@ int anc_http_server_start(uv_loop_t *loop, const struct anc_config *cfg,
     s->loop = loop;
     s->cfg = cfg;
     s->metrics = metrics;
+    s->tls = tls;
     int r = setup_site(s);
     if (r == 0)
         r = parse_listen(cfg->listen, &ss);

@@ -83,8 +83,12 @@ export async function startDaemon(extraConf = '', { dir, listen = '127.0.0.1:0',
     const t = setTimeout(() => reject(new Error(`daemon did not start:\n${log}`)), 15000);
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/open (http:\/\/[^/\s]+)\/#token=([0-9a-f]+)/);
-      if (m) { clearTimeout(t); resolve({ base: m[1], token: m[2] }); }
+      // The token is printed only by the start that generated it; later starts name its file.
+      const m = out.match(/open (https?:\/\/[^/\s]+)\/(?:#token=([0-9a-f]+)| \(token in (\S+)\))/);
+      if (m) {
+        clearTimeout(t);
+        resolve({ base: m[1], token: m[2] ?? fs.readFileSync(m[3], 'utf8').trim() });
+      }
     });
     proc.on('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${log}`)));
   });

@@ -26,6 +26,8 @@ echo "ok - installed: daemon, web client, ancloud.conf, docs, systemd unit"
 
 "$bin" --check-config -c "$conf" >/dev/null || fail "the installed daemon refuses the installed ancloud.conf"
 echo "ok - the installed daemon accepts the installed ancloud.conf"
+[ "$(stat -c %a "$conf")" = 600 ] || fail "ancloud.conf may hold the token: mode $(stat -c %a "$conf"), not 600"
+echo "ok - the installed ancloud.conf is mode 0600"
 
 grep -q '^KillMode=process$' "$unit" || fail "the unit must not kill the guests' processes (KillMode=process)"
 grep -q '^ExecStart=/.*/bin/ancloudd -c /.*/etc/ancloud/ancloud.conf$' "$unit" || fail "ExecStart: $(grep ExecStart "$unit")"

@@ -510,7 +510,12 @@ static int run(const struct anc_http_site *site, const char *text, struct anc_ht
     CHECK(req);
     req->now_ms = 5500;
     anc_http_response_init(res);
-    int r = anc_http_dispatch(site, req, res);
+    int r = anc_http_admit(site, req, res);
+    if (r != 0) {
+        anc_http_request_free(req);
+        return r;
+    }
+    r = anc_http_dispatch(site, req, res);
     if (r != ANC_HTTP_DEFERRED)
         anc_http_request_free(req);
     return r == ANC_HTTP_DEFERRED ? -1 : res->status;

@@ -169,3 +169,23 @@ TEST(empty_router)
     CHECK(!m.path_known);
     anc_http_router_free(r);
 }
+
+/* The credential a request needs, from method and path alone (decided at headers-complete). */
+TEST(auth_kind)
+{
+    struct anc_http_router *r = make();
+    CHECK_EQ(anc_http_router_auth(r, "GET", "/api/v1/health"), ANC_HTTP_AUTH_NONE);
+    CHECK_EQ(anc_http_router_auth(r, "HEAD", "/api/v1/health"), ANC_HTTP_AUTH_NONE);
+    /* Another method on a public path, an unknown /api path: the admin token (401 before 405). */
+    CHECK_EQ(anc_http_router_auth(r, "POST", "/api/v1/health"), ANC_HTTP_AUTH_ADMIN);
+    CHECK_EQ(anc_http_router_auth(r, "POST", "/api/v1/nothing"), ANC_HTTP_AUTH_ADMIN);
+    CHECK_EQ(anc_http_router_auth(r, "GET", "/api"), ANC_HTTP_AUTH_ADMIN);
+    CHECK_EQ(anc_http_router_auth(r, "POST", "/api/v1/instances/7/whep"), ANC_HTTP_AUTH_ADMIN);
+    CHECK_EQ(anc_http_router_auth(r, "GET", "/api/v1/instances/new"), ANC_HTTP_AUTH_ADMIN);
+    /* Outside /api: a routed path needs the token; anything else is a static file. */
+    CHECK_EQ(anc_http_router_auth(r, "GET", "/x/1/y/2"), ANC_HTTP_AUTH_ADMIN);
+    CHECK_EQ(anc_http_router_auth(r, "GET", "/index.html"), ANC_HTTP_AUTH_NONE);
+    CHECK_EQ(anc_http_router_auth(r, "POST", "/apiary"), ANC_HTTP_AUTH_NONE);
+    CHECK_EQ(anc_http_router_auth(NULL, "GET", "/api/v1/health"), ANC_HTTP_AUTH_ADMIN);
+    anc_http_router_free(r);
+}

@@ -32,6 +32,7 @@ cat > "$tmp/a.conf" <<CONF
 listen = 127.0.0.1:0
 token = bench
 web_dir = $tmp/web
+max_connections_per_ip = 1000
 [paths]
 state_dir = $tmp/state
 run_dir = $tmp/run
