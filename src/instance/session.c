@@ -148,6 +148,7 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
     case ANC_PEER_EV_FAILED:
         end_session(s, x,
                     ev->error == -EKEYREJECTED ? "DTLS fingerprint mismatch"
+                    : ev->error == -ETIMEDOUT  ? "DTLS handshake timed out"
                                                : "DTLS handshake failed");
         break;
     case ANC_PEER_EV_CLOSED:
