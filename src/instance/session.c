@@ -119,8 +119,12 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
     }
     if (r == ANC_INPUT_KEYFRAME)
         request_keyframe(x->owner, x);
-    else if (r < 0)
+    else if (r < 0) {
         x->in_unsupported++;
+        anc_debug("session %s: input message not (fully) applied: %s", x->sid,
+                  r == -E2BIG ? "too many characters outside the keymap in one text message"
+                              : strerror(-r));
+    }
 }
 
 static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
