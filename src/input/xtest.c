@@ -37,6 +37,8 @@ struct anc_xtest {
     struct spare spare[SPARE_MAX];
     int n_spare;
     uint64_t tick;
+    int remaps_left;       /* of the text message being typed */
+    uint64_t text_dropped; /* characters not typed: over the per-message remap cap */
 };
 
 static bool key_is_down(const struct anc_xtest *x, unsigned kc)
@@ -68,6 +70,11 @@ static void find_spares(struct anc_xtest *x)
         x->spare[x->n_spare].used = 0;
         x->n_spare++;
     }
+}
+
+uint64_t anc_xtest_text_dropped(const struct anc_xtest *x)
+{
+    return x->text_dropped;
 }
 
 int anc_xtest_refresh_keymap(struct anc_xtest *x)
@@ -329,8 +336,14 @@ static int type_codepoint(struct anc_xtest *x, uint32_t cp)
     KeyCode kc = spare_lookup(x, sym);
     if (!kc)
         kc = lookup(x, sym, &shift);
-    if (!kc)
+    if (!kc && x->remaps_left <= 0) {
+        x->text_dropped++;
+        return -E2BIG;
+    }
+    if (!kc) {
+        x->remaps_left--;
         kc = remap(x, sym);
+    }
     if (!kc)
         return -ENOSPC;
     tap(x, kc, shift);
@@ -342,6 +355,9 @@ static int apply_text(struct anc_xtest *x, const struct anc_input_text *t)
     int ret = ANC_INPUT_APPLIED;
     uint32_t cp;
 
+    /* Each remap is a keymap change every X client hears of, and a round trip: a message full of
+     * characters outside the keymap must not buy thousands of them. */
+    x->remaps_left = ANC_XTEST_TEXT_REMAPS_MAX;
     for (size_t off = 0; off < t->len;) {
         int n = anc_input_utf8_next(t->utf8 + off, t->len - off, &cp);
         if (n < 0)
@@ -351,7 +367,7 @@ static int apply_text(struct anc_xtest *x, const struct anc_input_text *t)
         if (cp == '\r' && off < t->len && t->utf8[off] == '\n')
             continue;
         int r = type_codepoint(x, cp);
-        if (r < 0)
+        if (r < 0 && ret != -E2BIG)
             ret = r;
     }
     return ret;

@@ -10,6 +10,10 @@
 
 struct anc_xtest;
 
+/* Keymap changes one text message may cause (characters the keymap lacks are typed through a
+ * spare keycode remapped for them); characters needing more are dropped and counted. */
+#define ANC_XTEST_TEXT_REMAPS_MAX 32
+
 /* Creates a sink on dpy, an open connection the caller keeps owning (it must outlive the sink).
  * screen_w/screen_h (> 0) is the pixel size that normalized coordinates map onto: 0 -> 0 and
  * 65535 -> size - 1, px = (x * size) >> 16. Reads the keyboard mapping once (a round trip).
@@ -25,9 +29,13 @@ void anc_xtest_free(struct anc_xtest *x);
  * acts), -ENOTSUP for control ops that mean nothing on X11 (rotate, home, app switch, power,
  * menu, volume), for clipboard messages (the sink owns no X selection) and for key
  * codes beyond the display's keycode range, -ENOSPC when text needed a keysym the keymap lacks
- * and no spare keycode was free (the other characters are still typed), -EINVAL for an
- * unknown type. */
+ * and no spare keycode was free (the other characters are still typed), -E2BIG when a text
+ * message needed more than ANC_XTEST_TEXT_REMAPS_MAX remaps (the characters beyond the cap
+ * that need one are dropped and counted, the rest typed), -EINVAL for an unknown type. */
 int anc_xtest_apply(struct anc_xtest *x, const struct anc_input_msg *m);
+
+/* Characters dropped so far by the per-message remap cap. */
+uint64_t anc_xtest_text_dropped(const struct anc_xtest *x);
 
 /* Re-reads the keyboard mapping (a round trip). The owner of dpy calls this when it sees a
  * MappingNotify that the sink did not cause; remapped spare keycodes are forgotten. */

@@ -119,8 +119,12 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
     }
     if (r == ANC_INPUT_KEYFRAME)
         request_keyframe(x->owner, x);
-    else if (r < 0)
+    else if (r < 0) {
         x->in_unsupported++;
+        anc_debug("session %s: input message not (fully) applied: %s", x->sid,
+                  r == -E2BIG ? "too many characters outside the keymap in one text message"
+                              : strerror(-r));
+    }
 }
 
 static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
@@ -148,6 +152,7 @@ static void on_peer_event(struct anc_sessions *s, struct anc_session *x,
     case ANC_PEER_EV_FAILED:
         end_session(s, x,
                     ev->error == -EKEYREJECTED ? "DTLS fingerprint mismatch"
+                    : ev->error == -ETIMEDOUT  ? "DTLS handshake timed out"
                                                : "DTLS handshake failed");
         break;
     case ANC_PEER_EV_CLOSED:
@@ -431,13 +436,14 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
     char hash[17];
     snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x->in_hash);
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s, s:I, "
-        "s:I, s:I, s:I, s:I}, s:s, s:b}",
+        "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s, "
+        "s:I, s:I, s:I, s:I, s:I}, s:s, s:b}",
         "id", x->sid, "instance", x->inst->id, "state",
         x->connected_us ? "connected" : "connecting", "created_at", (json_int_t)x->created_at,
         "video", "frames", (json_int_t)ps.frames_sent, "packets", (json_int_t)ps.rtp_packets,
-        "bytes", (json_int_t)ps.rtp_bytes, "retransmits", (json_int_t)ps.retransmits, "nacks",
-        (json_int_t)ps.nacks, "plis", (json_int_t)ps.plis, "firs", (json_int_t)ps.firs, "remb_bps",
+        "bytes", (json_int_t)ps.rtp_bytes, "retransmits", (json_int_t)ps.retransmits,
+        "retransmits_denied", (json_int_t)ps.retransmits_denied, "nacks", (json_int_t)ps.nacks,
+        "plis", (json_int_t)ps.plis, "firs", (json_int_t)ps.firs, "remb_bps",
         (json_int_t)ps.last_remb_bps, "input", "messages", (json_int_t)x->in_msgs, "bytes",
         (json_int_t)x->in_bytes, "hash", hash, "dropped", (json_int_t)x->in_bad, "unsupported",
         (json_int_t)x->in_unsupported, "sent", (json_int_t)x->out_msgs, "not_sent",

@@ -61,6 +61,9 @@ int anc_dcep_parse_open(const uint8_t *buf, size_t len, struct anc_dcep_open *ou
     if ((size_t)label_len + protocol_len != body)
         return -EBADMSG;
 
+    if (label_len > ANC_DCEP_LABEL_MAX || protocol_len > ANC_DCEP_LABEL_MAX)
+        return -EMSGSIZE;
+
     out->channel_type = buf[1];
     out->priority = anc_rd16(buf + 2);
     out->reliability = anc_rd32(buf + 4);

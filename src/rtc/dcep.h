@@ -27,6 +27,9 @@
 #define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_TIMED            0x02
 #define ANC_DCEP_CHANNEL_PARTIAL_RELIABLE_TIMED_UNORDERED  0x82
 
+/* Longest label and protocol we accept in a peer's OPEN (RFC 8832 allows 65535 each). */
+#define ANC_DCEP_LABEL_MAX 1024
+
 /* Fixed part of DATA_CHANNEL_OPEN, before label and protocol. */
 #define ANC_DCEP_OPEN_HEADER_SIZE 12
 
@@ -46,7 +49,8 @@ int anc_dcep_message_type(const uint8_t *buf, size_t len);
 
 /* Parses a DATA_CHANNEL_OPEN. Every length is checked against len, and the message must end
  * exactly after the protocol. On success out->label/protocol point into buf. -EBADMSG when
- * malformed or of an unknown channel type. */
+ * malformed or of an unknown channel type; -EMSGSIZE for a well-formed OPEN whose label or
+ * protocol is longer than ANC_DCEP_LABEL_MAX (the caller rejects that channel). */
 int anc_dcep_parse_open(const uint8_t *buf, size_t len, struct anc_dcep_open *out);
 
 /* Checks a DATA_CHANNEL_ACK (exactly one byte, 0x02): 0 or -EBADMSG. */

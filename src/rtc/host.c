@@ -16,6 +16,7 @@ struct entry {
     struct anc_peer *peer;
     bool in_use;
     bool expired; /* consent lost, not reported yet */
+    bool silent;  /* consent lost: nothing more goes to the peer's address */
 };
 
 struct anc_rtc_host {
@@ -103,7 +104,8 @@ void anc_rtc_host_remove(struct anc_rtc_host *h, uint64_t now_us, void *user)
     uint8_t buf[ANC_PEER_MAX_DATAGRAM];
     size_t len;
     struct anc_addr to;
-    while (anc_peer_poll_transmit(e->peer, buf, sizeof(buf), &len, &to))
+    /* Not to an address whose consent ran out: it may never have wanted our traffic. */
+    while (!e->silent && anc_peer_poll_transmit(e->peer, buf, sizeof(buf), &len, &to))
         if (buf[0] >= 20 && buf[0] <= 63)
             (void)anc_dgramq_push(&h->out, buf, len, &to);
     anc_ice_session_remove(h->ice, e->ufrag);
@@ -131,6 +133,7 @@ static void follow_ice_events(struct anc_rtc_host *h, uint64_t now_us)
         struct entry *e = ev.user;
         if (ev.type == ANC_ICE_EVENT_EXPIRED) {
             e->expired = true; /* reported by poll_event */
+            e->silent = true;  /* RFC 7675 §5.1: stop sending at once, before the owner acts */
             continue;
         }
         anc_peer_set_remote(e->peer, now_us, &ev.addr);
@@ -201,7 +204,7 @@ bool anc_rtc_host_poll_transmit(struct anc_rtc_host *h, uint8_t *buf, size_t cap
     /* Round robin, so one busy viewer does not starve the others within a flush. */
     for (size_t n = 0; n < h->max; n++) {
         struct entry *e = &h->entries[(h->tx_cursor + n) % h->max];
-        if (e->in_use && anc_peer_poll_transmit(e->peer, buf, cap, len, to)) {
+        if (e->in_use && !e->silent && anc_peer_poll_transmit(e->peer, buf, cap, len, to)) {
             h->tx_cursor = (h->tx_cursor + n + 1) % h->max;
             return true;
         }

@@ -1,5 +1,7 @@
 /* ICE-lite responder: a session table keyed by local ufrag, answering authenticated Binding
- * requests and tracking which remote addresses each session has validated. */
+ * requests and tracking which remote addresses each session has validated. Consent (RFC 7675) is
+ * kept per remote address: once a pair is selected only checks from that very address keep the
+ * session alive, so checks from elsewhere cannot keep media flowing to a stale or spoofed one. */
 #include "rtc/ice.h"
 
 #include <errno.h>
@@ -30,10 +32,11 @@ struct validated {
 struct session {
     struct cred local_ufrag, local_pwd, remote_ufrag, remote_pwd;
     void *user;
-    uint64_t consent_us; /* last valid check, or creation */
+    uint64_t consent_us; /* before selection: last valid check from anywhere, or creation */
     bool expired;
     bool selected;
     struct anc_addr sel;
+    uint64_t sel_us; /* last valid check from sel itself: the selected pair's consent */
     struct validated addrs[ANC_ICE_MAX_ADDRS];
     unsigned pending; /* PENDING_* events not yet polled */
 };
@@ -229,6 +232,9 @@ static void accept_check(struct anc_ice_agent *a, struct session *s, uint64_t no
         if (!(s->pending & PENDING_SELECTED))
             s->pending |= PENDING_CHANGED;
     }
+    /* Only a check from the selected address itself renews the selected pair's consent. */
+    if (s->selected && anc_addr_equal(&s->sel, from))
+        s->sel_us = now_us;
     remember(s, from, now_us);
 }
 
@@ -295,11 +301,34 @@ void *anc_ice_session_for_addr(const struct anc_ice_agent *a, const struct anc_a
     return NULL;
 }
 
+/* When the session loses consent: 30 s after the last check from its selected address, or,
+ * before any nomination, after the last check from anywhere (or its creation). A lite agent has
+ * one selected pair; with its consent gone the session has nothing it may send on (RFC 7675
+ * §5.1), and it ends: a switch to another address needs a nomination before then. */
+static uint64_t consent_deadline(const struct session *s)
+{
+    return (s->selected ? s->sel_us : s->consent_us) + ANC_ICE_CONSENT_US;
+}
+
+/* Forgets validated addresses (other than the selected one) that sent no check for 30 s. */
+static void forget_stale(struct session *s, uint64_t now_us)
+{
+    for (size_t j = 0; j < ANC_ICE_MAX_ADDRS; j++) {
+        struct validated *v = &s->addrs[j];
+        if (v->used && now_us >= v->last_us + ANC_ICE_CONSENT_US &&
+            !(s->selected && anc_addr_equal(&v->addr, &s->sel)))
+            v->used = false;
+    }
+}
+
 void anc_ice_handle_timeout(struct anc_ice_agent *a, uint64_t now_us)
 {
     for (size_t i = 0; i < a->n; i++) {
         struct session *s = a->sessions[i];
-        if (!s->expired && now_us >= s->consent_us + ANC_ICE_CONSENT_US) {
+        if (s->expired)
+            continue;
+        forget_stale(s, now_us);
+        if (now_us >= consent_deadline(s)) {
             s->expired = true;
             s->pending |= PENDING_EXPIRED;
         }
@@ -311,8 +340,8 @@ uint64_t anc_ice_next_timeout(const struct anc_ice_agent *a)
     uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < a->n; i++) {
         const struct session *s = a->sessions[i];
-        if (!s->expired && s->consent_us + ANC_ICE_CONSENT_US < next)
-            next = s->consent_us + ANC_ICE_CONSENT_US;
+        if (!s->expired && consent_deadline(s) < next)
+            next = consent_deadline(s);
     }
     return next;
 }

@@ -4,7 +4,13 @@
  * ufrag. A remote address becomes "validated" for a session only by a Binding request whose
  * USERNAME is "ourUfrag:theirUfrag" of a live session and whose MESSAGE-INTEGRITY verifies with our
  * password; the caller then routes DTLS/RTP from validated addresses only (anc_ice_session_for_addr)
- * and drops everything else. Invalid packets change nothing, allocate nothing and get no answer. */
+ * and drops everything else. Invalid packets change nothing, allocate nothing and get no answer.
+ *
+ * Consent is per candidate pair, i.e. per remote address (we have one local candidate): once a
+ * pair is selected (USE-CANDIDATE), only valid checks from the selected address itself renew the
+ * session's consent; checks from other addresses validate them (and a nominating one moves the
+ * session there) but never keep the selected pair alive. Without a valid check from the selected
+ * address for ANC_ICE_CONSENT_US the session expires: nothing more may be sent to it. */
 #pragma once
 
 #include <stdbool.h>
@@ -71,7 +77,8 @@ int anc_ice_handle_packet(struct anc_ice_agent *a, uint64_t now_us, const struct
 /* The user pointer of the live session whose selected or validated address is `from`, or NULL. */
 void *anc_ice_session_for_addr(const struct anc_ice_agent *a, const struct anc_addr *from);
 
-/* Expires sessions whose consent ran out by now_us, queueing EXPIRED events. */
+/* Expires sessions whose consent ran out by now_us (see the top comment), queueing EXPIRED
+ * events, and forgets non-selected addresses that sent no valid check for ANC_ICE_CONSENT_US. */
 void anc_ice_handle_timeout(struct anc_ice_agent *a, uint64_t now_us);
 /* When anc_ice_handle_timeout() must next be called; UINT64_MAX: never. */
 uint64_t anc_ice_next_timeout(const struct anc_ice_agent *a);

@@ -178,8 +178,10 @@ static void on_dtls_connected(struct anc_peer *p, uint64_t now_us)
 static void pump(struct anc_peer *p, uint64_t now_us)
 {
     enum anc_dtls_state st = anc_dtls_state(&p->dtls);
-    if (!p->dtls_up && !p->srtp && st == ANC_DTLS_CONNECTED)
+    if (!p->dtls_up && !p->srtp && st == ANC_DTLS_CONNECTED) {
+        p->dtls_deadline_us = 0;
         on_dtls_connected(p, now_us);
+    }
     if ((st == ANC_DTLS_FAILED || st == ANC_DTLS_CLOSED) && !p->end_reported && !p->closing) {
         struct anc_peer_event *ev = anc__peer_push_event(
             p, st == ANC_DTLS_FAILED ? ANC_PEER_EV_FAILED : ANC_PEER_EV_CLOSED);
@@ -197,9 +199,35 @@ static void pump(struct anc_peer *p, uint64_t now_us)
     drain_dtls(p);
 }
 
+/* The handshake clock starts at the first sign of a connection: ICE selection or DTLS. */
+static void start_deadline(struct anc_peer *p, uint64_t now_us)
+{
+    if (!p->dtls_up && !p->dtls_deadline_us && !p->end_reported)
+        p->dtls_deadline_us = now_us + (p->cfg.dtls_deadline_us ? p->cfg.dtls_deadline_us
+                                                                : ANC_PEER_DTLS_DEADLINE_US);
+}
+
+/* A handshake still unfinished at its deadline ends the peer: a half-open connection must not
+ * hold its DTLS and SCTP state for as long as ICE consent lasts. */
+static void check_deadline(struct anc_peer *p, uint64_t now_us)
+{
+    if (p->dtls_up || !p->dtls_deadline_us || now_us < p->dtls_deadline_us)
+        return;
+    p->dtls_deadline_us = 0;
+    if (p->end_reported || p->closing)
+        return;
+    struct anc_peer_event *ev = anc__peer_push_event(p, ANC_PEER_EV_FAILED);
+    if (ev)
+        ev->error = -ETIMEDOUT;
+    p->end_reported = true;
+    p->closing = true; /* nothing more is fed to or sent by this handshake */
+    anc_dgramq_clear(&p->tx);
+}
+
 void anc_peer_set_remote(struct anc_peer *p, uint64_t now_us, const struct anc_addr *addr)
 {
     bool first = !p->have_remote;
+    start_deadline(p, now_us);
     p->remote = *addr;
     p->have_remote = true;
     if (first && !p->cfg.dtls_server) {
@@ -213,6 +241,9 @@ int anc_peer_handle_datagram(struct anc_peer *p, uint64_t now_us, const uint8_t 
     if (len == 0)
         return 0;
     if (buf[0] >= 20 && buf[0] <= 63) {
+        if (p->closing)
+            return 0;
+        start_deadline(p, now_us);
         anc_dtls_handle_datagram(&p->dtls, now_us, buf, len);
         pump(p, now_us);
     } else if (buf[0] >= 128 && buf[0] <= 191 && p->srtp && anc_rtp_is_rtcp(buf, len)) {
@@ -233,6 +264,9 @@ int anc_peer_handle_datagram(struct anc_peer *p, uint64_t now_us, const uint8_t 
 
 int anc_peer_handle_timeout(struct anc_peer *p, uint64_t now_us)
 {
+    check_deadline(p, now_us);
+    if (p->closing)
+        return 0;
     if (anc_dtls_next_timeout(&p->dtls, now_us) <= now_us)
         anc_dtls_handle_timeout(&p->dtls, now_us);
     if (p->sctp && anc_sctp_next_timeout(p->sctp, now_us) <= now_us)
@@ -248,6 +282,8 @@ int anc_peer_handle_timeout(struct anc_peer *p, uint64_t now_us)
 uint64_t anc_peer_next_timeout(const struct anc_peer *p, uint64_t now)
 {
     uint64_t t = UINT64_MAX;
+    if (p->closing)
+        return t;
     uint64_t d = anc_dtls_next_timeout(&p->dtls, now);
     if (d < t)
         t = d;
@@ -258,6 +294,8 @@ uint64_t anc_peer_next_timeout(const struct anc_peer *p, uint64_t now)
     }
     if (p->dtls_up && p->next_sr_us < t)
         t = p->next_sr_us;
+    if (!p->dtls_up && p->dtls_deadline_us && p->dtls_deadline_us < t)
+        t = p->dtls_deadline_us;
     return t;
 }
 

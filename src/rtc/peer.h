@@ -19,6 +19,19 @@ struct anc_peer;
 
 #define ANC_PEER_MAX_DATAGRAM 1500
 
+/* Retransmission budget (NACK answers, RFC 4585): per peer, token buckets of bytes and packets
+ * refilled at ANC_PEER_RTX_SHARE_PCT % of the media sent in the last second, at least the
+ * minimums, holding at most ANC_PEER_RTX_BURST_US worth; each sequence number is resent at most
+ * once per round trip (from RTCP reports, ANC_PEER_RTX_DEFAULT_RTT_US until one is known). */
+#define ANC_PEER_RTX_SHARE_PCT         10
+#define ANC_PEER_RTX_MIN_BYTES_PER_S   32768
+#define ANC_PEER_RTX_MIN_PACKETS_PER_S 32
+#define ANC_PEER_RTX_BURST_US          500000
+#define ANC_PEER_RTX_DEFAULT_RTT_US    100000
+/* A peer whose DTLS handshake has not completed this long after it began (first DTLS datagram
+ * or ICE selection, whichever is first) fails with -ETIMEDOUT. */
+#define ANC_PEER_DTLS_DEADLINE_US 10000000
+
 struct anc_peer_config {
     struct anc_dtls_ctx *dtls_ctx; /* must outlive the peer */
     bool dtls_server;              /* our answer said a=setup:passive */
@@ -33,7 +46,8 @@ struct anc_peer_config {
     size_t remote_max_message_size; /* the offer's; 0: no limit of its own */
     size_t history_packets;         /* NACK history; 0: 2048 (≥ 1 s at 8 Mbit/s) */
     int64_t wall_offset_us;         /* Unix time minus the monotonic clock, for RTCP SR NTP times */
-    int playout_delay_id; /* 1..14: send playout-delay (0, 0) with this RTP extension id */
+    int playout_delay_id;      /* 1..14: send playout-delay (0, 0) with this RTP extension id */
+    uint64_t dtls_deadline_us; /* 0: ANC_PEER_DTLS_DEADLINE_US */
 };
 
 enum anc_peer_event_type {
@@ -43,7 +57,8 @@ enum anc_peer_event_type {
     ANC_PEER_EV_MESSAGE,        /* channel, label, is_binary, data, len */
     ANC_PEER_EV_KEYFRAME,       /* the receiver asked for a keyframe (PLI or FIR) */
     ANC_PEER_EV_BITRATE,        /* bitrate_bps: the receiver's estimate (REMB) */
-    ANC_PEER_EV_FAILED,         /* error: DTLS failed (e.g. fingerprint mismatch) */
+    ANC_PEER_EV_FAILED,         /* error: DTLS failed (e.g. fingerprint mismatch), or
+                                   -ETIMEDOUT: no handshake within the deadline */
     ANC_PEER_EV_CLOSED,         /* the browser closed DTLS (close_notify) */
 };
 
@@ -60,6 +75,9 @@ struct anc_peer_event {
 
 struct anc_peer_stats {
     uint64_t rtp_packets, rtp_bytes, frames_sent, retransmits, nacks, plis, firs, rembs;
+    uint64_t retransmit_bytes;   /* what the retransmits cost */
+    uint64_t retransmits_denied; /* NACKed packets not resent: budget, once per RTT, queue full */
+    uint64_t rtt_us;             /* from RTCP reports; 0: unknown */
     uint64_t rtcp_in, rtcp_bad, srtp_errors, dropped_tx, dc_messages_in, dc_bytes_in;
     uint64_t last_remb_bps;
 };

@@ -21,6 +21,16 @@ struct ev_slot {
     char *label;   /* owned copy */
 };
 
+/* Token buckets limiting NACK answers; see ANC_PEER_RTX_* in peer.h. */
+struct rtx_budget {
+    uint64_t refill_us;    /* last refill */
+    double bytes, packets; /* tokens */
+    uint64_t win_start_us; /* current one-second window of media sent */
+    uint64_t win_bytes, win_packets;
+    uint64_t rate_bytes, rate_packets; /* media per second in the last full window */
+    uint64_t rtt_us;                   /* 0: unknown */
+};
+
 struct anc_peer {
     struct anc_peer_config cfg;
     char remote_fp_alg[16];
@@ -28,6 +38,7 @@ struct anc_peer {
     char cname[64];
     struct anc_addr remote;
     bool have_remote;
+    uint64_t dtls_deadline_us; /* handshake must be done by then; 0: not started or done */
 
     struct anc_dtls dtls;
     bool dtls_up;
@@ -40,6 +51,7 @@ struct anc_peer {
 
     struct anc_h264_packetizer pack;
     struct anc_rtp_history *history;
+    struct rtx_budget rtx;
     struct anc_rtp_clock clock;
     uint64_t next_sr_us;
     uint32_t sr_packets, sr_octets;

@@ -19,6 +19,9 @@ int anc__peer_media_init(struct anc_peer *p, uint64_t now_us)
         return r;
     p->clock =
         (struct anc_rtp_clock){.base_ts = ts, .base_us = now_us, .rate = ANC_RTP_VIDEO_CLOCK};
+    p->rtx = (struct rtx_budget){.refill_us = now_us, .win_start_us = now_us};
+    p->rtx.bytes = (double)ANC_PEER_RTX_MIN_BYTES_PER_S * ANC_PEER_RTX_BURST_US / 1e6;
+    p->rtx.packets = (double)ANC_PEER_RTX_MIN_PACKETS_PER_S * ANC_PEER_RTX_BURST_US / 1e6;
     return anc_rtp_history_new(p->cfg.history_packets ? p->cfg.history_packets : HISTORY_PKTS,
                                &p->history);
 }
@@ -44,6 +47,54 @@ static int send_rtp(struct anc_peer *p, const uint8_t *pkt, size_t len)
     }
     anc__peer_queue_tx(p, buf, n);
     return 0;
+}
+
+/* Media sent, measured over whole one-second windows: what the retransmission budget is a share
+ * of. */
+static void rtx_count_media(struct rtx_budget *b, uint64_t now_us, size_t len)
+{
+    if (now_us >= b->win_start_us + 1000000) {
+        uint64_t span = now_us - b->win_start_us;
+        /* A window that ended long ago says nothing about now: the stream paused. */
+        bool fresh = span < 2000000;
+        b->rate_bytes = fresh ? b->win_bytes * 1000000 / span : 0;
+        b->rate_packets = fresh ? b->win_packets * 1000000 / span : 0;
+        b->win_start_us = now_us;
+        b->win_bytes = b->win_packets = 0;
+    }
+    b->win_bytes += len;
+    b->win_packets++;
+}
+
+static double share_or_min(uint64_t rate, uint64_t min)
+{
+    uint64_t share = rate * ANC_PEER_RTX_SHARE_PCT / 100;
+    return (double)(share > min ? share : min);
+}
+
+/* Refills both buckets for the time since the last refill and takes one packet of len bytes
+ * from them, or returns false (and takes nothing) when either is short. */
+static bool rtx_take(struct rtx_budget *b, uint64_t now_us, size_t len)
+{
+    double bps = share_or_min(b->rate_bytes, ANC_PEER_RTX_MIN_BYTES_PER_S);
+    double pps = share_or_min(b->rate_packets, ANC_PEER_RTX_MIN_PACKETS_PER_S);
+    double dt = now_us > b->refill_us ? (double)(now_us - b->refill_us) / 1e6 : 0;
+    double burst = ANC_PEER_RTX_BURST_US / 1e6;
+    b->refill_us = now_us > b->refill_us ? now_us : b->refill_us;
+    b->bytes = b->bytes + bps * dt < bps * burst ? b->bytes + bps * dt : bps * burst;
+    b->packets = b->packets + pps * dt < pps * burst ? b->packets + pps * dt : pps * burst;
+    if (b->bytes < (double)len || b->packets < 1)
+        return false;
+    b->bytes -= (double)len;
+    b->packets -= 1;
+    return true;
+}
+
+/* How long a retransmitted packet waits before it may be resent again: one round trip. */
+static uint64_t rtx_gap_us(const struct rtx_budget *b)
+{
+    uint64_t rtt = b->rtt_us ? b->rtt_us : ANC_PEER_RTX_DEFAULT_RTT_US;
+    return rtt < 10000 ? 10000 : rtt > 1000000 ? 1000000 : rtt;
 }
 
 struct pack_ctx {
@@ -75,6 +126,7 @@ static int on_packet(void *opaque, const uint8_t *pkt, size_t len)
         pkt = ext;
     }
     anc_rtp_history_put(p->history, pkt, len, c->now_us);
+    rtx_count_media(&p->rtx, c->now_us, len);
     p->stats.rtp_packets++;
     p->stats.rtp_bytes += len;
     p->sr_packets++;
@@ -114,25 +166,60 @@ void anc__peer_send_sr(struct anc_peer *p, uint64_t now_us)
     anc__peer_queue_tx(p, buf, len);
 }
 
-static void retransmit(struct anc_peer *p, uint16_t seq)
+/* Answers one NACKed sequence number, within the budget: checks are ordered cheapest first, and
+ * nothing is encrypted for a packet that would not be sent. */
+static void retransmit(struct anc_peer *p, uint64_t now_us, uint16_t seq)
 {
     const uint8_t *pkt;
     size_t len;
     if (anc_rtp_history_get(p->history, seq, &pkt, &len, NULL) < 0)
         return;
-    if (send_rtp(p, pkt, len) == 0)
+    uint64_t last = anc_rtp_history_resent_us(p->history, seq);
+    /* Retransmissions may fill at most half the queue: fresh video keeps the rest. */
+    if ((last && now_us < last + rtx_gap_us(&p->rtx)) || anc_dgramq_count(&p->tx) >= TX_MAX / 2 ||
+        !rtx_take(&p->rtx, now_us, len)) {
+        p->stats.retransmits_denied++;
+        return;
+    }
+    anc_rtp_history_mark_resent(p->history, seq, now_us ? now_us : 1);
+    if (send_rtp(p, pkt, len) == 0) {
         p->stats.retransmits++;
+        p->stats.retransmit_bytes += len;
+    }
 }
+
+/* Round trip from a report block about our video stream. */
+static void on_report_block(struct anc_peer *p, uint64_t now_us,
+                            const struct anc_rtcp_report_block *rb)
+{
+    if (rb->ssrc != p->cfg.video_ssrc)
+        return;
+    uint64_t wall_us = (uint64_t)((int64_t)now_us + p->cfg.wall_offset_us);
+    int64_t rtt = anc_rtcp_rtt_us(rb, anc_ntp_from_unix_us(wall_us));
+    if (rtt >= 0) {
+        p->rtx.rtt_us = rtt ? (uint64_t)rtt : 1;
+        p->stats.rtt_us = p->rtx.rtt_us;
+    }
+}
+
+struct rtcp_ctx {
+    struct anc_peer *p;
+    uint64_t now_us;
+};
 
 static int on_rtcp_item(void *opaque, const struct anc_rtcp_item *it)
 {
-    struct anc_peer *p = opaque;
+    struct rtcp_ctx *c = opaque;
+    struct anc_peer *p = c->p;
     struct anc_peer_event *ev;
     switch (it->type) {
+    case ANC_RTCP_ITEM_REPORT_BLOCK:
+        on_report_block(p, c->now_us, &it->u.rb);
+        break;
     case ANC_RTCP_ITEM_NACK:
         p->stats.nacks++;
         for (unsigned i = 0; i < it->u.nack.n_seqs; i++)
-            retransmit(p, it->u.nack.seqs[i]);
+            retransmit(p, c->now_us, it->u.nack.seqs[i]);
         break;
     case ANC_RTCP_ITEM_PLI:
     case ANC_RTCP_ITEM_FIR:
@@ -157,8 +244,8 @@ static int on_rtcp_item(void *opaque, const struct anc_rtcp_item *it)
 
 void anc__peer_handle_rtcp(struct anc_peer *p, uint64_t now_us, uint8_t *buf, size_t len)
 {
-    (void)now_us;
+    struct rtcp_ctx c = {p, now_us};
     p->stats.rtcp_in++;
-    if (anc_rtcp_parse(buf, len, on_rtcp_item, p) < 0)
+    if (anc_rtcp_parse(buf, len, on_rtcp_item, &c) < 0)
         p->stats.rtcp_bad++;
 }

@@ -218,6 +218,17 @@ uint64_t anc_ntp_from_unix_us(uint64_t unix_us)
     return sec << 32 | frac;
 }
 
+int64_t anc_rtcp_rtt_us(const struct anc_rtcp_report_block *rb, uint64_t now_ntp)
+{
+    if (rb->lsr == 0)
+        return -1;
+    /* RFC 3550 §6.4.1: A - LSR - DLSR, all in 1/65536 s, modulo 2^32. */
+    uint32_t rtt = anc_ntp_mid32(now_ntp) - rb->lsr - rb->dlsr;
+    if (rtt >= 60u * 65536u) /* a negative or absurd result: clocks or report are off */
+        return -1;
+    return (int64_t)(((uint64_t)rtt * 1000000u) >> 16);
+}
+
 uint64_t anc_ntp_to_unix_us(uint64_t ntp)
 {
     uint64_t sec = (ntp >> 32) - NTP_UNIX_OFFSET;

@@ -89,6 +89,11 @@ static inline uint32_t anc_ntp_mid32(uint64_t ntp)
     return (uint32_t)(ntp >> 16);
 }
 
+/* Round-trip time from a report block about one of our streams (RFC 3550 §6.4.1) received at
+ * now_ntp (our wall clock as NTP 32.32): µs, or -1 when the block has no LSR (no SR of ours reached
+ * the receiver yet) or the result is negative or above a minute. */
+int64_t anc_rtcp_rtt_us(const struct anc_rtcp_report_block *rb, uint64_t now_ntp);
+
 /* Sender info for an SR sent at one instant, seen on two clocks: now_us on the capture clock the
  * stream's RTP clock maps from, wall_us on the Unix wall clock. */
 void anc_rtcp_sender_info_at(struct anc_rtcp_sender_info *si, const struct anc_rtp_clock *clock,

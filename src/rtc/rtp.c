@@ -83,6 +83,7 @@ uint32_t anc_rtp_clock_ts(const struct anc_rtp_clock *c, uint64_t t_us)
 
 struct history_slot {
     uint64_t sent_us;
+    uint64_t resent_us; /* last retransmission, 0: none */
     uint16_t seq;
     uint16_t len; /* 0: empty */
     uint8_t data[ANC_RTP_MAX_PACKET];
@@ -133,8 +134,22 @@ int anc_rtp_history_put(struct anc_rtp_history *h, const uint8_t *pkt, size_t le
     s->seq = seq;
     s->len = (uint16_t)len;
     s->sent_us = sent_us;
+    s->resent_us = 0;
     memcpy(s->data, pkt, len);
     return 0;
+}
+
+uint64_t anc_rtp_history_resent_us(const struct anc_rtp_history *h, uint16_t seq)
+{
+    const struct history_slot *s = &h->slots[seq & h->mask];
+    return s->len && s->seq == seq ? s->resent_us : 0;
+}
+
+void anc_rtp_history_mark_resent(struct anc_rtp_history *h, uint16_t seq, uint64_t now_us)
+{
+    struct history_slot *s = &h->slots[seq & h->mask];
+    if (s->len && s->seq == seq)
+        s->resent_us = now_us;
 }
 
 int anc_rtp_history_get(const struct anc_rtp_history *h, uint16_t seq, const uint8_t **pkt,

@@ -75,3 +75,9 @@ int anc_rtp_history_put(struct anc_rtp_history *h, const uint8_t *pkt, size_t le
  * put) and *sent_us (may be NULL) set, or -ENOENT if it was never stored or was overwritten. */
 int anc_rtp_history_get(const struct anc_rtp_history *h, uint16_t seq, const uint8_t **pkt,
                         size_t *len, uint64_t *sent_us);
+
+/* When packet seq was last retransmitted (as recorded by mark_resent), 0 if never or if seq is
+ * not in the history. A put of the slot's next packet clears it. */
+uint64_t anc_rtp_history_resent_us(const struct anc_rtp_history *h, uint16_t seq);
+/* Records a retransmission of seq at now_us (> 0); a no-op when seq is not in the history. */
+void anc_rtp_history_mark_resent(struct anc_rtp_history *h, uint16_t seq, uint64_t now_us);

@@ -198,6 +198,8 @@ int anc_sctp_new(const struct anc_sctp_config *cfg, struct anc_sctp **out)
         s->cfg.remote_port = ANC_SCTP_DEFAULT_PORT;
     if (!s->cfg.max_message_size)
         s->cfg.max_message_size = ANC_SCTP_DEFAULT_MAX_MESSAGE_SIZE;
+    if (!s->cfg.max_channels)
+        s->cfg.max_channels = ANC_SCTP_MAX_CHANNELS;
     s->out_streams = ANC_SCTP_MAX_STREAMS;
 
     r = -ENOMEM;

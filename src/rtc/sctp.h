@@ -28,6 +28,7 @@
 #define ANC_SCTP_DEFAULT_PORT             5000
 #define ANC_SCTP_DEFAULT_MAX_MESSAGE_SIZE (256 * 1024)
 #define ANC_SCTP_MAX_STREAMS              1024
+#define ANC_SCTP_MAX_CHANNELS             16 /* default cap of channels open at once */
 #define ANC_SCTP_TICK_US                  10000
 /* Largest SCTP packet we emit: a DTLS record carrying one stays well under an Ethernet MTU. */
 #define ANC_SCTP_MAX_PACKET 1200
@@ -42,6 +43,9 @@ struct anc_sctp_config {
     /* The peer's a=max-message-size (RFC 8841): messages sent are also kept within it.
      * 0: no limit of its own. */
     size_t remote_max_message_size;
+    /* Channels open at once, ours and the peer's (0: ANC_SCTP_MAX_CHANNELS). A peer's OPEN
+     * beyond it is rejected: its stream is reset, the association and other channels stay. */
+    size_t max_channels;
 };
 
 enum anc_sctp_event_type {
@@ -81,6 +85,8 @@ struct anc_sctp_stats {
     uint64_t dropped_oversize;   /* received messages above max_message_size */
     uint64_t dropped_no_channel; /* messages on a stream without an open channel */
     uint64_t bad_dcep;           /* malformed or unexpected DCEP messages */
+    uint64_t rejected_opens;     /* peer OPENs refused (label/protocol too long, too many
+                                    channels): their streams were reset */
     uint64_t bad_ppid;           /* unknown or deprecated PPIDs */
     uint64_t transmit_dropped;   /* outgoing datagrams dropped: queue full or out of memory */
 };
@@ -118,7 +124,7 @@ int anc_sctp_handle_timeout(struct anc_sctp *s, uint64_t now_us);
  * previous tick. Idempotent within a millisecond; a no-op while usrsctp is not initialised. */
 void anc_sctp_tick(uint64_t now_us);
 
-/* Opens a channel: picks a free stream id of our parity, sends DATA_CHANNEL_OPEN (at once,
+/* Opens a channel (-ENOSPC when max_channels are open): picks a free stream id of our parity, sends DATA_CHANNEL_OPEN (at once,
  * or when the association comes up) and stores the id in *id. max_retransmits and
  * max_lifetime_ms are -1 when unset (at most one may be set). Messages may be sent as soon
  * as the association is up; until the ACK arrives they go ordered (RFC 8832 §6).

@@ -149,6 +149,15 @@ int anc_sctp_send(struct anc_sctp *s, uint16_t id, bool is_binary, const void *b
     return r;
 }
 
+/* Channels open or opening (not closing, not rejected). */
+static size_t channels_open(const struct anc_sctp *s)
+{
+    size_t n = 0;
+    for (uint16_t i = 0; i < ANC_SCTP_MAX_STREAMS; i++)
+        n += s->chans[i] && !s->chans[i]->closing;
+    return n;
+}
+
 static struct anc__sctp_channel *channel_new(const char *label, size_t ll, const char *proto,
                                              size_t pl)
 {
@@ -180,7 +189,7 @@ int anc_sctp_open_channel(struct anc_sctp *s, const char *label, const char *pro
     for (sid = s->cfg.dtls_client ? 0 : 1; sid < s->out_streams; sid += 2)
         if (!s->chans[sid])
             break;
-    if (sid >= s->out_streams)
+    if (sid >= s->out_streams || channels_open(s) >= s->cfg.max_channels)
         return -ENOSPC;
     struct anc__sctp_channel *ch = channel_new(label, strlen(label), protocol, strlen(protocol));
     if (!ch)
@@ -215,11 +224,30 @@ int anc_sctp_close_channel(struct anc_sctp *s, uint16_t id)
     return 0;
 }
 
+/* Refuses a peer's OPEN: DCEP has no negative answer, so the stream is reset (RFC 8831 §6.7),
+ * which closes the channel on the peer's side. A placeholder holds the stream until both
+ * directions are reset; it reports nothing. */
+static void reject_open(struct anc_sctp *s, uint16_t sid)
+{
+    s->stats.rejected_opens++;
+    struct anc__sctp_channel *ch = channel_new("", 0, "", 0);
+    if (!ch)
+        return;
+    ch->rejected = ch->closing = ch->reset_wanted = true;
+    s->chans[sid] = ch;
+    anc__sctp_flush_pending(s);
+}
+
 static void on_open(struct anc_sctp *s, uint16_t sid, const uint8_t *buf, size_t len)
 {
     struct anc_dcep_open o;
-    if (anc_dcep_parse_open(buf, len, &o) < 0 || sid >= ANC_SCTP_MAX_STREAMS || s->chans[sid]) {
+    int r = anc_dcep_parse_open(buf, len, &o);
+    if ((r < 0 && r != -EMSGSIZE) || sid >= ANC_SCTP_MAX_STREAMS || s->chans[sid]) {
         s->stats.bad_dcep++;
+        return;
+    }
+    if (r == -EMSGSIZE || channels_open(s) >= s->cfg.max_channels) {
+        reject_open(s, sid);
         return;
     }
     struct anc__sctp_channel *ch =
@@ -278,7 +306,7 @@ static void deliver(struct anc_sctp *s, uint16_t sid, uint32_t ppid, const uint8
         s->stats.bad_ppid++;
         return;
     }
-    if (!ch) {
+    if (!ch || ch->rejected) {
         s->stats.dropped_no_channel++;
         return;
     }
@@ -359,9 +387,11 @@ static void finish_close(struct anc_sctp *s, uint16_t sid)
     struct anc__sctp_channel *ch = s->chans[sid];
     if (!ch || !ch->reset_in_done || !ch->reset_out_done)
         return;
+    bool rejected = ch->rejected;
     anc__sctp_channel_free(ch);
     s->chans[sid] = NULL;
-    anc__sctp_push_simple(s, ANC_SCTP_EV_CHANNEL_CLOSED, sid);
+    if (!rejected)
+        anc__sctp_push_simple(s, ANC_SCTP_EV_CHANNEL_CLOSED, sid);
 }
 
 static void on_reset_stream(struct anc_sctp *s, uint16_t sid, uint16_t flags)

@@ -32,6 +32,7 @@ struct anc__sctp_channel {
     bool closing;       /* no more sending; waiting for both stream resets */
     bool reset_wanted;  /* our outgoing stream reset still to be requested */
     bool reset_out_done, reset_in_done;
+    bool rejected; /* a peer's OPEN we refused: only its stream reset, no events */
     int reset_attempts;
 };
 

@@ -12,6 +12,12 @@ static int count_item(void *opaque, const struct anc_rtcp_item *item)
     (*n)++;
     if (item->type == ANC_RTCP_ITEM_NACK && item->u.nack.n_seqs > 17)
         __builtin_trap();
+    if (item->type == ANC_RTCP_ITEM_REPORT_BLOCK) {
+        /* A round trip from any report is unknown (-1) or within a minute. */
+        int64_t rtt = anc_rtcp_rtt_us(&item->u.rb, (uint64_t)item->u.rb.jitter << 16);
+        if (rtt < -1 || rtt > 60000000)
+            __builtin_trap();
+    }
     return 0;
 }
 

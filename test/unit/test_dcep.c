@@ -121,3 +121,30 @@ TEST(channel_type_for)
     CHECK_EQ(rel, 1500);
     CHECK_EQ(anc_dcep_channel_type_for(true, 1, 1, &type, &rel), -EINVAL);
 }
+
+/* Security review finding: label and protocol are capped at 1 KiB each; a well-formed OPEN
+ * beyond that is told apart from a malformed one, so the caller can reject just that channel. */
+TEST(label_and_protocol_capped_at_1k)
+{
+    static uint8_t m[ANC_DCEP_OPEN_HEADER_SIZE + 2 * 2048];
+    struct anc_dcep_open o;
+    static const uint16_t cases[][3] = {
+        /* label, protocol, expected: 0 ok, 1 -EMSGSIZE */
+        {1024, 0, 0}, {0, 1024, 0}, {1024, 1024, 0}, {1025, 0, 1}, {0, 1025, 1}, {2048, 2048, 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t ll = cases[i][0], pl = cases[i][1];
+        memset(m, 'x', sizeof(m));
+        memcpy(m, open_input, ANC_DCEP_OPEN_HEADER_SIZE);
+        m[8] = (uint8_t)(ll >> 8);
+        m[9] = (uint8_t)ll;
+        m[10] = (uint8_t)(pl >> 8);
+        m[11] = (uint8_t)pl;
+        int r = anc_dcep_parse_open(m, ANC_DCEP_OPEN_HEADER_SIZE + ll + pl, &o);
+        CHECK_EQ(r, cases[i][2] ? -EMSGSIZE : 0);
+    }
+    /* Malformed stays malformed, whatever the lengths claim. */
+    m[8] = 0x08;
+    m[9] = 0x00;
+    CHECK_EQ(anc_dcep_parse_open(m, ANC_DCEP_OPEN_HEADER_SIZE + 10, &o), -EBADMSG);
+}

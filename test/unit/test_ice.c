@@ -312,3 +312,67 @@ TEST(unused_session_expires_and_limits_hold)
     anc_ice_agent_free(a);
     anc_ice_agent_free(NULL);
 }
+
+/* Security review finding: consent is per candidate pair. A is nominated; afterwards valid checks
+ * arrive only from B (another address of the same credentials, or a replay from elsewhere). They
+ * must not keep A's consent alive, and B must not become the selected pair without a nomination:
+ * 30 s after A's last check the session expires and nothing more is sent to A. */
+TEST(checks_from_another_address_do_not_renew_the_selected_pair)
+{
+    struct anc_ice_agent *a = agent_with_session();
+    struct anc_ice_result res;
+    struct anc_ice_event ev;
+    struct anc_addr pair_a = addr("203.0.113.5", 40000), pair_b = addr("198.51.100.9", 41000);
+
+    CHECK_EQ(send_check(a, 1 * SEC, &pair_a, true, &res), 0);
+    CHECK(anc_ice_poll_event(a, &ev) && ev.type == ANC_ICE_EVENT_SELECTED);
+    CHECK(anc_addr_equal(&ev.addr, &pair_a));
+    uint64_t now = 1 * SEC;
+    for (int i = 0; i < 12; i++) {
+        now += 5 * SEC;
+        if (anc_ice_next_timeout(a) <= now)
+            anc_ice_handle_timeout(a, now);
+        int r = send_check(a, now, &pair_b, false, &res);
+        if (now < 31 * SEC) {
+            /* B is validated (answered, routable) but never selected. */
+            CHECK_EQ(r, 0);
+            CHECK(res.len > 0);
+            CHECK(anc_ice_session_for_addr(a, &pair_b) == &session_a);
+            CHECK(!anc_ice_poll_event(a, &ev));
+        }
+        /* A's consent runs out 30 s after A's own check, whatever B does. */
+        CHECK(anc_ice_next_timeout(a) == (now < 31 * SEC ? 31 * SEC : UINT64_MAX));
+    }
+    CHECK(anc_ice_poll_event(a, &ev));
+    CHECK_EQ(ev.type, ANC_ICE_EVENT_EXPIRED);
+    CHECK(!anc_ice_poll_event(a, &ev));
+    CHECK(anc_ice_session_for_addr(a, &pair_a) == NULL);
+    CHECK(anc_ice_session_for_addr(a, &pair_b) == NULL);
+    anc_ice_agent_free(a);
+}
+
+/* A nomination from B moves the session there, and from then on only B's checks count. */
+TEST(nomination_moves_consent_to_the_new_pair)
+{
+    struct anc_ice_agent *a = agent_with_session();
+    struct anc_ice_result res;
+    struct anc_ice_event ev;
+    struct anc_addr pair_a = addr("203.0.113.5", 40000), pair_b = addr("198.51.100.9", 41000);
+
+    CHECK_EQ(send_check(a, 1 * SEC, &pair_a, true, &res), 0);
+    CHECK_EQ(send_check(a, 10 * SEC, &pair_b, true, &res), 0);
+    CHECK(anc_ice_poll_event(a, &ev) && ev.type == ANC_ICE_EVENT_SELECTED);
+    CHECK(anc_addr_equal(&ev.addr, &pair_b));
+    CHECK(anc_ice_next_timeout(a) == 40 * SEC);
+    /* Checks from the old pair no longer renew anything. */
+    CHECK_EQ(send_check(a, 20 * SEC, &pair_a, false, &res), 0);
+    CHECK(anc_ice_next_timeout(a) == 40 * SEC);
+    CHECK_EQ(send_check(a, 25 * SEC, &pair_b, false, &res), 0);
+    CHECK(anc_ice_next_timeout(a) == 55 * SEC);
+    /* A's stale validation is forgotten once its own 30 s have passed. */
+    anc_ice_handle_timeout(a, 50 * SEC);
+    CHECK(anc_ice_session_for_addr(a, &pair_a) == NULL);
+    CHECK(anc_ice_session_for_addr(a, &pair_b) == &session_a);
+    CHECK(!anc_ice_poll_event(a, &ev));
+    anc_ice_agent_free(a);
+}

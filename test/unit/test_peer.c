@@ -4,6 +4,7 @@
  * RTCP sender reports, data-channel messages, unvalidated addresses and consent expiry. */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "rtc/cert.h"
 #include "rtc/dtls.h"
@@ -127,7 +128,16 @@ static void advance(uint64_t us)
     }
 }
 
+static int send_check_ex(const char *username, const char *pwd, const struct anc_addr *from,
+                         bool use_candidate);
+
 static int send_check(const char *username, const char *pwd, const struct anc_addr *from)
+{
+    return send_check_ex(username, pwd, from, true);
+}
+
+static int send_check_ex(const char *username, const char *pwd, const struct anc_addr *from,
+                         bool use_candidate)
 {
     uint8_t req[256], txid[ANC_STUN_TXID_LEN];
     anc_stun_random_txid(txid);
@@ -137,7 +147,7 @@ static int send_check(const char *username, const char *pwd, const struct anc_ad
                                .priority = 12345,
                                .controlling = true,
                                .tiebreaker = 42,
-                               .use_candidate = true};
+                               .use_candidate = use_candidate};
     int n = anc_stun_build_binding_request(req, sizeof(req), txid, &c);
     CHECK(n > 0);
     anc_rtc_host_handle_datagram(host, now, from, req, (size_t)n);
@@ -210,6 +220,23 @@ static void setup(void)
         anc_rtc_host_add(host, now, SRV_UFRAG, SRV_PWD, CLI_UFRAG, CLI_PWD, peer, &session_tag), 0);
     CHECK_EQ(anc_dtls_init(&cli, cli_ctx, false, "sha-256", anc_cert_fingerprint(srv_cert)), 0);
     CHECK_EQ(anc_h264_depacketizer_init(&depack, 0), 0);
+}
+
+static void teardown(void)
+{
+    anc_rtc_host_free(host);
+    anc_sctp_free(cli_sctp);
+    anc_srtp_free(cli_srtp);
+    anc_dtls_destroy(&cli);
+    anc_h264_depacketizer_destroy(&depack);
+    anc_dtls_ctx_free(srv_ctx);
+    anc_dtls_ctx_free(cli_ctx);
+    anc_cert_free(srv_cert);
+    anc_cert_free(cli_cert);
+    host = NULL;
+    cli_sctp = NULL;
+    cli_srtp = NULL;
+    memset(&cli, 0, sizeof(cli));
 }
 
 TEST(ice_checks_are_validated)
@@ -362,17 +389,198 @@ TEST(consent_expires_after_30s_without_checks)
     CHECK(expired);
     anc_rtc_host_remove(host, now, &session_tag);
     CHECK_EQ(anc_rtc_host_sessions(host), 0);
-    pump(); /* the close_notify reaches the browser */
-    CHECK_EQ(anc_dtls_state(&cli), ANC_DTLS_CLOSED);
+    /* No farewell either: RFC 7675 allows nothing more to an address without consent. */
+    pump();
+    CHECK_EQ(anc_dtls_state(&cli), ANC_DTLS_CONNECTED);
     CHECK_EQ(send_check(SRV_UFRAG ":" CLI_UFRAG, SRV_PWD, &browser_addr), 0);
+    teardown();
+}
 
-    anc_rtc_host_free(host);
-    anc_sctp_free(cli_sctp);
-    anc_srtp_free(cli_srtp);
-    anc_dtls_destroy(&cli);
-    anc_h264_depacketizer_destroy(&depack);
-    anc_dtls_ctx_free(srv_ctx);
-    anc_dtls_ctx_free(cli_ctx);
-    anc_cert_free(srv_cert);
-    anc_cert_free(cli_cert);
+/* A fresh host with one session whose browser is nominated at browser_addr and connected. */
+static void connect_browser(void)
+{
+    setup();
+    n_events = 0;
+    rtp_seen = 0;
+    drop_seq = -1;
+    CHECK_EQ(send_check(SRV_UFRAG ":" CLI_UFRAG, SRV_PWD, &browser_addr), 1);
+    CHECK_EQ(anc_dtls_start(&cli, now), 0);
+    pump();
+    advance(200000);
+    collect_events();
+    CHECK_EQ(count_events(ANC_PEER_EV_CONNECTED), 1);
+}
+
+static bool expired_seen(void)
+{
+    for (int i = 0; i < n_events; i++)
+        if (events[i].expired)
+            return true;
+    return false;
+}
+
+/* Security review finding: pair A (browser_addr) is nominated; afterwards valid checks come only
+ * from address B (stranger_addr), never nominating it. They must not keep media flowing to A:
+ * 30 s after A's last check the session expires and nothing more reaches A, and B is never used. */
+TEST(consent_belongs_to_the_selected_pair)
+{
+    static uint8_t au[20000];
+    size_t len = make_au(au, 15000);
+    connect_browser();
+    struct anc_peer *peer = anc_rtc_host_peer(host, &session_tag);
+    CHECK(anc_peer_send_video(peer, now, au, len, now) > 10);
+    pump();
+    CHECK(rtp_seen > 10);
+    uint64_t nominated = now - 200000;
+    while (now < nominated + 35000000) {
+        advance(5000000);
+        collect_events();
+        int answers = send_check_ex(SRV_UFRAG ":" CLI_UFRAG, SRV_PWD, &stranger_addr, false);
+        /* B is answered (validated) while the session lives, never afterwards. */
+        CHECK_EQ(answers, expired_seen() ? 0 : 1);
+    }
+    collect_events();
+    CHECK(expired_seen());
+    int before = rtp_seen;
+    CHECK(anc_peer_send_video(peer, now, au, len, now) > 10);
+    pump(); /* would CHECK-fail on anything sent to B */
+    CHECK_EQ(rtp_seen, before);
+    anc_rtc_host_remove(host, now, &session_tag);
+    pump();
+    teardown();
+}
+
+/* Security review finding: a NACK flood (every sequence number in the history, a thousand NACK
+ * packets a second) costs a bounded number of retransmitted bytes and packets, and no sequence
+ * number is resent twice within a round trip (100 ms: no RTCP report gave one). Prints CPU time
+ * and bytes for the record. */
+static uint64_t first_seen_us[65536], resent_us[65536];
+
+TEST(nack_flood_is_bounded)
+{
+    static uint8_t au[20000];
+    size_t len = make_au(au, 15000);
+    connect_browser();
+    struct anc_peer *peer = anc_rtc_host_peer(host, &session_tag);
+    memset(first_seen_us, 0, sizeof(first_seen_us));
+    memset(resent_us, 0, sizeof(resent_us));
+    uint64_t media_bytes = 0, rtx_bytes = 0, rtx_packets = 0, nacked = 0, too_soon = 0;
+    uint16_t first_seq = 0, newest = 0;
+    bool any = false;
+    double cpu_ms = 0;
+    const uint64_t warm_us = 2000000, flood_us = 2000000;
+    uint64_t start = now;
+    uint8_t buf[2048], fb[1500];
+    size_t n;
+    struct anc_addr to;
+    /* 30 fps for warm_us, then the same while NACKs flood in. */
+    for (uint64_t frame = 0; now < start + warm_us + flood_us; frame++) {
+        bool flooding = now >= start + warm_us;
+        CHECK(anc_peer_send_video(peer, now, au, len, now) > 0);
+        for (int step = 0; step < 33; step++) {
+            now += 1000;
+            if (flooding && any) {
+                /* One NACK packet naming every sequence number sent so far (at most the
+                 * history), about 1000 of them a second. */
+                uint16_t seqs[2048];
+                size_t count = 0;
+                for (uint16_t q = first_seq; count < 2048; q++) {
+                    seqs[count++] = q;
+                    if (q == newest)
+                        break;
+                }
+                if (count > 1400 / 8 * 17)
+                    count = 1400 / 8 * 17;
+                int m = anc_rtcp_build_nack(fb, sizeof(fb) - 64, 1, video_ssrc,
+                                            seqs + (size_t)(newest - first_seq + 1) - count, count);
+                CHECK(m > 0);
+                size_t fb_len = (size_t)m;
+                CHECK_EQ(anc_srtp_protect_rtcp(cli_srtp, fb, &fb_len, sizeof(fb)), 0);
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+                anc_rtc_host_handle_datagram(host, now, &browser_addr, fb, fb_len);
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+                cpu_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+                nacked += count;
+            }
+            /* The browser's side, from the clear RTP header only. */
+            while (anc_rtc_host_poll_transmit(host, buf, sizeof(buf), &n, &to)) {
+                if (!(buf[0] >= 128 && buf[0] <= 191) || anc_rtp_is_rtcp(buf, n))
+                    continue;
+                uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
+                if (!first_seen_us[seq]) {
+                    first_seen_us[seq] = now;
+                    media_bytes += n;
+                    if (!any)
+                        first_seq = seq;
+                    any = true;
+                    newest = seq;
+                    continue;
+                }
+                rtx_bytes += n;
+                rtx_packets++;
+                if (resent_us[seq] && now - resent_us[seq] < ANC_PEER_RTX_DEFAULT_RTT_US)
+                    too_soon++;
+                resent_us[seq] = now;
+            }
+        }
+        anc_rtc_host_handle_timeout(host, now);
+    }
+    double secs = (double)flood_us / 1e6;
+    double media_rate = (double)media_bytes / ((double)(warm_us + flood_us) / 1e6);
+    double share = media_rate * ANC_PEER_RTX_SHARE_PCT / 100;
+    double rate = share > ANC_PEER_RTX_MIN_BYTES_PER_S ? share : ANC_PEER_RTX_MIN_BYTES_PER_S;
+    /* The bucket holds ANC_PEER_RTX_BURST_US of budget; SRTP adds its tag to each packet. */
+    double budget = rate * 1.1 * (secs + ANC_PEER_RTX_BURST_US / 1e6) + 1500;
+    printf("nack flood: %.0f s, %llu seqs NACKed; media %.0f B/s; retransmitted %llu packets, "
+           "%llu bytes (budget %.0f); resent within an RTT: %llu; host CPU %.1f ms\n",
+           secs, (unsigned long long)nacked, media_rate, (unsigned long long)rtx_packets,
+           (unsigned long long)rtx_bytes, budget, (unsigned long long)too_soon, cpu_ms);
+    fflush(stdout);
+    CHECK(nacked > 1000000);
+    CHECK(rtx_packets > 0);
+    CHECK((double)rtx_bytes <= budget);
+    CHECK_EQ(too_soon, 0);
+    anc_rtc_host_remove(host, now, &session_tag);
+    teardown();
+}
+
+/* Security review finding: a peer whose DTLS handshake never completes (here: the browser sends
+ * one ClientHello and goes quiet, while ICE consent stays fresh) fails after the deadline, so its
+ * owner closes it and frees what it holds. */
+TEST(dtls_deadline_ends_a_half_open_peer)
+{
+    setup();
+    n_events = 0;
+    CHECK_EQ(send_check(SRV_UFRAG ":" CLI_UFRAG, SRV_PWD, &browser_addr), 1);
+    CHECK_EQ(anc_dtls_start(&cli, now), 0);
+    uint8_t buf[2048];
+    size_t len;
+    CHECK(anc_dtls_poll_transmit(&cli, buf, sizeof(buf), &len));
+    anc_rtc_host_handle_datagram(host, now, &browser_addr, buf, len);
+    uint64_t hello = now;
+    bool failed = false;
+    struct anc_addr to;
+    while (now < hello + ANC_PEER_DTLS_DEADLINE_US + 2000000 && !failed) {
+        now += 500000;
+        if ((now - hello) % 5000000 == 0)
+            CHECK_EQ(send_check(SRV_UFRAG ":" CLI_UFRAG, SRV_PWD, &browser_addr), 1);
+        anc_rtc_host_handle_timeout(host, now);
+        while (anc_rtc_host_poll_transmit(host, buf, sizeof(buf), &len, &to))
+            ; /* the server's flights are lost */
+        struct anc_rtc_host_event ev;
+        while (anc_rtc_host_poll_event(host, &ev))
+            if (!ev.expired && ev.peer.type == ANC_PEER_EV_FAILED) {
+                CHECK_EQ(ev.peer.error, -ETIMEDOUT);
+                failed = true;
+            }
+    }
+    CHECK(failed);
+    CHECK(now >= hello + ANC_PEER_DTLS_DEADLINE_US);
+    CHECK(now <= hello + ANC_PEER_DTLS_DEADLINE_US + 500000);
+    /* Nothing more is due from it: no busy timer while its owner gets round to closing it. */
+    CHECK(anc_rtc_host_next_timeout(host, now) > now);
+    anc_rtc_host_remove(host, now, &session_tag);
+    CHECK_EQ(anc_rtc_host_sessions(host), 0);
+    teardown();
 }

@@ -277,3 +277,23 @@ TEST(callback_error_passes_through)
     CHECK_EQ(anc_rtcp_parse(nack, sizeof(nack), stop_after_one, &n), -ECANCELED);
     CHECK_EQ(n, 1);
 }
+
+TEST(rtt_from_report_block)
+{
+    /* Our SR left at NTP mid32 0x12340000; the receiver held it 0.25 s (DLSR 0x4000) and its
+     * report reaches us at 0x12350000: 1 s after the SR, so the round trip is 0.75 s. */
+    struct anc_rtcp_report_block rb = {.ssrc = 1, .lsr = 0x12340000u, .dlsr = 0x4000u};
+    uint64_t now_ntp = (uint64_t)0x00001235u << 32; /* mid32 = 0x12350000 */
+    CHECK_EQ(anc_rtcp_rtt_us(&rb, now_ntp), 750000);
+    /* Across the 32-bit wrap. */
+    rb.lsr = 0xffff8000u;
+    rb.dlsr = 0;
+    CHECK_EQ(anc_rtcp_rtt_us(&rb, (uint64_t)0x00010000u << 16), 1500000); /* 0x10000 - 0xffff8000 */
+    /* No SR seen yet, a report from the future, an absurd delay: unknown. */
+    rb.lsr = 0;
+    CHECK_EQ(anc_rtcp_rtt_us(&rb, now_ntp), -1);
+    rb.lsr = 0x12360000u;
+    CHECK_EQ(anc_rtcp_rtt_us(&rb, now_ntp), -1);
+    rb.lsr = 0x12350000u - 61 * 65536;
+    CHECK_EQ(anc_rtcp_rtt_us(&rb, now_ntp), -1);
+}

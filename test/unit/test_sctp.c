@@ -473,3 +473,54 @@ TEST(peer_gone)
     }
     pair_destroy(&p);
 }
+
+/* Security review finding: a peer's OPEN with a label over 1 KiB, and OPENs beyond the channel cap,
+ * are rejected by resetting that stream; the association and the channels already open keep
+ * working. Side a plays a hostile browser allowed more channels than b. */
+TEST(oversize_label_and_too_many_channels_rejected)
+{
+    struct pair p;
+    memset(&p, 0, sizeof(p));
+    p.now = 1000000;
+    struct anc_sctp_config ca = {.dtls_client = true, .max_channels = 64};
+    struct anc_sctp_config cb = {.dtls_client = false};
+    CHECK_EQ(anc_sctp_new(&ca, &p.a.s), 0);
+    CHECK_EQ(anc_sctp_new(&cb, &p.b.s), 0);
+    pair_connect(&p);
+    uint16_t input = open_input(&p);
+
+    static char big[1500];
+    memset(big, 'L', sizeof(big) - 1);
+    uint16_t id;
+    CHECK_EQ(anc_sctp_open_channel(p.a.s, big, "", true, -1, -1, &id), 0);
+    /* b resets the stream instead of acknowledging: a sees the channel closed, never open. */
+    RUN_UNTIL(&p, p.a.n_closed == 1);
+    CHECK_EQ(p.a.closed_ids[0], id);
+    CHECK_EQ(p.a.n_open, 1);
+    CHECK_EQ(p.b.n_open, 1);
+    struct anc_sctp_stats st;
+    anc_sctp_get_stats(p.b.s, &st);
+    CHECK_EQ(st.rejected_opens, 1);
+    send_retry(&p, &p.a, input, true, "alive", 5);
+    expect_message(&p, &p.b, 0, true, "alive", 5);
+
+    /* Up to the cap (16, "input" included) channels open; every one beyond is rejected. */
+    uint16_t ids[40];
+    for (int i = 0; i < 40; i++)
+        CHECK_EQ(anc_sctp_open_channel(p.a.s, "c", "", true, -1, -1, &ids[i]), 0);
+    RUN_UNTIL(&p, p.a.n_open + p.a.n_closed == 1 + 1 + 40);
+    CHECK_EQ(p.b.n_open, ANC_SCTP_MAX_CHANNELS);
+    CHECK_EQ(p.a.n_open, ANC_SCTP_MAX_CHANNELS);
+    anc_sctp_get_stats(p.b.s, &st);
+    CHECK_EQ(st.rejected_opens, 1 + 40 - (ANC_SCTP_MAX_CHANNELS - 1));
+    CHECK_EQ(p.b.n_closed, 0); /* rejected streams report nothing on b */
+    /* b's own opens respect the cap too. */
+    CHECK_EQ(anc_sctp_open_channel(p.b.s, "mine", "", true, -1, -1, &id), -ENOSPC);
+    /* The channels that opened still carry messages, both ways. */
+    send_retry(&p, &p.a, input, true, "still", 5);
+    expect_message(&p, &p.b, 1, true, "still", 5);
+    send_retry(&p, &p.b, ids[0], false, "back", 4);
+    expect_message(&p, &p.a, 0, false, "back", 4);
+    CHECK_EQ(p.b.n_msg, 2);
+    pair_destroy(&p);
+}

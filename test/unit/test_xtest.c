@@ -348,3 +348,44 @@ TEST(new_rejects_bad_args)
     CHECK_EQ(anc_xtest_new(fx.sink_dpy, 0, H, &x), -EINVAL);
     CHECK(x == NULL);
 }
+
+/* Security review finding: every character outside the keymap costs a keymap change (heard by
+ * every X client) and a round trip. A text message of 200 distinct such characters gets at most
+ * ANC_XTEST_TEXT_REMAPS_MAX of them; the rest are dropped and counted, and the call says so. */
+TEST(text_remaps_capped_per_message)
+{
+    struct anc_xtest *x = sink_new();
+    char s[16], msg[200 * 3 + 1];
+    size_t n = 0;
+    for (unsigned i = 0; i < 200; i++) {
+        unsigned cp = 0x4e00 + i; /* CJK ideographs: never in Xvfb's keymap */
+        msg[n++] = (char)(0xe0 | cp >> 12);
+        msg[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+        msg[n++] = (char)(0x80 | (cp & 0x3f));
+    }
+    msg[n] = 0;
+    XSync(fx.dpy, False);
+    XEvent ev;
+    while (next_event(&ev, 0))
+        ; /* earlier tests' leftovers */
+    int r = text(x, msg);
+    /* What arrived: one KeyPress per typed character, each of them needed its own remap. */
+    XSync(fx.dpy, False);
+    int presses = 0;
+    while (next_event(&ev, 200)) {
+        if (ev.type == KeyPress) {
+            KeySym sym;
+            XLookupString(&ev.xkey, s, sizeof(s) - 1, &sym, NULL);
+            presses += !IsModifierKey(sym);
+        }
+    }
+    printf("200 characters outside the keymap: %d typed, result %d\n", presses, r);
+    CHECK_EQ(r, -E2BIG);
+    CHECK_EQ(presses, ANC_XTEST_TEXT_REMAPS_MAX);
+    CHECK_EQ(anc_xtest_text_dropped(x), 200 - ANC_XTEST_TEXT_REMAPS_MAX);
+    /* The cap is per message: the next one types again. */
+    CHECK_EQ(text(x, "a世"), ANC_INPUT_APPLIED);
+    CHECK_EQ(next_keysym(s, sizeof(s)), XK_a);
+    CHECK_EQ(next_keysym(s, sizeof(s)), 0x01004e16);
+    anc_xtest_free(x);
+}
