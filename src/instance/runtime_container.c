@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "container/idmap.h"
 #include "container/lxc.h"
 #include "container/profile_linux.h"
 #include "instance/runtime_internal.h"
@@ -170,6 +171,29 @@ static void on_ct_stopped(struct anc_container *c, int status, void *data)
     ct_gone(l, "container stopped");
 }
 
+/* Whether linux guests run id-mapped here (decided once, said once in the daemon's log): the
+ * host range of their ids, or 0 count for the privileged fallback. */
+static void guest_idmap(unsigned *start, unsigned *count)
+{
+    static int state; /* 0 unknown, 1 id-mapped, -1 privileged */
+    static unsigned host_start;
+    if (state == 0) {
+        char why[256];
+        if (anc_idmap_detect("/etc/subuid", "/etc/subgid", &host_start, why, sizeof(why)) == 0) {
+            state = 1;
+            anc_info("linux guests run unprivileged: their uids and gids 0..%u are host %u..%u",
+                     ANC_IDMAP_COUNT - 1, host_start, host_start + ANC_IDMAP_COUNT - 1);
+        } else {
+            state = -1;
+            anc_warn("linux guests run PRIVILEGED (their root is host root, with fewer "
+                     "capabilities): %s",
+                     why);
+        }
+    }
+    *start = state > 0 ? host_start : 0;
+    *count = state > 0 ? ANC_IDMAP_COUNT : 0;
+}
+
 /* The container's description: image, screen, limits, and the leased address (if any). */
 static void describe(struct rt_linux *l, const char **argv, const struct anc_network_lease *lease,
                      struct anc_container_spec *spec)
@@ -198,6 +222,7 @@ static void describe(struct rt_linux *l, const char **argv, const struct anc_net
         spec->ipv4_cidr = lease->cidr;
         spec->gateway = lease->gateway;
     }
+    guest_idmap(&spec->idmap_host_start, &spec->idmap_count);
 }
 
 /* Starts (or adopts) the container on the screen that is ready. Returns 0 (a callback follows)
