@@ -97,7 +97,7 @@ static void ct_up(struct rt_linux *l)
     char display[64];
     snprintf(display, sizeof(display), "DISPLAY=%s", anc_screen_display(rt->screen));
     const char *cmd[] = {GUEST_AGENT, NULL};
-    const char *env[] = {display, NULL};
+    const char *env[] = {display, "XAUTHORITY=" ANC_GUEST_XAUTHORITY, NULL};
     struct anc_rt_agent_spec spec = {
         .cmd = cmd, .env = env, .uid = -1, .gid = -1, .on_ready = on_agent_ready};
     if (anc__rt_agent_start(rt, pid, &spec, why, sizeof(why)) < 0)
@@ -212,6 +212,7 @@ static void describe(struct rt_linux *l, const char **argv, const struct anc_net
                                         .display = anc_screen_display(rt->screen),
                                         .x11_dir = anc_screen_socket_dir(rt->screen),
                                         .console_log = rt->log_path,
+                                        .xauthority = anc_screen_xauthority(rt->screen),
                                         .memory_mb = inst->memory_mb,
                                         .cpus = inst->cpus,
                                         .pids_max = 4096,
