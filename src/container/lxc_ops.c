@@ -18,6 +18,7 @@
 #include <lxc/lxccontainer.h>
 
 #include "base/fsutil.h"
+#include "container/idmap.h"
 #include "container/profile_linux.h"
 
 #define MONITOR_WAIT_MS 5000
@@ -81,10 +82,19 @@ static void wait_monitor_gone(const struct anc_lxc_paths *p)
         sleep_ms(10);
 }
 
+/* <run_dir>/<id>/lower: the id-mapped image of an unprivileged guest. */
+static void lower_path(const struct anc_lxc_paths *p, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/lower", p->inst_run);
+}
+
 static void teardown(struct anc_image_mounts *m, const struct anc_container_spec *s,
                      const struct anc_lxc_paths *p)
 {
+    char lower[PATH_MAX + 8];
     anc_overlay_umount(p->rootfs);
+    lower_path(p, lower, sizeof(lower));
+    anc_overlay_umount(lower); /* the id-mapped image, when there is one; its loop device goes */
     anc_image_mount_release(m, s->image);
 }
 
@@ -224,10 +234,74 @@ static bool image_has_sh(const char *mnt)
     return lstat(path, &st) == 0; /* often an absolute symlink (busybox): not followed here */
 }
 
+/* An unprivileged guest: the image id-mapped at <run_dir>/<id>/lower (the shared squashfuse mount
+ * cannot be: FUSE without the server's opt-in), the upper dir and the files bound in owned by the
+ * guest's root. *lower is the overlay's lower dir then. */
+static int prepare_idmap(const struct anc_container_spec *s, const struct anc_lxc_paths *p,
+                         char *lower, size_t lowerlen, char *err, size_t errlen)
+{
+    char img[PATH_MAX + 140], upper[PATH_MAX + 8];
+    unsigned st = s->idmap_host_start, n = s->idmap_count;
+    int r;
+    snprintf(img, sizeof(img), "%s/%s.img", s->image_dir, s->image);
+    snprintf(upper, sizeof(upper), "%s/upper", p->data_dir);
+    lower_path(p, lower, lowerlen);
+    if ((r = anc_mkdir_p(upper, 0755)) < 0 || (r = anc_idmap_shift_tree(upper, st, n)) < 0) {
+        snprintf(err, errlen, "container %s: cannot shift %s to uid %u: %s", s->id, upper, st,
+                 strerror(-r));
+        return r;
+    }
+    if ((s->console_log && chown(s->console_log, st, st) < 0) ||
+        (s->xauthority && chown(s->xauthority, st, st) < 0)) {
+        r = -errno;
+        snprintf(err, errlen, "container %s: cannot give its files to uid %u: %s", s->id, st,
+                 strerror(-r));
+        return r;
+    }
+    /* The guest's root walks to its container directory and its rootfs. */
+    const char *walk[] = {s->state_dir, p->lxcpath,     p->config,     s->run_dir,
+                          p->inst_run,  s->console_log, s->xauthority};
+    for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+        char dir[PATH_MAX];
+        if (!walk[i])
+            continue;
+        snprintf(dir, sizeof(dir), "%s", walk[i]);
+        if (i == 2 || i >= 5)
+            *strrchr(dir, '/') = '\0'; /* the directory of the config and of the files bound in */
+        if ((r = anc_idmap_allow_walk(dir, st)) < 0) {
+            snprintf(err, errlen, "container %s: cannot let uid %u through %s: %s", s->id, st,
+                     dir, strerror(-r));
+            return r;
+        }
+    }
+    r = anc_idmap_mount_image(img, lower, st, n);
+    if (r < 0)
+        snprintf(err, errlen, "container %s: id-mapped mount of %s failed: %s", s->id, img,
+                 strerror(-r));
+    return r;
+}
+
+static int write_files(const struct anc_container_spec *s, const struct anc_lxc_paths *p,
+                       const char *config)
+{
+    char dir[PATH_MAX], seccomp[PATH_MAX + 16];
+    int r;
+    if (snprintf(dir, sizeof(dir), "%s/%s", p->lxcpath, p->name) >= (int)sizeof(dir))
+        return -ENAMETOOLONG;
+    snprintf(seccomp, sizeof(seccomp), "%s/seccomp", dir);
+    if ((r = anc_mkdir_p(dir, 0700)) < 0 || (r = anc_mkdir_p(p->inst_run, 0755)) < 0 ||
+        (r = anc_write_file_atomic(p->config, config, strlen(config), 0600)) < 0 ||
+        (r = anc_write_file_atomic(p->log, "", 0, 0600)) < 0)
+        return r;
+    if (!s->lxc_config)
+        r = anc_write_file_atomic(seccomp, ANC_LINUX_SECCOMP, strlen(ANC_LINUX_SECCOMP), 0644);
+    return r;
+}
+
 static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *in,
                    const struct anc_lxc_paths *p, bool *capture, char *err, size_t errlen)
 {
-    char *config = NULL, mnt[PATH_MAX], dir[PATH_MAX];
+    char *config = NULL, mnt[PATH_MAX], lower[PATH_MAX + 8];
     struct anc_container_spec spec = *in, *s = &spec;
     int r = anc_image_mount_acquire(m, s->image, mnt, sizeof(mnt), err, errlen);
     if (r < 0)
@@ -241,24 +315,24 @@ static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *
         snprintf(err, errlen, "container %s: invalid spec", s->id);
         goto fail_image;
     }
-    if (snprintf(dir, sizeof(dir), "%s/%s", p->lxcpath, p->name) >= (int)sizeof(dir)) {
-        r = -ENAMETOOLONG;
-        snprintf(err, errlen, "container %s: path too long", s->id);
-        goto fail_image;
-    }
-    if ((r = anc_mkdir_p(dir, 0700)) < 0 || (r = anc_mkdir_p(p->inst_run, 0755)) < 0 ||
-        (r = anc_write_file_atomic(p->config, config, strlen(config), 0600)) < 0 ||
-        (r = anc_write_file_atomic(p->log, "", 0, 0600)) < 0) {
+    if ((r = write_files(s, p, config)) < 0) {
         snprintf(err, errlen, "container %s: cannot write its files: %s", s->id, strerror(-r));
         goto fail_image;
     }
-    r = anc_overlay_mount(mnt, p->data_dir, p->rootfs);
+    snprintf(lower, sizeof(lower), "%s", mnt);
+    if (!s->lxc_config && s->idmap_count > 0 &&
+        (r = prepare_idmap(s, p, lower, sizeof(lower), err, errlen)) < 0)
+        goto fail_lower;
+    r = anc_overlay_mount(lower, p->data_dir, p->rootfs);
     if (r < 0) {
         snprintf(err, errlen, "container %s: overlay on %s failed: %s", s->id, p->rootfs,
                  strerror(-r));
-        goto fail_image;
+        goto fail_lower;
     }
     goto out;
+fail_lower:
+    lower_path(p, lower, sizeof(lower));
+    anc_overlay_umount(lower);
 fail_image:
     anc_image_mount_release(m, s->image);
 out:

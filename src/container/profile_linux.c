@@ -1,6 +1,7 @@
 /* Builds the LXC config text for a Linux guest. The keys follow what LXD sets for an application
- * container: mixed proc/sys/cgroup mounts, autodev, no console, and either a user namespace or
- * (privileged fallback, docs/containers.md) a reduced capability set. */
+ * container: mixed proc/sys/cgroup mounts, autodev, no console, a user namespace when the host
+ * allows one (privileged fallback otherwise, docs/containers.md), and in both cases a reduced
+ * capability set, LXC's default seccomp policy and a device allow-list. */
 #include "container/profile_linux.h"
 
 #include <errno.h>
@@ -48,7 +49,7 @@ static bool spec_ok(const struct anc_container_spec *s)
     if (!id_ok(s->id) || !word_ok(s->run_dir) || !word_ok(s->state_dir))
         return false;
     if ((s->x11_dir && !word_ok(s->x11_dir)) || (s->console_log && !word_ok(s->console_log)) ||
-        !line_ok(s->display))
+        (s->xauthority && !word_ok(s->xauthority)) || !line_ok(s->display))
         return false;
     if (s->bridge && (!word_ok(s->bridge) || (s->ipv4_cidr && !word_ok(s->ipv4_cidr)) ||
                       (s->gateway && !word_ok(s->gateway)) || !line_ok(s->net_hook)))
@@ -123,14 +124,27 @@ void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, con
         fprintf(f, "lxc.net.0.script.up = %s\n", hook);
 }
 
+/* The character devices a guest may use: null, zero, full, random, urandom, tty, console, ptmx
+ * and the pts range. Everything else (block devices, mknod of anything) is denied; on cgroup2
+ * LXC turns these lines into a BPF device program. */
+static void put_devices(FILE *f, enum anc_cgroup_layout layout)
+{
+    static const char *const allow[] = {"1:3", "1:5", "1:7", "1:8", "1:9", "5:0", "5:1", "5:2",
+                                        "136:*"};
+    const char *k = layout == ANC_CGROUP_V2 ? "lxc.cgroup2" : "lxc.cgroup";
+    fprintf(f, "%s.devices.deny = a\n", k);
+    for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+        fprintf(f, "%s.devices.allow = c %s rwm\n", k, allow[i]);
+}
+
 static void put_security(FILE *f, const struct anc_container_spec *s)
 {
-    if (s->idmap_count > 0) {
+    if (s->idmap_count > 0)
         fprintf(f, "lxc.idmap = u 0 %u %u\nlxc.idmap = g 0 %u %u\n", s->idmap_host_start,
                 s->idmap_count, s->idmap_host_start, s->idmap_count);
-    } else {
-        fputs("lxc.cap.drop = sys_module mac_admin mac_override sys_time sys_rawio\n", f);
-    }
+    fputs("lxc.cap.keep = " ANC_LINUX_CAPS "\n", f);
+    fprintf(f, "lxc.seccomp.profile = %s/lxc/ancloud-%s/seccomp\n", s->state_dir, s->id);
+    put_devices(f, s->cgroup);
     fprintf(f, "lxc.apparmor.profile = %s\n", s->apparmor ? "generated" : "unconfined");
 }
 
@@ -154,6 +168,11 @@ int anc_profile_linux_config(const struct anc_container_spec *s, char **out)
         fprintf(f, "lxc.mount.entry = %s tmp/.X11-unix none bind,create=dir 0 0\n", s->x11_dir);
     if (s->display)
         fprintf(f, "lxc.environment = DISPLAY=%s\n", s->display);
+    if (s->xauthority)
+        fprintf(f,
+                "lxc.mount.entry = %s %s none bind,ro,create=file 0 0\n"
+                "lxc.environment = XAUTHORITY=" ANC_GUEST_XAUTHORITY "\n",
+                s->xauthority, ANC_GUEST_XAUTHORITY + 1);
     put_init(f, s);
     anc_profile_put_cgroup(f, s->cgroup, s->memory_mb, s->cpus, s->pids_max);
     anc_profile_put_net(f, s->bridge, s->ipv4_cidr, s->gateway, s->net_hook);

@@ -12,6 +12,22 @@
 #define ANC_GUEST_INIT "/sbin/ancloud-guest"
 /* Inside the container: the host file (spec.console_log) the guest's stdout and stderr go to. */
 #define ANC_GUEST_OUTPUT "/dev/.ancloud-output"
+/* Inside the container: the display's cookie file (spec.xauthority), XAUTHORITY's value. */
+#define ANC_GUEST_XAUTHORITY "/dev/.ancloud-xauthority"
+
+/* The seccomp policy of a Linux guest, written next to its config (<lxcpath>/<name>/seccomp):
+ * LXC 5.0's default (/usr/share/lxc/config/common.seccomp) plus the kernel keyring calls, which
+ * LXD also refuses (ENOSYS, so that programs fall back rather than fail). */
+#define ANC_LINUX_SECCOMP                                                                          \
+    "2\ndenylist\nreject_force_umount\n[all]\nkexec_load errno 1\nopen_by_handle_at errno 1\n"     \
+    "init_module errno 1\nfinit_module errno 1\ndelete_module errno 1\nkeyctl errno 38\n"          \
+    "add_key errno 38\nrequest_key errno 38\n"
+
+/* The capabilities a Linux guest keeps (lxc.cap.keep; all others are dropped): Docker's default
+ * set without mknod. See docs/containers.md for what is gone (sys_admin, dac_read_search, ...). */
+#define ANC_LINUX_CAPS                                                                             \
+    "chown dac_override fowner fsetid kill setgid setuid setpcap setfcap net_bind_service "      \
+    "net_raw sys_chroot audit_write"
 
 /* Writes the config text for spec into a new NUL-terminated buffer (*out, caller frees).
  * Paths are derived from the spec as documented in spec.h. Returns 0, -EINVAL for a spec that

@@ -20,8 +20,9 @@ struct anc_container_spec {
     const char *const *argv; /* NULL-terminated command; NULL: /sbin/ancloud-guest */
     const char *display;     /* "DISPLAY" value (":N") or NULL */
     const char *x11_dir;     /* host directory bound on /tmp/.X11-unix, or NULL */
-    const char *console_log; /* the guest's stdout/stderr are appended to this host file (when the
-                              * image has /bin/sh to redirect them); NULL: discarded */
+    const char *console_log; /* the guest's stdout/stderr are appended to this host file or FIFO
+                              * (when the image has /bin/sh to redirect them); NULL: discarded */
+    const char *xauthority;  /* host Xauthority file of the display (bound in, XAUTHORITY), or NULL */
     int memory_mb;           /* 0: no limit */
     int cpus;                /* relative weight in cores; 0: default */
     int pids_max;            /* 0: no limit */
@@ -32,7 +33,8 @@ struct anc_container_spec {
     /* lxc.net.0.script.up: a command LXC runs on the host end of the veth once it is on the
      * bridge, before the guest runs (network.h: the port isolation hook); NULL: none. */
     const char *net_hook;
-    /* User-namespace id map (host start, count); 0 count: privileged (see docs/containers.md). */
+    /* User-namespace id map (host start, count): guest ids 0..count-1 are host start..; the image
+     * is then mounted id-mapped (idmap.h). 0 count: privileged (see docs/containers.md). */
     unsigned idmap_host_start, idmap_count;
     enum anc_cgroup_layout cgroup;
     bool apparmor; /* host AppArmor enabled: generated profile; else unconfined */

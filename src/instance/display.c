@@ -53,6 +53,8 @@ struct anc_display {
     char *run_dir, *xvfb_path;
     char fb_path[PATH_MAX], sock_dir[PATH_MAX], sock_path[PATH_MAX + 16], rec_path[PATH_MAX];
     char needle[PATH_MAX + 16]; /* "\n-fbdir\n<run_dir>\n": an Xvfb of this run dir */
+    char xauth_path[PATH_MAX];  /* <run_dir>/xauthority: its cookie (display_xvfb.h) */
+    uint8_t cookie[ANC_XAUTH_COOKIE_LEN];
 
     enum state state;
     struct anc_child *child; /* NULL once closed */
@@ -310,8 +312,8 @@ static int prepare_run(struct anc_child *c, struct anc_child_spawn *s, void *dat
         close(d->fds[1]);
         return r;
     }
-    anc__display_argv(&d->cmd, d->xvfb_path, d->run_dir, d->sock_dir, d->width, d->height, d->depth,
-                      d->mode);
+    anc__display_argv(&d->cmd, d->xvfb_path, d->run_dir, d->sock_dir, d->xauth_path, d->width,
+                      d->height, d->depth, d->mode);
     s->argv = d->cmd.argv;
     s->nfds = ANC_XVFB_DISPLAYFD + 1;
     s->fds[0] = s->fds[1] = ANC_CHILD_IGNORE;
@@ -367,7 +369,9 @@ static int set_paths(struct anc_display *d, const char *run_dir)
         snprintf(d->sock_dir, sizeof(d->sock_dir), "%s/X11-unix", run_dir) >=
             (int)sizeof(d->sock_dir) - 16 ||
         snprintf(d->rec_path, sizeof(d->rec_path), "%s/display.pid", run_dir) >=
-            (int)sizeof(d->rec_path) - 8)
+            (int)sizeof(d->rec_path) - 8 ||
+        snprintf(d->xauth_path, sizeof(d->xauth_path), "%s/xauthority", run_dir) >=
+            (int)sizeof(d->xauth_path) - 8)
         return -ENAMETOOLONG;
     snprintf(d->needle, sizeof(d->needle), "\n-fbdir\n%s\n", run_dir);
     return 0;
@@ -424,9 +428,15 @@ static int start_child(struct anc_display *d, bool adopt)
     };
     const struct anc_child_callbacks cbs = {
         .on_exit = on_child_exit, .prepare = prepare_run, .on_spawned = on_spawned};
-    int r = anc_child_start(d->loop, &p, &cbs, d, &d->child);
+    /* An adopted Xvfb admits the cookie it was started with; a new one gets a new cookie. */
+    int r = anc__xauth_file(d->xauth_path, p.adopt, d->cookie);
     if (r < 0)
         return r;
+    r = anc_child_start(d->loop, &p, &cbs, d, &d->child);
+    if (r < 0) {
+        unlink(d->xauth_path);
+        return r;
+    }
     d->pending++;
     if (!anc_child_adopted(d->child))
         return 0;
@@ -508,6 +518,16 @@ enum anc_display_socket_mode anc_display_socket_mode(const struct anc_display *d
     return d->mode;
 }
 
+const char *anc_display_xauthority(const struct anc_display *d)
+{
+    return d->xauth_path;
+}
+
+const uint8_t *anc_display_cookie(const struct anc_display *d)
+{
+    return d->cookie;
+}
+
 int anc_display_kill_leftover(const char *run_dir)
 {
     struct anc_display d = {0};
@@ -539,5 +559,6 @@ void anc_display_stop(struct anc_display *d, void (*on_stopped)(void *data), voi
     }
     d->on_stopped = on_stopped;
     d->stopped_data = data;
+    unlink(d->xauth_path); /* Xvfb has read it; a detached one (below) keeps it for the next */
     step(d, EV_STOP);
 }

@@ -75,6 +75,11 @@ int anc_display_pid(const struct anc_display *d);
 bool anc_display_adopted(const struct anc_display *d);
 /* The mode in use (AUTO resolved). */
 enum anc_display_socket_mode anc_display_socket_mode(const struct anc_display *d);
+/* The xauth file Xvfb admits clients by (<run_dir>/xauthority, 0600; XAUTHORITY for the
+ * display's clients) and its MIT-MAGIC-COOKIE-1 (ANC_DISPLAY_COOKIE_LEN bytes). */
+#define ANC_DISPLAY_COOKIE_LEN 16
+const char *anc_display_xauthority(const struct anc_display *d);
+const uint8_t *anc_display_cookie(const struct anc_display *d);
 
 /* Kills the Xvfb a previous daemon left running for run_dir (none: nothing happens). Returns its
  * pid or 0. */

@@ -2,10 +2,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
+#include "base/fsutil.h"
 #include "base/log.h"
 
 #define UNSHARE_PATH "/usr/bin/unshare"
@@ -20,7 +24,7 @@ enum anc_display_socket_mode anc__display_resolve_mode(enum anc_display_socket_m
 }
 
 void anc__display_argv(struct anc__display_cmd *cmd, const char *xvfb_path, const char *run_dir,
-                       const char *sock_dir, int width, int height, int depth,
+                       const char *sock_dir, const char *xauth, int width, int height, int depth,
                        enum anc_display_socket_mode mode)
 {
     char **args = cmd->argv;
@@ -37,9 +41,9 @@ void anc__display_argv(struct anc__display_cmd *cmd, const char *xvfb_path, cons
         args[n++] = "mount --bind \"$0\" " ANC_XVFB_HOST_SOCKET_DIR " && exec \"$@\"";
         args[n++] = (char *)sock_dir;
     }
-    char *xvfb[] = {(char *)xvfb_path, "-screen",   "0",   cmd->geometry, "-fbdir",
-                    (char *)run_dir,   "-nolisten", "tcp", "-noreset",    "-br",
-                    "-displayfd",      "3",         NULL};
+    char *xvfb[] = {(char *)xvfb_path, "-screen",   "0",   cmd->geometry,  "-fbdir",
+                    (char *)run_dir,   "-nolisten", "tcp", "-auth",        (char *)xauth,
+                    "-noreset",        "-br",       "-displayfd", "3",     NULL};
     memcpy(args + n, xvfb, sizeof(xvfb));
 }
 
@@ -104,4 +108,51 @@ bool anc__display_record_parse(const char *extra, int *number, enum anc_display_
                 ? (enum anc_display_socket_mode)m
                 : ANC_DISPLAY_SOCKET_AUTO; /* AUTO: keep the mode resolved here */
     return true;
+}
+
+static uint8_t *put16(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+void anc__xauth_encode(uint8_t out[ANC_XAUTH_FILE_LEN], const uint8_t cookie[ANC_XAUTH_COOKIE_LEN])
+{
+    uint8_t *p = put16(out, 0xffff); /* FamilyWild */
+    p = put16(p, 0);                 /* address */
+    p = put16(p, 0);                 /* display number: any */
+    p = put16(p, sizeof(ANC_XAUTH_NAME) - 1);
+    memcpy(p, ANC_XAUTH_NAME, sizeof(ANC_XAUTH_NAME) - 1);
+    p = put16(p + sizeof(ANC_XAUTH_NAME) - 1, ANC_XAUTH_COOKIE_LEN);
+    memcpy(p, cookie, ANC_XAUTH_COOKIE_LEN);
+}
+
+int anc__xauth_parse(const uint8_t *buf, size_t len, uint8_t cookie[ANC_XAUTH_COOKIE_LEN])
+{
+    uint8_t want[ANC_XAUTH_FILE_LEN];
+    if (len != ANC_XAUTH_FILE_LEN)
+        return -EBADMSG;
+    anc__xauth_encode(want, buf + ANC_XAUTH_FILE_LEN - ANC_XAUTH_COOKIE_LEN);
+    if (memcmp(want, buf, ANC_XAUTH_FILE_LEN) != 0)
+        return -EBADMSG;
+    memcpy(cookie, buf + ANC_XAUTH_FILE_LEN - ANC_XAUTH_COOKIE_LEN, ANC_XAUTH_COOKIE_LEN);
+    return 0;
+}
+
+int anc__xauth_file(const char *path, bool reuse, uint8_t cookie[ANC_XAUTH_COOKIE_LEN])
+{
+    char *text = NULL;
+    size_t n = 0;
+    uint8_t file[ANC_XAUTH_FILE_LEN];
+    if (reuse && anc_read_file(path, 256, &text, &n) == 0) {
+        int r = anc__xauth_parse((const uint8_t *)text, n, cookie);
+        free(text);
+        if (r == 0)
+            return 0;
+    }
+    if (getrandom(cookie, ANC_XAUTH_COOKIE_LEN, 0) != ANC_XAUTH_COOKIE_LEN)
+        return -EIO;
+    anc__xauth_encode(file, cookie);
+    return anc_write_file_atomic(path, file, sizeof(file), 0600);
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "instance/display.h"
 
@@ -11,17 +13,31 @@
 
 struct anc__display_cmd {
     char geometry[32];
-    char *argv[24];
+    char *argv[32];
 };
 
 /* AUTO resolved: NAMESPACE when root and unshare exists, else LINK. */
 enum anc_display_socket_mode anc__display_resolve_mode(enum anc_display_socket_mode m);
 
 /* Fills cmd->argv for Xvfb serving run_dir, wrapped in a private mount namespace (sock_dir over
- * the host socket directory) in NAMESPACE mode. The argv points into cmd and the strings given. */
+ * the host socket directory) in NAMESPACE mode. Xvfb listens without TCP and admits only clients
+ * with the cookie of the xauth file (its abstract socket stays: docs/containers.md says why). The argv points into cmd and the strings given. */
 void anc__display_argv(struct anc__display_cmd *cmd, const char *xvfb_path, const char *run_dir,
-                       const char *sock_dir, int width, int height, int depth,
+                       const char *sock_dir, const char *xauth, int width, int height, int depth,
                        enum anc_display_socket_mode mode);
+
+/* The xauth file of a display: one FamilyWild entry (any address, any display number) with an
+ * MIT-MAGIC-COOKIE-1 of this length. Xvfb reads it (-auth); clients use it as XAUTHORITY. */
+#define ANC_XAUTH_COOKIE_LEN 16
+#define ANC_XAUTH_NAME       "MIT-MAGIC-COOKIE-1"
+#define ANC_XAUTH_FILE_LEN   (2 + 2 + 2 + 2 + sizeof(ANC_XAUTH_NAME) - 1 + 2 + ANC_XAUTH_COOKIE_LEN)
+void anc__xauth_encode(uint8_t out[ANC_XAUTH_FILE_LEN], const uint8_t cookie[ANC_XAUTH_COOKIE_LEN]);
+/* 0 with the cookie of such a file's bytes, -EBADMSG for anything else. */
+int anc__xauth_parse(const uint8_t *buf, size_t len, uint8_t cookie[ANC_XAUTH_COOKIE_LEN]);
+
+/* The cookie of path: read back when reuse and the file is a valid one (an adopted Xvfb has it
+ * already), else a new random cookie written there (0600, atomically). Returns 0 or -errno. */
+int anc__xauth_file(const char *path, bool reuse, uint8_t cookie[ANC_XAUTH_COOKIE_LEN]);
 
 /* Creates sock_dir (<run_dir>/X11-unix) and in NAMESPACE mode the host directory, both sticky
  * and world-writable as xtrans expects. Returns 0 or -errno. */

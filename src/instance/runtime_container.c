@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "container/idmap.h"
 #include "container/lxc.h"
 #include "container/profile_linux.h"
 #include "instance/runtime_internal.h"
@@ -96,7 +97,7 @@ static void ct_up(struct rt_linux *l)
     char display[64];
     snprintf(display, sizeof(display), "DISPLAY=%s", anc_screen_display(rt->screen));
     const char *cmd[] = {GUEST_AGENT, NULL};
-    const char *env[] = {display, NULL};
+    const char *env[] = {display, "XAUTHORITY=" ANC_GUEST_XAUTHORITY, NULL};
     struct anc_rt_agent_spec spec = {
         .cmd = cmd, .env = env, .uid = -1, .gid = -1, .on_ready = on_agent_ready};
     if (anc__rt_agent_start(rt, pid, &spec, why, sizeof(why)) < 0)
@@ -170,6 +171,29 @@ static void on_ct_stopped(struct anc_container *c, int status, void *data)
     ct_gone(l, "container stopped");
 }
 
+/* Whether linux guests run id-mapped here (decided once, said once in the daemon's log): the
+ * host range of their ids, or 0 count for the privileged fallback. */
+static void guest_idmap(unsigned *start, unsigned *count)
+{
+    static int state; /* 0 unknown, 1 id-mapped, -1 privileged */
+    static unsigned host_start;
+    if (state == 0) {
+        char why[256];
+        if (anc_idmap_detect("/etc/subuid", "/etc/subgid", &host_start, why, sizeof(why)) == 0) {
+            state = 1;
+            anc_info("linux guests run unprivileged: their uids and gids 0..%u are host %u..%u",
+                     ANC_IDMAP_COUNT - 1, host_start, host_start + ANC_IDMAP_COUNT - 1);
+        } else {
+            state = -1;
+            anc_warn("linux guests run PRIVILEGED (their root is host root, with fewer "
+                     "capabilities): %s",
+                     why);
+        }
+    }
+    *start = state > 0 ? host_start : 0;
+    *count = state > 0 ? ANC_IDMAP_COUNT : 0;
+}
+
 /* The container's description: image, screen, limits, and the leased address (if any). */
 static void describe(struct rt_linux *l, const char **argv, const struct anc_network_lease *lease,
                      struct anc_container_spec *spec)
@@ -188,6 +212,7 @@ static void describe(struct rt_linux *l, const char **argv, const struct anc_net
                                         .display = anc_screen_display(rt->screen),
                                         .x11_dir = anc_screen_socket_dir(rt->screen),
                                         .console_log = rt->log_path,
+                                        .xauthority = anc_screen_xauthority(rt->screen),
                                         .memory_mb = inst->memory_mb,
                                         .cpus = inst->cpus,
                                         .pids_max = 4096,
@@ -199,6 +224,7 @@ static void describe(struct rt_linux *l, const char **argv, const struct anc_net
         spec->gateway = lease->gateway;
         spec->net_hook = lease->port_hook;
     }
+    guest_idmap(&spec->idmap_host_start, &spec->idmap_count);
 }
 
 /* Starts (or adopts) the container on the screen that is ready. Returns 0 (a callback follows)

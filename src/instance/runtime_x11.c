@@ -79,7 +79,9 @@ static int spawn_command(struct rt_x11 *x)
     const char *home = getenv("HOME");
     char home_env[PATH_MAX + 8];
     snprintf(home_env, sizeof(home_env), "HOME=%s", home ? home : "/");
-    char *env[] = {display, path, home_env, "LANG=C.UTF-8", NULL};
+    char xauth[PATH_MAX + 16];
+    snprintf(xauth, sizeof(xauth), "XAUTHORITY=%s", anc_screen_xauthority(rt->screen));
+    char *env[] = {display, xauth, path, home_env, "LANG=C.UTF-8", NULL};
     char rec[PATH_MAX + 16], needle[ANC_INSTANCE_MAX_ARG + 4];
     command_record(rt, rec, sizeof(rec), needle, sizeof(needle));
     const struct anc_child_params p = {.argv = argv,

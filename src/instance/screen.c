@@ -51,7 +51,8 @@ static void on_damage_lost(struct anc_damage *d, void *data)
 /* Connects the X client side (DAMAGE + XTest); the framebuffer is opened once. */
 static int connect_x(struct anc_screen *s)
 {
-    int r = anc_damage_open(s->p.loop, s->name, on_damage_lost, s, &s->cap.damage);
+    int r = anc_damage_open(s->p.loop, s->name, anc_display_cookie(s->display), on_damage_lost, s,
+                            &s->cap.damage);
     if (r < 0)
         return r;
     Display *dpy = anc_damage_display(s->cap.damage);
@@ -159,6 +160,11 @@ const char *anc_screen_display(const struct anc_screen *s)
 bool anc_screen_adopted(const struct anc_screen *s)
 {
     return anc_display_adopted(s->display);
+}
+
+const char *anc_screen_xauthority(const struct anc_screen *s)
+{
+    return anc_display_xauthority(s->display);
 }
 
 const char *anc_screen_socket_dir(const struct anc_screen *s)

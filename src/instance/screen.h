@@ -37,6 +37,8 @@ int anc_screen_start(const struct anc_screen_params *p, const struct anc_screen_
  * on_ready. */
 const char *anc_screen_display(const struct anc_screen *s);
 const char *anc_screen_socket_dir(const struct anc_screen *s);
+/* The display's xauth file (0600): XAUTHORITY for the guest's X clients. */
+const char *anc_screen_xauthority(const struct anc_screen *s);
 struct anc_stream *anc_screen_stream(const struct anc_screen *s);
 /* The display is a previous daemon's Xvfb, taken over (params.adopt), so its clients live on. */
 bool anc_screen_adopted(const struct anc_screen *s);

@@ -93,7 +93,7 @@ static void install_handlers(void)
     XSetIOErrorHandler(on_x_io_error);
 }
 
-int anc_damage_open(uv_loop_t *loop, const char *display_name,
+int anc_damage_open(uv_loop_t *loop, const char *display_name, const uint8_t *cookie,
                     anc_damage_disconnect_cb on_disconnect, void *data, struct anc_damage **out)
 {
     install_handlers();
@@ -101,7 +101,12 @@ int anc_damage_open(uv_loop_t *loop, const char *display_name,
     if (!d)
         return -ENOMEM;
     int r = -ECONNREFUSED, error_base, major = 1, minor = 1;
+    static char auth_name[] = "MIT-MAGIC-COOKIE-1";
+    if (cookie)
+        XSetAuthorization(auth_name, sizeof(auth_name) - 1, (char *)cookie, ANC_DAMAGE_COOKIE_LEN);
     d->dpy = XOpenDisplay(display_name);
+    if (cookie)
+        XSetAuthorization(NULL, 0, NULL, 0); /* back to XAUTHORITY for whoever comes next */
     if (!d->dpy)
         goto fail_free;
     XSetIOErrorExitHandler(d->dpy, on_x_io_exit, d);

@@ -11,6 +11,8 @@
  * that log at debug level instead of printing and exiting (Xlib's handlers are global). */
 #pragma once
 
+#include <stdint.h>
+
 #include <stdbool.h>
 #include <X11/Xlib.h>
 #include <uv.h>
@@ -23,10 +25,13 @@ struct anc_damage;
 typedef void (*anc_damage_disconnect_cb)(struct anc_damage *d, void *data);
 
 /* Connects to display_name (":N"; a blocking connect to a local server that is known to be
- * ready), checks the DAMAGE extension and starts watching. Returns 0 and a new object in *out
+ * ready) with cookie (ANC_DAMAGE_COOKIE_LEN bytes of MIT-MAGIC-COOKIE-1; NULL: XAUTHORITY's, as
+ * any X client), checks the DAMAGE extension and starts watching. Loop thread only (the cookie is
+ * Xlib's process-wide authorization while the connection is made). Returns 0 and a new object in *out
  * (caller closes it), -ECONNREFUSED when the display cannot be opened, -ENOTSUP without DAMAGE,
  * or a libuv error. A call that fails never calls on_disconnect. */
-int anc_damage_open(uv_loop_t *loop, const char *display_name,
+#define ANC_DAMAGE_COOKIE_LEN 16
+int anc_damage_open(uv_loop_t *loop, const char *display_name, const uint8_t *cookie,
                     anc_damage_disconnect_cb on_disconnect, void *data, struct anc_damage **out);
 
 /* True when anything was drawn since the previous take (or the connection is broken). */

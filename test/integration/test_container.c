@@ -21,6 +21,7 @@
 
 #include "base/fsutil.h"
 #include "container/forkstart.h"
+#include "container/idmap.h"
 #include "container/image.h"
 #include "container/lxc.h"
 #include "container/lxc_ops.h"
@@ -29,6 +30,8 @@
 static char top[PATH_MAX], image_dir[PATH_MAX + 16], state_dir[PATH_MAX + 16],
     run_dir[PATH_MAX + 16];
 static uv_loop_t loop;
+/* The daemon's choice (runtime_container.c): id-mapped when the host allows it. */
+static unsigned idmap_start, idmap_count;
 static struct anc_image_mounts *mounts;
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -186,6 +189,8 @@ static struct anc_container_spec spec_for(const char *id, const char *image,
         .pids_max = 128,
         .cgroup = anc_profile_cgroup_layout(),
         .apparmor = anc_profile_apparmor_enabled(),
+        .idmap_host_start = idmap_start,
+        .idmap_count = idmap_count,
     };
     return s;
 }
@@ -319,6 +324,52 @@ static void case_run_overlay_persist(const char *mi, int fds)
     check_clean(mi, fds);
 }
 
+/* What a guest cannot do: guest_probe (a static program in the image) tries mknod and
+ * open_by_handle_at; the guest's root is host uid idmap_start (its uid_map, and the owner on the
+ * host of a file it writes). */
+static void case_contained(const char *mi, int fds)
+{
+    static const char *const argv[] = {
+        "/bin/sh", "-c",
+        "/bin/probe > /probe.txt 2>&1; cat /proc/self/uid_map > /map.txt; echo x > /owned.txt; "
+        "echo done >> /probe.txt; sleep 1000",
+        NULL};
+    struct result r;
+    char path[PATH_MAX * 2];
+    struct stat st;
+    struct anc_container_spec s = spec_for("hostile", "tiny", argv);
+    struct anc_container *c = new_ctr(&s, &r);
+    start_ok(c, &r);
+    snprintf(path, sizeof(path), "%s/instances/hostile/upper/probe.txt", state_dir);
+    for (int i = 0; i < 500 && !file_has(path, "done"); i++)
+        usleep(10000);
+    char *text = NULL;
+    size_t n;
+    CHECK_EQ(anc_read_file(path, 4096, &text, &n), 0);
+    fprintf(stderr, "guest probe:\n%s", text);
+    CHECK(strstr(text, "mknod_null=EPERM"));
+    CHECK(strstr(text, "mknod_loop=EPERM"));
+    CHECK(strstr(text, "open_by_handle_at=EPERM"));
+    CHECK(strstr(text, "keyctl=ENOSYS"));
+    free(text);
+    snprintf(path, sizeof(path), "%s/instances/hostile/upper/owned.txt", state_dir);
+    CHECK_EQ(stat(path, &st), 0);
+    snprintf(path, sizeof(path), "%s/instances/hostile/upper/map.txt", state_dir);
+    if (idmap_count > 0) {
+        char want[64];
+        snprintf(want, sizeof(want), "0 %10u %10u", idmap_start, idmap_count);
+        CHECK(file_has(path, want));
+        CHECK_EQ(st.st_uid, idmap_start);
+        CHECK_EQ(st.st_gid, idmap_start);
+    } else { /* privileged fallback: the guest's root is the host's */
+        CHECK(file_has(path, "0          0 4294967295"));
+        CHECK_EQ(st.st_uid, 0);
+    }
+    stop_ok(c, &r);
+    free_ctr(c);
+    check_clean(mi, fds);
+}
+
 /* The guest bridge of the test's namespace, as the daemon would set it up. */
 static void add_bridge(void)
 {
@@ -420,8 +471,9 @@ static void build_images(void)
     snprintf(stage, sizeof(stage), "%s/stage", top);
     CHECK_EQ(sh("mkdir -p %s/bin %s/proc %s/sys %s/dev %s/tmp %s/etc %s/sbin && "
                 "cp /bin/busybox %s/bin/ && for x in sh sleep echo cat ping true; do "
-                "ln -s busybox %s/bin/$x; done",
-                stage, stage, stage, stage, stage, stage, stage, stage, stage),
+                "ln -s busybox %s/bin/$x; done && cp %s %s/bin/probe",
+                stage, stage, stage, stage, stage, stage, stage, stage, stage,
+                getenv("ANC_GUEST_PROBE") ? getenv("ANC_GUEST_PROBE") : "/nonexistent", stage),
              0);
     CHECK_EQ(
         sh("mksquashfs %s %s/tiny.img -noappend -quiet -comp gzip >/dev/null", stage, image_dir),
@@ -445,6 +497,11 @@ static int run_tests(void)
                 top, top, top, top),
              0);
     build_images();
+    char why[256];
+    if (anc_idmap_detect("/etc/subuid", "/etc/subgid", &idmap_start, why, sizeof(why)) == 0)
+        idmap_count = ANC_IDMAP_COUNT;
+    else
+        fprintf(stderr, "guests privileged here: %s\n", why);
     CHECK_EQ(uv_loop_init(&loop), 0);
     mounts = anc_image_mounts_new(image_dir, run_dir);
     CHECK(mounts);
@@ -453,6 +510,8 @@ static int run_tests(void)
     case_corrupt_image(); /* also warms up libuv's pool, whose fds stay */
     char *mi = mountinfo();
     int fds = count_fds();
+    fprintf(stderr, "== contained (%s)\n", idmap_count ? "id-mapped" : "privileged fallback");
+    case_contained(mi, fds);
     fprintf(stderr, "== run_overlay_persist\n");
     case_run_overlay_persist(mi, fds);
     fprintf(stderr, "== cycles\n");

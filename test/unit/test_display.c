@@ -84,6 +84,7 @@ static void start_display(enum anc_display_socket_mode mode)
     struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
     CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
     CHECK(run_until(&ready_count, 1, 10000));
+    setenv("XAUTHORITY", anc_display_xauthority(display), 1); /* the test's own X clients */
     CHECK_STREQ(anc_display_name(display), ready_name);
     CHECK(anc_display_pid(display) > 0);
 }
@@ -164,6 +165,38 @@ static bool damage_within(struct anc_damage *d, uint64_t ms)
     return false;
 }
 
+/* Only holders of the cookie get in: not a local user (nobody) through the abstract socket any
+ * process can reach, not root without the cookie. */
+TEST(display_needs_cookie)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    char cmd[PATH_MAX + 256];
+    const char *xa = anc_display_xauthority(display);
+    struct stat st;
+    CHECK_EQ(stat(xa, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0600);
+    snprintf(cmd, sizeof(cmd), "XAUTHORITY=%s xdpyinfo -display %s >/dev/null 2>&1", xa,
+             ready_name);
+    CHECK_EQ(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd),
+             "env -u XAUTHORITY HOME=/nonexistent xdpyinfo -display %s >/dev/null 2>&1",
+             ready_name);
+    CHECK(system(cmd) != 0);
+    if (geteuid() == 0) {
+        snprintf(cmd, sizeof(cmd),
+                 "env -u XAUTHORITY setpriv --reuid=nobody --regid=nogroup --clear-groups "
+                 "xdpyinfo -display %s 2>&1 | grep -q 'unable to open display'",
+                 ready_name);
+        CHECK_EQ(system(cmd), 0);
+        snprintf(cmd, sizeof(cmd),
+                 "setpriv --reuid=nobody --regid=nogroup --clear-groups env XAUTHORITY=%s "
+                 "xdpyinfo -display %s >/dev/null 2>&1",
+                 xa, ready_name);
+        CHECK(system(cmd) != 0);
+    }
+    stop_display();
+}
+
 TEST(capture_pixels_and_damage)
 {
     start_display(ANC_DISPLAY_SOCKET_AUTO);
@@ -176,7 +209,7 @@ TEST(capture_pixels_and_damage)
     struct anc_fb *fb;
     struct anc_damage *dmg;
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
     CHECK(anc_damage_display(dmg));
     Display *x = XOpenDisplay(ready_name);
     CHECK(x);
@@ -237,7 +270,7 @@ TEST(static_screen_makes_no_jobs)
     start_display(ANC_DISPLAY_SOCKET_AUTO);
     struct anc_capture_source cs = {.width = W, .height = H};
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &cs.fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &cs.damage), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &cs.damage), 0);
     damage_after(cs.damage, 100); /* whatever startup drew */
 
     struct anc_encpool pool;
@@ -290,7 +323,7 @@ TEST(restart_after_kill)
     struct anc_fb *fb;
     struct anc_damage *dmg;
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
     int pid = anc_display_pid(display);
     CHECK_EQ(kill(pid, SIGKILL), 0);
     CHECK(run_until(&ready_count, 2, 15000));
@@ -304,7 +337,7 @@ TEST(restart_after_kill)
     anc_damage_close(dmg);
 
     /* The new display works. */
-    CHECK_EQ(anc_damage_open(&loop, ready_name, on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
     Display *x = XOpenDisplay(ready_name);
     CHECK(x);
     fill(x, 0x0000ff, 1, 1, 2, 2);
@@ -328,6 +361,7 @@ static void start_adopting(void)
     struct anc_display_params p = {.run_dir = run_dir, .width = W, .height = H, .adopt = true};
     struct anc_display_callbacks cbs = {.on_ready = on_ready, .on_exit = on_exit_cb};
     CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &display), 0);
+    setenv("XAUTHORITY", anc_display_xauthority(display), 1); /* the adopted Xvfb's cookie */
 }
 
 /* Kills Xvfb and returns the ms until the display is ready again. */
@@ -394,6 +428,8 @@ TEST(adopt_after_crash)
     CHECK(anc_display_adopted(display));
     CHECK_EQ(anc_display_pid(display), xvfb);
     Display *x = XOpenDisplay(ready_name);
+    if (!x)
+        system("ls -la /tmp/.X11-unix >&2; grep X11-unix /proc/net/unix >&2");
     CHECK(x);
     XCloseDisplay(x);
     stop_display(); /* ends the adopted Xvfb and removes its files */
