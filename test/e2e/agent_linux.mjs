@@ -84,7 +84,7 @@ try {
     });
     return { ...s, keyFramesDecoded: kf };
   }, v);
-  const st0 = await waitFor(async () => { const s = await stats(); return s?.framesDecoded > 0 ? s : null; },
+  const st0 = await waitFor(async () => { const s = await stats(); return s?.framesDecoded > 0 && s.frameWidth > 0 ? s : null; },
     { what: 'first decoded frame', timeoutMs: 15000 });
   check(st0.frameWidth === W && st0.frameHeight === H,
     `the agent's H.264 decodes in Chromium (${st0.frameWidth}x${st0.frameHeight})`);
@@ -165,6 +165,12 @@ try {
   await ui.goto(`${daemon.base}/#token=${daemon.token}`);
   await ui.click(`.card[data-id="${id}"] button:has-text("View")`, { timeout: 10000 });
   await ui.waitForFunction(() => document.getElementById('video').videoWidth === 720, null, { timeout: 10000 });
+  // One controller per instance: the first viewer (this test's page) has control; hand it to the
+  // web UI's session so that its fingers reach the guest.
+  const uiSid = await waitFor(async () => (await ui.textContent('#my-session'))?.match(/session (\w+)/)?.[1],
+    { what: "the web UI's session id" });
+  check((await daemon.api('POST', `/api/v1/sessions/${uiSid}/control`)).status === 200,
+    `control handed to the web UI's session ${uiSid}`);
   const box = await ui.locator('#video').boundingBox();
   const scale = Math.min(box.width / W, box.height / H);
   const ox = box.x + (box.width - W * scale) / 2, oy = box.y + (box.height - H * scale) / 2;
