@@ -46,12 +46,12 @@ struct anc_config {
     int max_bitrate_kbps;
     char bitrate_policy[12]; /* controller | lowest (media/stream.h) */
     /* [network] (docs/networking.md) */
-    bool net_enabled;          /* set up the bridge at start; false: no container networking */
-    char net_bridge[16];       /* IFNAMSIZ */
-    char net_subnet[32];       /* a.b.c.d/prefix; the gateway is .1 */
-    bool net_dhcp;             /* run dnsmasq on the bridge */
-    bool net_keep_on_exit;     /* leave bridge and rules in place at exit */
-    bool net_isolate;          /* guests cannot reach each other... */
+    bool net_enabled;      /* set up the bridge at start; false: no container networking */
+    char net_bridge[16];   /* IFNAMSIZ */
+    char net_subnet[32];   /* a.b.c.d/prefix; the gateway is .1 */
+    bool net_dhcp;         /* run dnsmasq on the bridge */
+    bool net_keep_on_exit; /* leave bridge and rules in place at exit */
+    bool net_isolate;      /* guests cannot reach each other... */
     char net_allow[ANC_CONFIG_MAX_LIST][32]; /* ...except these "ID ID" pairs */
     int n_net_allow;
     bool keep_running_on_exit; /* [instance]: linux guests outlive a clean daemon stop */

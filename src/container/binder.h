@@ -30,7 +30,7 @@ enum anc_binder_ctx { ANC_BINDER_CTX_BINDER, ANC_BINDER_CTX_HWBINDER, ANC_BINDER
 enum anc_binder_mode {
     ANC_BINDER_GUESTFS = 0, /* the guest mounts its own binderfs (redroid's init) */
     ANC_BINDER_NODES,       /* a claimed slot of the driver's named devices, bound in */
-    ANC_BINDER_HOSTFS,      /* devices the host allocated on its binderfs, bound in (binder_host.h) */
+    ANC_BINDER_HOSTFS, /* devices the host allocated on its binderfs, bound in (binder_host.h) */
 };
 
 /* The driver's device list when its devices= parameter cannot be read (the kernel's default). */

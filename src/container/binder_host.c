@@ -123,8 +123,9 @@ int anc_binder_version(const char *path)
 
     if (fd < 0)
         return -errno;
-    r = ioctl(fd, BINDER_VERSION, &v) < 0 ? -errno : v.protocol_version > 0 ? v.protocol_version
-                                                                              : -EPROTO;
+    r = ioctl(fd, BINDER_VERSION, &v) < 0 ? -errno
+        : v.protocol_version > 0          ? v.protocol_version
+                                          : -EPROTO;
     close(fd);
     return r;
 }

@@ -234,8 +234,7 @@ int anc_idmap_mount_image(const char *image, const char *target, unsigned start,
         struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (unsigned)ns};
         r = syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0 ? -errno : 0;
     }
-    if (r == 0 &&
-        syscall(SYS_move_mount, mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    if (r == 0 && syscall(SYS_move_mount, mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
         r = -errno;
     if (ns >= 0)
         close(ns);

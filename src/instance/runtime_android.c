@@ -49,7 +49,7 @@ struct rt_android {
     struct probe *probe; /* the lxc-attach in flight, or NULL */
     bool leased, claimed;
     enum anc_binder_mode binder; /* what claimed refers to */
-    char why[400]; /* the reason of a stop the kind decided (boot timeout, agent) */
+    char why[400];               /* the reason of a stop the kind decided (boot timeout, agent) */
 };
 
 /* --- lxc-attach runs (getprop, logcat) ----------------------------------------------------- */

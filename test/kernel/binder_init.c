@@ -221,7 +221,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
 
     bool bound = access("/dev/binder", F_OK) == 0;
-    say("%s: route %s", host, bound ? "host (devices bound in by ancloud)" : "guest (own binderfs)");
+    say("%s: route %s", host,
+        bound ? "host (devices bound in by ancloud)" : "guest (own binderfs)");
     if (!bound && own_binderfs() != 0)
         return 1;
     for (int i = 0; i < 3; i++) {

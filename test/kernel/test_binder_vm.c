@@ -265,8 +265,8 @@ static void pair_on_route(enum anc_binder_pref pref, const char *route)
     for (int i = 0; i < 2; i++) {
         snprintf(id, sizeof(id), "%s%d", route, i + 1);
         start_ct(&cts[i], id, pref);
-        CHECK_EQ(cts[i].binder.mode, pref == ANC_BINDER_PREF_HOST ? ANC_BINDER_HOSTFS
-                                                                  : ANC_BINDER_GUESTFS);
+        CHECK_EQ(cts[i].binder.mode,
+                 pref == ANC_BINDER_PREF_HOST ? ANC_BINDER_HOSTFS : ANC_BINDER_GUESTFS);
     }
     run_until(all_ready, cts, 2, 120000);
     for (int i = 0; i < 2; i++) {
@@ -306,12 +306,13 @@ static void make_image(const char *binder_init)
     char stage[PATH_MAX + 8];
     snprintf(stage, sizeof(stage), "%s/stage", top);
     CHECK_EQ(test_sh("mkdir -p %s/dev %s/proc %s/sys %s/data %s/tmp && cp %s %s/init && "
-                "ldd %s | grep -o '/[^ ]*' | while read -r f; do "
-                "mkdir -p %s$(dirname $f) && cp -L $f %s$f; done",
-                stage, stage, stage, stage, stage, binder_init, stage, binder_init, stage, stage),
+                     "ldd %s | grep -o '/[^ ]*' | while read -r f; do "
+                     "mkdir -p %s$(dirname $f) && cp -L $f %s$f; done",
+                     stage, stage, stage, stage, stage, binder_init, stage, binder_init, stage,
+                     stage),
              0);
-    CHECK_EQ(test_sh("mksquashfs %s %s/binder-test.img -noappend -quiet -comp gzip >/dev/null", stage,
-                image_dir),
+    CHECK_EQ(test_sh("mksquashfs %s %s/binder-test.img -noappend -quiet -comp gzip >/dev/null",
+                     stage, image_dir),
              0);
 }
 
