@@ -2,13 +2,17 @@
  * framebuffer, the DAMAGE gate (a static screen makes no jobs), restart after a crash, and a stop
  * that leaves no process and no file. Needs /usr/bin/Xvfb (skips without it). */
 #include <dirent.h>
+#include <grp.h>
+#include <stddef.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <X11/Xlib.h>
@@ -197,6 +201,94 @@ TEST(display_needs_cookie)
     stop_display();
 }
 
+/* Whether /proc/net/unix lists the abstract socket @/tmp/.X11-unix/X<number>. */
+static bool abstract_socket_listed(int number)
+{
+    char want[64], line[512];
+    snprintf(want, sizeof(want), " @/tmp/.X11-unix/X%d\n", number);
+    FILE *f = fopen("/proc/net/unix", "r");
+    CHECK(f);
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line), w = strlen(want);
+        found = n >= w && strcmp(line + n - w, want) == 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Whether an unprivileged user (nobody) can connect() to display number, through the abstract
+ * socket or through the path socket /tmp/.X11-unix/X<number>. */
+static bool nobody_connects(int number)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+            setresuid(65534, 65534, 65534) < 0)
+            _exit(2);
+        int connected = 0;
+        for (int abstract = 0; abstract < 2; abstract++) {
+            struct sockaddr_un sa = {.sun_family = AF_UNIX};
+            int n = snprintf(sa.sun_path + abstract, sizeof(sa.sun_path) - 1, "/tmp/.X11-unix/X%d",
+                             number);
+            int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+            socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + n);
+            if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, len) == 0)
+                connected |= 1 << abstract;
+            close(fd);
+        }
+        _exit(connected);
+    }
+    int status;
+    CHECK_EQ(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+    return WEXITSTATUS(status) != 0;
+}
+
+/* The screen width of the server a client reaches by name. */
+static int screen_width(const char *name)
+{
+    Display *x = XOpenDisplay(name);
+    CHECK(x);
+    int w = DisplayWidth(x, DefaultScreen(x));
+    XCloseDisplay(x);
+    return w;
+}
+
+/* Xvfb listens on its path socket only (-nolisten local): no abstract socket any local process
+ * could reach, and the path is not reachable by nobody; two displays at once get distinct
+ * numbers, and a client of each name reaches its own server. */
+TEST(display_socket_is_private)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    if (geteuid() != 0)
+        ANC_SKIP("needs root for nobody");
+    int number = atoi(ready_name + 1);
+    CHECK(!abstract_socket_listed(number));
+    CHECK(!nobody_connects(number));
+    CHECK_EQ(screen_width(ready_name), W);
+
+    char dir2[64] = "/tmp/anc-display-XXXXXX", name1[16];
+    CHECK(mkdtemp(dir2));
+    snprintf(name1, sizeof(name1), "%s", ready_name);
+    struct anc_display_params p = {.run_dir = dir2, .width = W * 2, .height = H};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready};
+    struct anc_display *d2;
+    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &d2), 0);
+    CHECK(run_until(&ready_count, 2, 10000));
+    CHECK(strcmp(ready_name, name1) != 0);
+    CHECK(!abstract_socket_listed(atoi(ready_name + 1)));
+    CHECK_EQ(screen_width(name1), W);
+    setenv("XAUTHORITY", anc_display_xauthority(d2), 1);
+    CHECK_EQ(screen_width(ready_name), W * 2);
+    setenv("XAUTHORITY", anc_display_xauthority(display), 1);
+    anc_display_stop(d2, NULL, NULL);
+    run_until(NULL, 0, 0);
+    stop_display();
+    CHECK_EQ(rmdir(dir2), 0);
+}
+
 TEST(capture_pixels_and_damage)
 {
     start_display(ANC_DISPLAY_SOCKET_AUTO);
@@ -209,7 +301,9 @@ TEST(capture_pixels_and_damage)
     struct anc_fb *fb;
     struct anc_damage *dmg;
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(
+        anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg),
+        0);
     CHECK(anc_damage_display(dmg));
     Display *x = XOpenDisplay(ready_name);
     CHECK(x);
@@ -270,7 +364,9 @@ TEST(static_screen_makes_no_jobs)
     start_display(ANC_DISPLAY_SOCKET_AUTO);
     struct anc_capture_source cs = {.width = W, .height = H};
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &cs.fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &cs.damage), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL,
+                             &cs.damage),
+             0);
     damage_after(cs.damage, 100); /* whatever startup drew */
 
     struct anc_encpool pool;
@@ -323,7 +419,9 @@ TEST(restart_after_kill)
     struct anc_fb *fb;
     struct anc_damage *dmg;
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(
+        anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg),
+        0);
     int pid = anc_display_pid(display);
     CHECK_EQ(kill(pid, SIGKILL), 0);
     CHECK(run_until(&ready_count, 2, 15000));
@@ -337,7 +435,9 @@ TEST(restart_after_kill)
     anc_damage_close(dmg);
 
     /* The new display works. */
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(
+        anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg),
+        0);
     Display *x = XOpenDisplay(ready_name);
     CHECK(x);
     fill(x, 0x0000ff, 1, 1, 2, 2);
