@@ -80,20 +80,22 @@ static void lock_path(char *buf, size_t len, int number)
     snprintf(buf, len, "/tmp/.X%d-lock", number);
 }
 
-/* Whether something (any X server of this network namespace, ours or not) holds the abstract
- * socket of number: libxcb tries it before the path, so such a number is never ours to use. */
-static bool abstract_taken(int number)
+/* Binds (without listening) the abstract socket of number: -1 when something (any X server of
+ * this network namespace, ours or not) holds it. libxcb tries that name before the path, so a
+ * number whose name is taken is never ours, and the name stays bound as long as our Xvfb runs
+ * (it inherits the socket) so that no local process can take it and receive our clients. */
+static int bind_abstract(int number)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int n =
         snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, ANC_XVFB_HOST_SOCKET_DIR "/X%d", number);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return true;
-    int r = bind(fd, (struct sockaddr *)&sa,
-                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
-    close(fd); /* an abstract name goes with its last socket */
-    return r < 0;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, len) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 static int write_lock(int fd, int pid)
@@ -148,16 +150,22 @@ static bool take_host_path(const char *sock_dir, int number, enum anc_display_so
     return symlink(target, host) == 0;
 }
 
-int anc__display_reserve(const char *sock_dir, enum anc_display_socket_mode mode)
+int anc__display_reserve(const char *sock_dir, enum anc_display_socket_mode mode, int *guard)
 {
     for (int number = 0; number <= ANC_XVFB_MAX_NUMBER; number++) {
-        if (abstract_taken(number) || !take_lock(number))
+        int fd = bind_abstract(number);
+        if (fd < 0)
             continue;
-        if (take_host_path(sock_dir, number, mode))
-            return number;
-        char path[64];
-        lock_path(path, sizeof(path), number);
-        unlink(path);
+        if (take_lock(number)) {
+            if (take_host_path(sock_dir, number, mode)) {
+                *guard = fd;
+                return number;
+            }
+            char path[64];
+            lock_path(path, sizeof(path), number);
+            unlink(path);
+        }
+        close(fd);
     }
     return -EADDRINUSE;
 }

@@ -10,6 +10,7 @@
 
 #define ANC_XVFB_HOST_SOCKET_DIR "/tmp/.X11-unix"
 #define ANC_XVFB_DISPLAYFD       3 /* the child's fd Xvfb writes its display number to */
+#define ANC_XVFB_GUARDFD         4 /* the child's fd of the abstract name's guard (reserve) */
 #define ANC_XVFB_MAX_NUMBER      1023
 
 struct anc__display_cmd {
@@ -30,12 +31,14 @@ void anc__display_argv(struct anc__display_cmd *cmd, const char *xvfb_path, cons
                        int depth, enum anc_display_socket_mode mode);
 
 /* Claims a display number for an Xvfb whose socket will be <sock_dir>/X<N> (NAMESPACE) or
- * /tmp/.X11-unix/X<N> (LINK): the lowest N whose abstract socket nobody holds, whose X lock file
- * /tmp/.X<N>-lock we create (with our pid; a stale one is replaced), and whose
- * /tmp/.X11-unix/X<N> is free (NAMESPACE: we make it a link to <sock_dir>/X<N>, so that host
- * clients of ":N" reach the socket in the run dir). Returns N or -EADDRINUSE. Xvfb started with
- * -displayfd never takes the lock itself; the daemon holds it for it. */
-int anc__display_reserve(const char *sock_dir, enum anc_display_socket_mode mode);
+ * /tmp/.X11-unix/X<N> (LINK): the lowest N whose abstract socket @/tmp/.X11-unix/X<N> we can bind
+ * (*guard: that socket, bound but never listening, for Xvfb to inherit: a client's connect there
+ * is refused and libxcb goes on to the path, and no local process can take the name while Xvfb
+ * runs), whose X lock file /tmp/.X<N>-lock we create (with our pid; a stale one is replaced), and
+ * whose /tmp/.X11-unix/X<N> is free (NAMESPACE: we make it a link to <sock_dir>/X<N>, so that
+ * host clients of ":N" reach the socket in the run dir). Returns N or -EADDRINUSE. Xvfb started
+ * with -displayfd never takes the lock itself; the daemon takes it for it. */
+int anc__display_reserve(const char *sock_dir, enum anc_display_socket_mode mode, int *guard);
 /* Writes the Xvfb's pid into the lock of number, as Xvfb would have, so the lock outlives us. */
 void anc__display_lock_owner(int number, int pid);
 /* Undoes anc__display_reserve: the lock, and the host link when it still points to sock_dir.

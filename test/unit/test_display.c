@@ -201,20 +201,37 @@ TEST(display_needs_cookie)
     stop_display();
 }
 
-/* Whether /proc/net/unix lists the abstract socket @/tmp/.X11-unix/X<number>. */
-static bool abstract_socket_listed(int number)
+/* Whether /proc/net/unix lists the abstract socket @/tmp/.X11-unix/X<number> as listening
+ * (flags __SO_ACCEPTCON), i.e. whether any X server accepts connections there. */
+static bool abstract_socket_listening(int number)
 {
     char want[64], line[512];
     snprintf(want, sizeof(want), " @/tmp/.X11-unix/X%d\n", number);
     FILE *f = fopen("/proc/net/unix", "r");
     CHECK(f);
     bool found = false;
+    unsigned flags;
     while (!found && fgets(line, sizeof(line), f)) {
         size_t n = strlen(line), w = strlen(want);
-        found = n >= w && strcmp(line + n - w, want) == 0;
+        found = n >= w && strcmp(line + n - w, want) == 0 &&
+                sscanf(line, "%*s %*s %*s %x", &flags) == 1 && (flags & 0x10000);
     }
     fclose(f);
     return found;
+}
+
+/* Whether a local process could take the abstract name of number (bind it) and so receive the
+ * connections, cookie included, of clients that try that name first (libxcb does). */
+static bool abstract_name_free(int number)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "/tmp/.X11-unix/X%d", number);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    int r = bind(fd, (struct sockaddr *)&sa,
+                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n));
+    close(fd);
+    return r == 0;
 }
 
 /* Whether an unprivileged user (nobody) can connect() to display number, through the abstract
@@ -257,15 +274,17 @@ static int screen_width(const char *name)
 }
 
 /* Xvfb listens on its path socket only (-nolisten local): no abstract socket any local process
- * could reach, and the path is not reachable by nobody; two displays at once get distinct
- * numbers, and a client of each name reaches its own server. */
+ * could reach (its name is held, not listening, so nobody can take it either), and the path is
+ * not reachable by nobody; two displays at once get distinct numbers, and a client of each name
+ * reaches its own server. */
 TEST(display_socket_is_private)
 {
     start_display(ANC_DISPLAY_SOCKET_AUTO);
     if (geteuid() != 0)
         ANC_SKIP("needs root for nobody");
     int number = atoi(ready_name + 1);
-    CHECK(!abstract_socket_listed(number));
+    CHECK(!abstract_socket_listening(number));
+    CHECK(!abstract_name_free(number));
     CHECK(!nobody_connects(number));
     CHECK_EQ(screen_width(ready_name), W);
 
@@ -278,7 +297,8 @@ TEST(display_socket_is_private)
     CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &d2), 0);
     CHECK(run_until(&ready_count, 2, 10000));
     CHECK(strcmp(ready_name, name1) != 0);
-    CHECK(!abstract_socket_listed(atoi(ready_name + 1)));
+    CHECK(!abstract_socket_listening(atoi(ready_name + 1)));
+    CHECK(!abstract_name_free(atoi(ready_name + 1)));
     CHECK_EQ(screen_width(name1), W);
     setenv("XAUTHORITY", anc_display_xauthority(d2), 1);
     CHECK_EQ(screen_width(ready_name), W * 2);
@@ -522,6 +542,18 @@ TEST(adopt_after_crash)
     CHECK_EQ(kill(child, SIGKILL), 0);
     CHECK_EQ(waitpid(child, NULL, 0), child);
     CHECK(kill(xvfb, 0) == 0); /* the display outlived its daemon */
+    if (geteuid() == 0) {
+        char rec[128], text[64];
+        snprintf(rec, sizeof(rec), "%s/display.pid", run_dir);
+        FILE *f = fopen(rec, "r");
+        CHECK(f);
+        CHECK(fgets(text, sizeof(text), f));
+        fclose(f);
+        int number = -1;
+        CHECK(sscanf(text, "%*d %d", &number) == 1);
+        CHECK(!abstract_name_free(number)); /* still held: by Xvfb, not the dead daemon */
+        CHECK(!abstract_socket_listening(number));
+    }
 
     start_adopting();
     CHECK(run_until(&ready_count, 1, 5000));
