@@ -18,6 +18,7 @@
 #include <X11/Xlib.h>
 
 #include "instance/display.h"
+#include "instance/display_xvfb.h"
 #include "media/damage.h"
 #include "media/fb_capture.h"
 #include "media/stream.h"
@@ -307,6 +308,90 @@ TEST(display_socket_is_private)
     run_until(NULL, 0, 0);
     stop_display();
     CHECK_EQ(rmdir(dir2), 0);
+}
+
+static void write_lock_file(int number, int pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/.X%d-lock", number);
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    fprintf(f, "%10d\n", pid);
+    fclose(f);
+}
+
+static int lock_pid(int number)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/.X%d-lock", number);
+    FILE *f = fopen(path, "r");
+    int pid = -1;
+    if (f && fscanf(f, "%d", &pid) != 1)
+        pid = -1;
+    if (f)
+        fclose(f);
+    return pid;
+}
+
+/* The number the daemon reserves: lock (ours; a stale one replaced, a live one skipped), link
+ * to the run dir's socket, abstract name held by the guard; all undone by release. */
+TEST(reserve_number)
+{
+    if (geteuid() != 0)
+        ANC_SKIP("needs root for /tmp/.X11-unix");
+    char dir[] = "/tmp/anc-display-XXXXXX", link[PATH_MAX], want[PATH_MAX];
+    CHECK(mkdtemp(dir));
+    int g1 = -1, g2 = -1;
+    int n1 = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g1);
+    CHECK(n1 >= 0 && g1 >= 0);
+    CHECK_EQ(lock_pid(n1), getpid());
+    CHECK(!abstract_name_free(n1));
+    snprintf(want, sizeof(want), "%s/X%d", dir, n1);
+    snprintf(link, sizeof(link), "/tmp/.X11-unix/X%d", n1);
+    char got[PATH_MAX] = "";
+    CHECK(readlink(link, got, sizeof(got) - 1) > 0);
+    CHECK_STREQ(got, want);
+    int n2 = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g2);
+    CHECK(n2 >= 0 && n2 != n1);
+    anc__display_release(dir, n2, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g2);
+
+    /* n2 free again; a live foreign lock on it (pid 1) is skipped, a dead one replaced. */
+    write_lock_file(n2, 1);
+    int n3 = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g2);
+    CHECK(n3 >= 0 && n3 != n2);
+    anc__display_release(dir, n3, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g2);
+    pid_t dead = fork();
+    CHECK(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    CHECK_EQ(waitpid(dead, NULL, 0), dead);
+    write_lock_file(n2, dead);
+    /* Lower numbers other X servers on this host freed meanwhile are held until n2 comes. */
+    int held[8], guards[8], nheld = 0, n;
+    while ((n = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g2)) < n2 && n >= 0 &&
+           nheld < 8) {
+        held[nheld] = n;
+        guards[nheld++] = g2;
+    }
+    CHECK_EQ(n, n2);
+    CHECK_EQ(lock_pid(n2), getpid());
+    anc__display_release(dir, n2, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g2);
+    while (nheld-- > 0) {
+        anc__display_release(dir, held[nheld], ANC_DISPLAY_SOCKET_NAMESPACE);
+        close(guards[nheld]);
+    }
+    struct stat st;
+    CHECK_EQ(lstat(link, &st), 0); /* n1's reservation untouched by n2's */
+    CHECK_EQ(lock_pid(n1), getpid());
+    anc__display_release(dir, n1, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g1);
+    CHECK(lstat(link, &st) < 0 && errno == ENOENT);
+    CHECK(lock_pid(n1) < 0);
+    CHECK(abstract_name_free(n1));
+    CHECK_EQ(rmdir(dir), 0);
 }
 
 TEST(capture_pixels_and_damage)
