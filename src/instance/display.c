@@ -71,7 +71,9 @@ struct anc_display {
     size_t fdlen;
     char errbuf[256];
     size_t errlen;
-    int number; /* -1 until ready */
+    int number;   /* -1 until ready */
+    int reserved; /* the number claimed for the current Xvfb (display_xvfb.h), -1: none */
+    int guard;    /* its abstract name's socket until Xvfb has inherited it, -1: none */
     char name[16];
     void (*on_stopped)(void *data);
     void *stopped_data;
@@ -180,8 +182,10 @@ static void remove_run_files(struct anc_display *d)
     /* Xvfb removes both itself when it exits cleanly; not after SIGKILL. (The record goes with
      * every exit the child sees.) */
     unlink(d->fb_path);
-    anc__display_remove_socket(d->sock_path, d->number, d->mode, d->term_signal == SIGKILL);
+    anc__display_remove_socket(d->sock_path, d->reserved, d->mode, d->term_signal == SIGKILL);
     d->sock_path[0] = '\0';
+    anc__display_release(d->sock_dir, d->reserved, d->mode);
+    d->reserved = -1;
 }
 
 static void became_ready(struct anc_display *d, bool adopted)
@@ -303,23 +307,34 @@ static int prepare_run(struct anc_child *c, struct anc_child_spawn *s, void *dat
     d->child = c;
     if (d->pipes > 0)
         return -EBUSY; /* the last run's pipes are still closing */
-    int r = uv_pipe(d->fds, 0, 0);
+    int r = anc__display_reserve(d->sock_dir, d->mode, &d->guard);
     if (r < 0)
         return r;
+    d->reserved = r;
+    r = uv_pipe(d->fds, 0, 0);
+    if (r < 0)
+        goto fail_reserved;
     r = uv_pipe(d->fds + 2, 0, 0);
-    if (r < 0) {
-        close(d->fds[0]);
-        close(d->fds[1]);
-        return r;
-    }
-    anc__display_argv(&d->cmd, d->xvfb_path, d->run_dir, d->sock_dir, d->xauth_path, d->width,
-                      d->height, d->depth, d->mode);
+    if (r < 0)
+        goto fail_fds;
+    anc__display_argv(&d->cmd, d->xvfb_path, d->run_dir, d->sock_dir, d->xauth_path, d->reserved,
+                      d->width, d->height, d->depth, d->mode);
     s->argv = d->cmd.argv;
-    s->nfds = ANC_XVFB_DISPLAYFD + 1;
+    s->nfds = ANC_XVFB_GUARDFD + 1;
     s->fds[0] = s->fds[1] = ANC_CHILD_IGNORE;
     s->fds[2] = d->fds[3];
     s->fds[ANC_XVFB_DISPLAYFD] = d->fds[1];
+    s->fds[ANC_XVFB_GUARDFD] = d->guard;
     return 0;
+fail_fds:
+    close(d->fds[0]);
+    close(d->fds[1]);
+fail_reserved:
+    close(d->guard);
+    d->guard = -1;
+    anc__display_release(d->sock_dir, d->reserved, d->mode);
+    d->reserved = -1;
+    return r;
 }
 
 static void open_read_pipe(struct anc_display *d, uv_pipe_t *p, uv_file fd, uv_alloc_cb alloc,
@@ -340,11 +355,16 @@ static void on_spawned(struct anc_child *c, int r, void *data)
     d->child = c;
     close(d->fds[1]);
     close(d->fds[3]);
+    close(d->guard); /* Xvfb holds the name now */
+    d->guard = -1;
     if (r < 0) {
         close(d->fds[0]);
         close(d->fds[2]);
+        anc__display_release(d->sock_dir, d->reserved, d->mode);
+        d->reserved = -1;
         return;
     }
+    anc__display_lock_owner(d->reserved, anc_child_pid(c));
     d->exit_status = 0;
     d->term_signal = 0;
     d->fdlen = d->errlen = 0;
@@ -384,7 +404,7 @@ static int init_display(struct anc_display *d, const struct anc_display_params *
     d->depth = p->depth ? p->depth : 24;
     d->mode = anc__display_resolve_mode(p->socket_mode);
     d->mode_auto = p->socket_mode == ANC_DISPLAY_SOCKET_AUTO;
-    d->number = -1;
+    d->number = d->reserved = d->guard = -1;
     d->run_dir = strdup(p->run_dir);
     d->xvfb_path = strdup(p->xvfb_path ? p->xvfb_path : XVFB_DEFAULT);
     if (!d->run_dir || !d->xvfb_path)
@@ -441,7 +461,7 @@ static int start_child(struct anc_display *d, bool adopt)
     if (!anc_child_adopted(d->child))
         return 0;
     d->was_adopted = true;
-    d->number = number;
+    d->number = d->reserved = number;
     if (mode != ANC_DISPLAY_SOCKET_AUTO)
         d->mode = mode;
     d->mode_auto = false;

@@ -1,22 +1,28 @@
 /* An instance's X display: Xvfb as a child of the daemon, restarted with backoff when it dies.
  *
- * Loop thread only. Xvfb runs with -displayfd, so readiness is the display number arriving on a
- * pipe (no sleeps, no polling) and the number is whichever is free. It writes its framebuffer as
- * an XWD file <run_dir>/Xvfb_screen0 (-fbdir), which media/fb_capture maps. The root window is
- * black (-br) rather than the X stipple, so an idle screen encodes to almost nothing.
+ * Loop thread only. The daemon picks the display number N (display_xvfb.h: the X lock file
+ * /tmp/.X<N>-lock, the abstract name @/tmp/.X11-unix/X<N> and /tmp/.X11-unix/X<N> all free) and
+ * starts Xvfb on :N with -displayfd, so readiness is the number arriving on a pipe (no sleeps, no
+ * polling). It writes its framebuffer as an XWD file <run_dir>/Xvfb_screen0 (-fbdir), which
+ * media/fb_capture maps. The root window is black (-br) rather than the X stipple, so an idle
+ * screen encodes to almost nothing.
  *
- * Where the X socket goes: Xvfb 21.1 (xtrans) always listens on /tmp/.X11-unix/X<N> (the path is
- * compiled in; TMPDIR and options do not move it) plus the Linux abstract socket
- * @/tmp/.X11-unix/X<N>, which a container in its own network namespace cannot reach. The socket a
- * container needs is therefore made to appear as <run_dir>/X11-unix/X<N>:
+ * Where the X socket goes: Xvfb 21.1 (xtrans) listens on /tmp/.X11-unix/X<N> (the path is
+ * compiled in; TMPDIR and options do not move it) and nowhere else: -nolisten tcp, -nolisten
+ * local (no abstract socket, which any local process could reach). Its abstract name stays bound
+ * but never listening, by a socket Xvfb inherits from us, so a client's connect there is refused
+ * and libxcb (which tries that name first; libxcb 1.15 takes no socket path as display name) goes
+ * on to the path, and nobody else can take the name. The socket a container needs is made to
+ * appear as <run_dir>/X11-unix/X<N>:
  *  - NAMESPACE mode (default when root and /usr/bin/unshare exists): Xvfb starts in its own
  *    mount namespace (unshare --mount --propagation slave) in which <run_dir>/X11-unix is
- *    bind-mounted over /tmp/.X11-unix, so the real listening socket is created in the run dir,
- *    nothing of it is in the host's /tmp, the mount dies with the process, and the whole
- *    <run_dir>/X11-unix directory can be bind-mounted into a container. "slave" rather than
+ *    bind-mounted over /tmp/.X11-unix, so the real listening socket is created in the run dir
+ *    (only reachable by whoever can walk the run dir), the mount dies with the process, and the
+ *    whole <run_dir>/X11-unix directory can be bind-mounted into a container. "slave" rather than
  *    "private" so that the host's later unmounts (an image under the run dir) reach Xvfb's copy
- *    of the mount table instead of keeping those mounts alive. Host clients (this daemon)
- *    connect through the abstract socket, which libxcb tries first.
+ *    of the mount table instead of keeping those mounts alive. Host clients (this daemon, the
+ *    x11 kind's command) connect to ":N" through the link /tmp/.X11-unix/X<N> -> the run dir's
+ *    socket that the daemon made when it reserved N.
  *  - LINK mode (fallback when not root or the namespace cannot be made): <run_dir>/X11-unix/X<N>
  *    is a symlink to /tmp/.X11-unix/X<N>. Bind-mount that file (mount resolves the symlink), not
  *    its directory.

@@ -2,18 +2,23 @@
  * framebuffer, the DAMAGE gate (a static screen makes no jobs), restart after a crash, and a stop
  * that leaves no process and no file. Needs /usr/bin/Xvfb (skips without it). */
 #include <dirent.h>
+#include <grp.h>
+#include <stddef.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <X11/Xlib.h>
 
 #include "instance/display.h"
+#include "instance/display_xvfb.h"
 #include "media/damage.h"
 #include "media/fb_capture.h"
 #include "media/stream.h"
@@ -197,6 +202,198 @@ TEST(display_needs_cookie)
     stop_display();
 }
 
+/* Whether /proc/net/unix lists the abstract socket @/tmp/.X11-unix/X<number> as listening
+ * (flags __SO_ACCEPTCON), i.e. whether any X server accepts connections there. */
+static bool abstract_socket_listening(int number)
+{
+    char want[64], line[512];
+    snprintf(want, sizeof(want), " @/tmp/.X11-unix/X%d\n", number);
+    FILE *f = fopen("/proc/net/unix", "r");
+    CHECK(f);
+    bool found = false;
+    unsigned flags;
+    while (!found && fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line), w = strlen(want);
+        found = n >= w && strcmp(line + n - w, want) == 0 &&
+                sscanf(line, "%*s %*s %*s %x", &flags) == 1 && (flags & 0x10000);
+    }
+    fclose(f);
+    return found;
+}
+
+/* Whether a local process could take the abstract name of number (bind it) and so receive the
+ * connections, cookie included, of clients that try that name first (libxcb does). */
+static bool abstract_name_free(int number)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "/tmp/.X11-unix/X%d", number);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    int r = bind(fd, (struct sockaddr *)&sa,
+                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n));
+    close(fd);
+    return r == 0;
+}
+
+/* Whether an unprivileged user (nobody) can connect() to display number, through the abstract
+ * socket or through the path socket /tmp/.X11-unix/X<number>. */
+static bool nobody_connects(int number)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+            setresuid(65534, 65534, 65534) < 0)
+            _exit(2);
+        int connected = 0;
+        for (int abstract = 0; abstract < 2; abstract++) {
+            struct sockaddr_un sa = {.sun_family = AF_UNIX};
+            int n = snprintf(sa.sun_path + abstract, sizeof(sa.sun_path) - 1, "/tmp/.X11-unix/X%d",
+                             number);
+            int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+            socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + n);
+            if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, len) == 0)
+                connected |= 1 << abstract;
+            close(fd);
+        }
+        _exit(connected);
+    }
+    int status;
+    CHECK_EQ(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+    return WEXITSTATUS(status) != 0;
+}
+
+/* The screen width of the server a client reaches by name. */
+static int screen_width(const char *name)
+{
+    Display *x = XOpenDisplay(name);
+    CHECK(x);
+    int w = DisplayWidth(x, DefaultScreen(x));
+    XCloseDisplay(x);
+    return w;
+}
+
+/* Xvfb listens on its path socket only (-nolisten local): no abstract socket any local process
+ * could reach (its name is held, not listening, so nobody can take it either), and the path is
+ * not reachable by nobody; two displays at once get distinct numbers, and a client of each name
+ * reaches its own server. */
+TEST(display_socket_is_private)
+{
+    start_display(ANC_DISPLAY_SOCKET_AUTO);
+    if (geteuid() != 0)
+        ANC_SKIP("needs root for nobody");
+    int number = atoi(ready_name + 1);
+    CHECK(!abstract_socket_listening(number));
+    CHECK(!abstract_name_free(number));
+    CHECK(!nobody_connects(number));
+    CHECK_EQ(screen_width(ready_name), W);
+
+    char dir2[64] = "/tmp/anc-display-XXXXXX", name1[16];
+    CHECK(mkdtemp(dir2));
+    snprintf(name1, sizeof(name1), "%s", ready_name);
+    struct anc_display_params p = {.run_dir = dir2, .width = W * 2, .height = H};
+    struct anc_display_callbacks cbs = {.on_ready = on_ready};
+    struct anc_display *d2;
+    CHECK_EQ(anc_display_start(&loop, &p, &cbs, NULL, &d2), 0);
+    CHECK(run_until(&ready_count, 2, 10000));
+    CHECK(strcmp(ready_name, name1) != 0);
+    CHECK(!abstract_socket_listening(atoi(ready_name + 1)));
+    CHECK(!abstract_name_free(atoi(ready_name + 1)));
+    CHECK_EQ(screen_width(name1), W);
+    setenv("XAUTHORITY", anc_display_xauthority(d2), 1);
+    CHECK_EQ(screen_width(ready_name), W * 2);
+    setenv("XAUTHORITY", anc_display_xauthority(display), 1);
+    anc_display_stop(d2, NULL, NULL);
+    run_until(NULL, 0, 0);
+    stop_display();
+    CHECK_EQ(rmdir(dir2), 0);
+}
+
+static void write_lock_file(int number, int pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/.X%d-lock", number);
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    fprintf(f, "%10d\n", pid);
+    fclose(f);
+}
+
+static int lock_pid(int number)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/.X%d-lock", number);
+    FILE *f = fopen(path, "r");
+    int pid = -1;
+    if (f && fscanf(f, "%d", &pid) != 1)
+        pid = -1;
+    if (f)
+        fclose(f);
+    return pid;
+}
+
+/* The number the daemon reserves: lock (ours; a stale one replaced, a live one skipped), link
+ * to the run dir's socket, abstract name held by the guard; all undone by release. */
+TEST(reserve_number)
+{
+    if (geteuid() != 0)
+        ANC_SKIP("needs root for /tmp/.X11-unix");
+    char dir[] = "/tmp/anc-display-XXXXXX", link[PATH_MAX], want[PATH_MAX];
+    CHECK(mkdtemp(dir));
+    int g1 = -1, g2 = -1;
+    int n1 = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g1);
+    CHECK(n1 >= 0 && g1 >= 0);
+    CHECK_EQ(lock_pid(n1), getpid());
+    CHECK(!abstract_name_free(n1));
+    snprintf(want, sizeof(want), "%s/X%d", dir, n1);
+    snprintf(link, sizeof(link), "/tmp/.X11-unix/X%d", n1);
+    char got[PATH_MAX] = "";
+    CHECK(readlink(link, got, sizeof(got) - 1) > 0);
+    CHECK_STREQ(got, want);
+    int n2 = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g2);
+    CHECK(n2 >= 0 && n2 != n1);
+    anc__display_release(dir, n2, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g2);
+
+    /* n2 free again; a live foreign lock on it (pid 1) is skipped, a dead one replaced. */
+    write_lock_file(n2, 1);
+    int n3 = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g2);
+    CHECK(n3 >= 0 && n3 != n2);
+    anc__display_release(dir, n3, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g2);
+    pid_t dead = fork();
+    CHECK(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    CHECK_EQ(waitpid(dead, NULL, 0), dead);
+    write_lock_file(n2, dead);
+    /* Lower numbers other X servers on this host freed meanwhile are held until n2 comes. */
+    int held[8], guards[8], nheld = 0, n;
+    while ((n = anc__display_reserve(dir, ANC_DISPLAY_SOCKET_NAMESPACE, &g2)) < n2 && n >= 0 &&
+           nheld < 8) {
+        held[nheld] = n;
+        guards[nheld++] = g2;
+    }
+    CHECK_EQ(n, n2);
+    CHECK_EQ(lock_pid(n2), getpid());
+    anc__display_release(dir, n2, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g2);
+    while (nheld-- > 0) {
+        anc__display_release(dir, held[nheld], ANC_DISPLAY_SOCKET_NAMESPACE);
+        close(guards[nheld]);
+    }
+    struct stat st;
+    CHECK_EQ(lstat(link, &st), 0); /* n1's reservation untouched by n2's */
+    CHECK_EQ(lock_pid(n1), getpid());
+    anc__display_release(dir, n1, ANC_DISPLAY_SOCKET_NAMESPACE);
+    close(g1);
+    CHECK(lstat(link, &st) < 0 && errno == ENOENT);
+    CHECK(lock_pid(n1) < 0);
+    CHECK(abstract_name_free(n1));
+    CHECK_EQ(rmdir(dir), 0);
+}
+
 TEST(capture_pixels_and_damage)
 {
     start_display(ANC_DISPLAY_SOCKET_AUTO);
@@ -209,7 +406,9 @@ TEST(capture_pixels_and_damage)
     struct anc_fb *fb;
     struct anc_damage *dmg;
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(
+        anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg),
+        0);
     CHECK(anc_damage_display(dmg));
     Display *x = XOpenDisplay(ready_name);
     CHECK(x);
@@ -270,7 +469,9 @@ TEST(static_screen_makes_no_jobs)
     start_display(ANC_DISPLAY_SOCKET_AUTO);
     struct anc_capture_source cs = {.width = W, .height = H};
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &cs.fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &cs.damage), 0);
+    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL,
+                             &cs.damage),
+             0);
     damage_after(cs.damage, 100); /* whatever startup drew */
 
     struct anc_encpool pool;
@@ -323,7 +524,9 @@ TEST(restart_after_kill)
     struct anc_fb *fb;
     struct anc_damage *dmg;
     CHECK_EQ(anc_fb_open(anc_display_fb_path(display), &fb), 0);
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(
+        anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg),
+        0);
     int pid = anc_display_pid(display);
     CHECK_EQ(kill(pid, SIGKILL), 0);
     CHECK(run_until(&ready_count, 2, 15000));
@@ -337,7 +540,9 @@ TEST(restart_after_kill)
     anc_damage_close(dmg);
 
     /* The new display works. */
-    CHECK_EQ(anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg), 0);
+    CHECK_EQ(
+        anc_damage_open(&loop, ready_name, anc_display_cookie(display), on_disconnect, NULL, &dmg),
+        0);
     Display *x = XOpenDisplay(ready_name);
     CHECK(x);
     fill(x, 0x0000ff, 1, 1, 2, 2);
@@ -422,6 +627,18 @@ TEST(adopt_after_crash)
     CHECK_EQ(kill(child, SIGKILL), 0);
     CHECK_EQ(waitpid(child, NULL, 0), child);
     CHECK(kill(xvfb, 0) == 0); /* the display outlived its daemon */
+    if (geteuid() == 0) {
+        char rec[128], text[64];
+        snprintf(rec, sizeof(rec), "%s/display.pid", run_dir);
+        FILE *f = fopen(rec, "r");
+        CHECK(f);
+        CHECK(fgets(text, sizeof(text), f));
+        fclose(f);
+        int number = -1;
+        CHECK(sscanf(text, "%*d %d", &number) == 1);
+        CHECK(!abstract_name_free(number)); /* still held: by Xvfb, not the dead daemon */
+        CHECK(!abstract_socket_listening(number));
+    }
 
     start_adopting();
     CHECK(run_until(&ready_count, 1, 5000));
