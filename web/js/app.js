@@ -6,6 +6,7 @@ import { setupLog } from './logview.js';
 import { setupShare } from './share.js';
 import { Player } from './player.js';
 import { attachInput, BUTTONS, controlMessage, parseGuestMessage } from './input.js';
+import { attachIme } from './ime.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,7 +53,9 @@ async function view(inst, token) {
   const relay = new URLSearchParams(location.search).get('ice') === 'relay';
   player = new Player(video, (state) => { $('player-state').textContent = state; }, onGuestMessage,
     { relay });
-  detachInput = attachInput(video, (bytes) => player.send(bytes));
+  const send = (bytes) => player.send(bytes);
+  const detachKeys = attachInput(video, send), detachIme = attachIme($('ime'), send);
+  detachInput = () => { detachKeys(); detachIme(); };
   try {
     await player.connect(inst.id, token);
     $('my-session').textContent = `your session ${player.sid}`;
@@ -93,6 +96,8 @@ function wirePlayerButtons() {
   for (const b of document.querySelectorAll('#player-keys button[data-key]')) {
     b.onclick = () => { if (player) player.send(controlMessage(BUTTONS[b.dataset.key])); };
   }
+  // Focused in the click itself: a phone shows its keyboard only for a focus the user asked for.
+  $('keyboard').onclick = () => $('ime').focus({ preventScroll: true });
   $('guest-clipboard-copy').onclick = () => {
     const t = $('guest-clipboard-text');
     navigator.clipboard?.writeText(t.value).catch(() => { t.select(); document.execCommand('copy'); });
@@ -151,6 +156,8 @@ function sharedView() {
 }
 
 async function main() {
+  // Installable app and an offline page (sw.js); the page works without it.
+  navigator.serviceWorker?.register('sw.js').catch(() => {});
   wirePlayerButtons();
   refreshHealth();
   setInterval(refreshHealth, 5000);
