@@ -42,7 +42,9 @@ try {
   const page = context.pages()[0] || await context.newPage();
   await page.goto(`${daemon.base}/#token=${daemon.token}`);
   await page.waitForSelector('#dashboard:not([hidden])', { timeout: 10000 });
-  await page.evaluate(() => navigator.serviceWorker.ready);
+  const ready = await page.evaluate(() => Promise.race([navigator.serviceWorker.ready.then(() => true),
+    new Promise((res) => setTimeout(() => res(false), 10000))]));
+  check(ready, 'the page registers a service worker and it activates');
   const cdp = await context.newCDPSession(page);
   const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
   check(installabilityErrors.length === 0,
