@@ -17,6 +17,7 @@ const src = path.join(process.env.ANC_SOURCE_ROOT || '.', 'web');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'anc-pwa-'));
 fs.cpSync(src, path.join(root, 'web'), { recursive: true });
 process.env.ANC_SOURCE_ROOT = root;
+process.on('exit', () => fs.rmSync(root, { recursive: true, force: true })); // fail() exits at once
 const profile = path.join(root, 'profile');
 
 const daemon = await startDaemon();
@@ -88,5 +89,4 @@ try {
 } finally {
   if (context) await context.close();
   await daemon.stop();
-  fs.rmSync(root, { recursive: true, force: true });
 }
