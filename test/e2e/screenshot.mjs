@@ -3,7 +3,8 @@
 // the video frame Chromium decodes over WHEP within a small tolerance on the card's still parts;
 // an `x11` instance (a still, black screen: Xvfb -br) gives the same strong ETag twice and
 // If-None-Match answers 304 with no body; 409 while stopped, 404 for an unknown id, 401 without
-// a token and for another instance's viewer token, 200 for the instance's own viewer token.
+// a token and for another instance's viewer token, 200 for the instance's own viewer token. The
+// dashboard's card shows the running instance's thumbnail, refreshed with If-None-Match.
 import zlib from 'node:zlib';
 import { enterNetns, startDaemon, createPattern, launchChromium, VIEWER_JS, SAMPLER_JS, waitFor,
   check, fail } from './lib.mjs';
@@ -153,6 +154,29 @@ async function checkVideo(page, id) {
   check(true, `the decoded video matches the screenshot at ${points.length} points within ${worst} (tolerance 12)`);
 }
 
+// The dashboard's card of a running instance shows its screen, fetched with the token and
+// refreshed with If-None-Match; a stopped instance's card has none.
+async function checkDashboard(context, id, stoppedId) {
+  const page = await context.newPage();
+  const shots = [];
+  page.on('request', (q) => { if (q.url().endsWith('/screenshot')) shots.push(q.headers()); });
+  await page.goto(`${daemon.base}/#token=${daemon.token}`);
+  const sel = `.card[data-id="${id}"] img.thumb`;
+  await page.waitForFunction((s) => { const i = document.querySelector(s); return i && i.naturalWidth > 0; },
+    sel, { timeout: 10000 });
+  const size = await page.evaluate((s) => [document.querySelector(s).naturalWidth,
+    document.querySelector(s).naturalHeight], sel);
+  check(size[0] === W && size[1] === H, `the card shows a ${size[0]}x${size[1]} thumbnail`);
+  check(shots.length > 0 && shots[0].authorization === `Bearer ${daemon.token}`,
+    'the thumbnail is fetched with the token in Authorization');
+  await waitFor(() => shots.some((h) => /^"[0-9a-f]{16}"$/.test(h['if-none-match'] || '')),
+    { timeoutMs: 15000, what: 'a refresh with If-None-Match' });
+  check(true, `the thumbnail refreshes with If-None-Match (${shots.length} requests)`);
+  check(await page.locator(`.card[data-id="${stoppedId}"] img.thumb`).count() === 0,
+    'a stopped instance\'s card has no thumbnail');
+  await page.close();
+}
+
 const daemon = await startDaemon('[rtc]\npublic_ip = 127.0.0.1\n');
 let browser;
 try {
@@ -166,6 +190,7 @@ try {
     await page.goto(daemon.base + '/');
     await page.addScriptTag({ content: VIEWER_JS + SAMPLER_JS });
     await checkVideo(page, id);
+    await checkDashboard(b.context, id, r.json.id);
     return b;
   }));
 } catch (e) {
