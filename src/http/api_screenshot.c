@@ -4,9 +4,12 @@
  * picture into a still's own buffer on a threadpool worker (media/stream.h), which hashes it (the
  * strong ETag: equal pictures, equal tags) and, unless If-None-Match names that tag (304), encodes
  * it with libpng at zlib's fastest level (media/png.h). No video encode, nothing on the loop.
- * Android guests: `screencap -p` in the guest (runtime_android.c, through the manager). Linux
- * guests with capture "agent": 501, their frames are H.264 that the daemon never decodes and the
- * stand-in agent's guest has no screencap. */
+ *
+ * Android guests, whose frames are H.264 from the in-guest agent that the daemon never decodes:
+ * `screencap -p` in the guest (instance/runtime.h, anc_runtime_screenshot), asynchronous with a
+ * deadline; the tag is the hash of its PNG, so a 304 saves the transfer, not the capture. Linux
+ * guests with capture "agent": 501, the stand-in agent's guest has no screencap (and its Xvfb,
+ * though the host has it, is the agent's to capture). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include "http/server.h"
 #include "http/static.h"
 #include "instance/manager.h"
+#include "instance/runtime.h"
 #include "media/png.h"
 #include "media/stream.h"
 
@@ -119,6 +123,67 @@ static int host_shot(struct anc_http_request *req, struct anc_http_response *res
     return r < 0 ? error(res, 500, strerror(-r)) : ANC_HTTP_DEFERRED;
 }
 
+/* An Android guest's own screencap. */
+struct guest_shot {
+    struct anc_http_request *req;
+};
+
+static int guest_response(struct anc_http_request *req, int status, uint8_t *png, size_t len,
+                          uint8_t **steal, struct anc_http_response *res)
+{
+    if (status == -ESHUTDOWN)
+        return error(res, 409, "instance stopped before its screenshot was taken");
+    if (status == -ETIMEDOUT)
+        return error(res, 504, "screencap did not answer in time in the guest");
+    if (status < 0 || len < 8 || memcmp(png, "\x89PNG\r\n\x1a\n", 8) != 0)
+        return error(res, 502, "screencap failed in the guest (see the instance log)");
+    char etag[24];
+    snprintf(etag, sizeof(etag), "\"%016" PRIx64 "\"", anc_bytes_hash(png, len));
+    int r = anc_http_response_header(res, "ETag", etag);
+    if (r == 0)
+        r = anc_http_response_header(res, "Cache-Control", "no-cache");
+    if (r < 0)
+        return r;
+    const char *inm = anc_http_request_header(req, "If-None-Match");
+    if (inm && anc_http_etag_match(inm, etag))
+        return anc_http_response_set(res, 304, NULL, NULL, 0);
+    *steal = png;
+    return anc_http_response_take(res, 200, "image/png", png, len);
+}
+
+static void on_guest_shot(void *arg, int status, uint8_t *png, size_t len, uint8_t **steal)
+{
+    struct guest_shot *gs = arg;
+    struct anc_http_response res;
+    anc_http_response_init(&res);
+    if (guest_response(gs->req, status, png, len, steal, &res) < 0) {
+        anc_http_response_destroy(&res);
+        anc_http_response_init(&res);
+        error(&res, 500, "out of memory");
+    }
+    anc_http_respond(gs->req, &res);
+    free(gs);
+}
+
+static int guest_shot(struct anc_http_request *req, struct anc_http_response *res,
+                      struct anc_instance *inst)
+{
+    struct guest_shot *gs = calloc(1, sizeof(*gs));
+    if (!gs)
+        return -ENOMEM;
+    gs->req = req;
+    int r = anc_runtime_screenshot(inst, on_guest_shot, gs);
+    if (r < 0)
+        free(gs);
+    if (r == -EBUSY) {
+        anc_http_response_header(res, "Retry-After", "1");
+        return error(res, 503, "a screenshot of this instance is in progress; retry");
+    }
+    if (r == -EAGAIN)
+        return error(res, 409, "instance is not running");
+    return r < 0 ? error(res, 500, strerror(-r)) : ANC_HTTP_DEFERRED;
+}
+
 static int get_screenshot(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     const struct anc_api_instances_deps *api = user;
@@ -143,7 +208,7 @@ static int get_screenshot(struct anc_http_request *req, struct anc_http_response
                      "H.264 from the in-guest agent, which the daemon does not decode, and the "
                      "guest has no screencap; use capture \"host\"");
     if (inst->kind == ANC_KIND_ANDROID)
-        return error(res, 501, "android screenshots are not available yet");
+        return guest_shot(req, res, inst);
     return host_shot(req, res, inst->stream);
 }
 

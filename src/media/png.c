@@ -107,6 +107,27 @@ static uint64_t mix(uint64_t h, uint64_t w)
     return h << 31 | h >> 33; /* the rotation carries high bits down: multiplying only spreads up */
 }
 
+static uint64_t finish(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ h >> 33;
+}
+
+uint64_t anc_bytes_hash(const uint8_t *p, size_t len)
+{
+    uint64_t h = mix(0x84222325cbf29ce4ull, (uint64_t)len);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = mix(h, w);
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p + i, len - i);
+    return finish(mix(h, tail));
+}
+
 /* A multiply-rotate hash over 64-bit words (two pixels each, alpha masked off), then a final mix:
  * about a millisecond for a 720x1280 frame, far below the encode that a 304 skips. */
 uint64_t anc_frame_hash(const uint8_t *argb, int width, int height, int stride)
@@ -127,8 +148,5 @@ uint64_t anc_frame_hash(const uint8_t *argb, int width, int height, int stride)
             h = mix(h, w & 0x00ffffffu);
         }
     }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
+    return finish(h);
 }

@@ -16,6 +16,9 @@
 int anc_png_encode(const uint8_t *argb, int width, int height, int stride, int level, uint8_t **out,
                    size_t *len);
 
+/* The same kind of hash over bytes (a PNG made elsewhere: the guest's screencap). */
+uint64_t anc_bytes_hash(const uint8_t *p, size_t len);
+
 /* A 64-bit hash of the frame's colour bytes (alpha ignored) and its size: equal pictures have
  * equal hashes; different ones collide with a chance of about 2^-64. */
 uint64_t anc_frame_hash(const uint8_t *argb, int width, int height, int stride);
