@@ -316,5 +316,5 @@ int anc_api_instances_register(struct anc_http_server *server,
         if (r < 0)
             return r;
     }
-    return 0;
+    return anc_api_screenshot_register(server, deps);
 }

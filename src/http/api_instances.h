@@ -29,5 +29,9 @@ int anc_api_instances_register(struct anc_http_server *server,
 int anc_api_tokens_register(struct anc_http_server *server,
                             const struct anc_api_instances_deps *deps);
 
+/* api_screenshot.c: GET /api/v1/instances/{id}/screenshot, with the same deps. 0 or -errno. */
+int anc_api_screenshot_register(struct anc_http_server *server,
+                                const struct anc_api_instances_deps *deps);
+
 /* Who a request authenticated as (rest.c), as the session layer sees it. */
 struct anc_session_who anc_api_caller(const struct anc_http_request *req);

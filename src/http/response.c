@@ -133,7 +133,9 @@ static const struct {
     {431, "Request Header Fields Too Large", "headers_too_large"},
     {500, "Internal Server Error", "internal"},
     {501, "Not Implemented", "not_implemented"},
+    {502, "Bad Gateway", "bad_gateway"}, /* the guest's answer was unusable (screencap) */
     {503, "Service Unavailable", "unavailable"},
+    {504, "Gateway Timeout", "gateway_timeout"}, /* the guest did not answer in time */
 };
 
 const char *anc_http_reason(int status)

@@ -139,6 +139,7 @@ void anc__rt_event(struct anc_runtime *rt, enum anc_rt_event ev, const char *why
         else if (ev == ANC_RT_GONE && from == ANC_RT_RUNNING)
             rt->cbs.on_died(rt->inst, why ? why : "ended", rt->data);
         unpublish(rt);
+        anc__rt_shots_cancel(rt);
         rt->ops->release(rt, rt->state == ANC_RT_DETACHING);
         return;
     case ANC_RT_ABORT:
@@ -191,6 +192,14 @@ int anc_runtime_adopt(struct anc_instance *inst, const struct anc_runtime_env *e
                       const struct anc_runtime_callbacks *cbs, void *data)
 {
     return runtime_begin(inst, env, cbs, data, true);
+}
+
+int anc_runtime_screenshot(struct anc_instance *inst, anc_runtime_shot_cb cb, void *arg)
+{
+    struct anc_runtime *rt = inst->rt;
+    if (!rt || rt->state != ANC_RT_RUNNING)
+        return -EAGAIN;
+    return rt->ops->screenshot ? rt->ops->screenshot(rt, cb, arg) : -ENOTSUP;
 }
 
 void anc_runtime_stop(struct anc_instance *inst)

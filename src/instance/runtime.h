@@ -9,6 +9,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "instance/instance.h"
 #include "media/stream.h"
@@ -69,6 +71,19 @@ void anc_runtime_stop(struct anc_instance *inst);
  * frees the runtime (on_stopped follows). Returns 0, or -EINVAL when inst is not a running linux
  * guest (stop it instead). */
 int anc_runtime_detach(struct anc_instance *inst);
+
+/* A screenshot the guest takes itself (kind android: `screencap -p`), for the kinds whose frames
+ * the daemon never decodes. status 0: png[0..len) is the guest's PNG (valid during the call; set
+ * *steal to keep it, then free() it); else -errno: -ETIMEDOUT, -EIO (the command failed),
+ * -ESHUTDOWN (the runtime stopped first). */
+typedef void (*anc_runtime_shot_cb)(void *arg, int status, uint8_t *png, size_t len,
+                                    uint8_t **steal);
+
+/* Starts one. Returns 0 (cb follows exactly once, never from inside this call), -ENOTSUP when
+ * inst's kind has none, -EAGAIN when its guest is not up, -EBUSY when ANC_RT_MAX_SHOTS are in
+ * flight, or another -errno; no callback after an error. */
+#define ANC_RT_MAX_SHOTS 2
+int anc_runtime_screenshot(struct anc_instance *inst, anc_runtime_shot_cb cb, void *arg);
 
 /* The instance's log file path (command output, display problems). */
 void anc_runtime_log_path(const struct anc_runtime_env *env, const struct anc_instance *inst,

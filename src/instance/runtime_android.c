@@ -524,6 +524,13 @@ static void release(struct anc_runtime *rt, bool detach)
     anc__rt_agent_close(rt, on_agent_closed);
 }
 
+/* The guest's own screencap: the frames the agent sends are H.264 the daemon never decodes. */
+static int screenshot(struct anc_runtime *rt, anc_runtime_shot_cb cb, void *arg)
+{
+    static const char *const cmd[] = {"/system/bin/screencap", "-p", NULL};
+    return anc__rt_guest_shot(rt, cmd, cb, arg);
+}
+
 const struct anc_runtime_ops anc__rt_android_ops = {
     .name = "android",
     .size = sizeof(struct rt_android),
@@ -532,4 +539,5 @@ const struct anc_runtime_ops anc__rt_android_ops = {
     .release = release,
     .stream = anc__rt_agent_stream,
     .input = anc__rt_agent_input,
+    .screenshot = screenshot,
 };

@@ -85,6 +85,9 @@ struct anc_runtime_ops {
     /* What the sessions stream and where their input goes (NULL: input is only counted). */
     struct anc_stream *(*stream)(struct anc_runtime *rt);
     int (*input)(struct anc_runtime *rt, const struct anc_input_msg *m);
+    /* anc_runtime_screenshot (RUNNING only): typically anc__rt_guest_shot with the guest's
+     * command. NULL: -ENOTSUP. */
+    int (*screenshot)(struct anc_runtime *rt, anc_runtime_shot_cb cb, void *arg);
 };
 
 extern const struct anc_runtime_ops anc__rt_pattern_ops;
@@ -110,6 +113,7 @@ struct anc_runtime {
     /* runtime_ct.c, while a container is being freed. */
     struct anc_container **ct_freeing;
     void (*ct_freed)(struct anc_runtime *rt);
+    struct anc_rt_shot *shots; /* runtime_shot.c: screenshots in flight */
 };
 
 /* Drives the lifecycle (the diagram above); why, when not NULL, goes to the instance log first and
@@ -127,6 +131,16 @@ void anc__rt_clipboard(struct anc_runtime *rt, const char *utf8, size_t len);
 struct anc_container;
 void anc__rt_free_container(struct anc_runtime *rt, struct anc_container **ct,
                             void (*done)(struct anc_runtime *rt));
+
+/* runtime_shot.c: runs cmd in the instance's container (`lxc-attach`, as the boot probe does) and
+ * answers cb with its standard output, a PNG, within a deadline. Returns as
+ * anc_runtime_screenshot. */
+struct anc_rt_shot;
+int anc__rt_guest_shot(struct anc_runtime *rt, const char *const *cmd, anc_runtime_shot_cb cb,
+                       void *arg);
+/* The guest is going away: every screenshot in flight is answered -ESHUTDOWN and its command
+ * killed. */
+void anc__rt_shots_cancel(struct anc_runtime *rt);
 
 /* Appends "ancloudd: what" to the instance log. */
 void anc__rt_log_line(struct anc_runtime *rt, const char *what);

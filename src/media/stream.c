@@ -38,6 +38,7 @@ struct anc_stream {
     uint64_t last_encoded_ms; /* uv_now of the last encoded frame, 0 before the first */
     int target_kbps, applied_kbps;
     bool closing, timer_closed, cancelling;
+    int stills; /* anc_stream_still in flight */
     /* Pass-through streams: no encoder, pool or capture; the timer defers keyframe requests. */
     const struct anc_stream_passthrough_ops *pt;
     void *pt_arg;
@@ -112,7 +113,8 @@ static void job_done(struct anc_encjob *base, int status)
             s->want_keyframe = true; /* the request must survive the replaced frame */
     }
     free(j);
-    if (s->closing && s->timer_closed && !s->cancelling && anc_encslot_idle(&s->slot))
+    if (s->closing && s->timer_closed && !s->cancelling && anc_encslot_idle(&s->slot) &&
+        s->stills == 0)
         stream_free(s);
 }
 
@@ -203,6 +205,51 @@ int anc_stream_new(uv_loop_t *loop, struct anc_encpool *pool, const struct anc_s
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     *out = s;
+    return 0;
+}
+
+static void still_work(uv_work_t *req)
+{
+    struct anc_stream_still *st = req->data;
+    struct anc_stream *s = st->stream;
+    int w = s->params.width, h = s->params.height;
+    uint8_t *argb = malloc((size_t)w * 4u * (size_t)h);
+    if (!argb) {
+        st->work(st, NULL, 0, w, h);
+        return;
+    }
+    s->source.draw(s->source.src_data, argb, w * 4, st->frame, st->time_ms);
+    st->work(st, argb, w * 4, w, h);
+    free(argb);
+}
+
+static void still_done(uv_work_t *req, int status)
+{
+    struct anc_stream_still *st = req->data;
+    struct anc_stream *s = st->stream;
+    s->stills--;
+    st->done(st, status);
+    if (s->closing && s->timer_closed && !s->cancelling && anc_encslot_idle(&s->slot) &&
+        s->stills == 0)
+        stream_free(s);
+}
+
+int anc_stream_still(struct anc_stream *s, struct anc_stream_still *st)
+{
+    if (s->pt)
+        return -ENOTSUP;
+    if (s->closing)
+        return -ESHUTDOWN;
+    if (s->stills >= ANC_STREAM_MAX_STILLS)
+        return -EBUSY;
+    st->stream = s;
+    st->frame = s->frame ? s->frame - 1 : 0; /* the last frame captured, if any */
+    st->time_ms = clock_us(CLOCK_REALTIME) / 1000;
+    st->req.data = st;
+    int r = uv_queue_work(s->loop, &st->req, still_work, still_done);
+    if (r < 0)
+        return r;
+    s->stills++;
     return 0;
 }
 
@@ -436,7 +483,7 @@ static void on_timer_closed(uv_handle_t *h)
     s->cancelling = true;
     bool idle = anc_encslot_cancel(s->pool, &s->slot);
     s->cancelling = false;
-    if (idle)
+    if (idle && s->stills == 0)
         stream_free(s);
 }
 

@@ -50,6 +50,32 @@ struct anc_stream_stats {
     int viewers;
 };
 
+/* A still of an encoded stream's current picture (the screenshot route), taken without the
+ * encoder: the source draws the picture into a buffer of the still's own on a libuv threadpool
+ * worker, where work() then reads it (argb: width x height, stride bytes a row, valid only during
+ * the call; NULL when no buffer could be had); done() follows on the loop thread with 0, or
+ * -ECANCELED when the threadpool dropped the work (work() did not run). The source's draw() may
+ * thus run on two threads at once, each with its own buffer: sources must allow it (pattern and
+ * framebuffer capture do). The caller embeds the struct in its own and owns it; the stream is
+ * freed only after the done() of every still. */
+struct anc_stream_still {
+    void (*work)(struct anc_stream_still *st, const uint8_t *argb, int stride, int width,
+                 int height);
+    void (*done)(struct anc_stream_still *st, int status);
+    /* stream-internal */
+    uv_work_t req;
+    struct anc_stream *stream;
+    uint64_t frame, time_ms;
+};
+
+/* At most this many stills of one stream in flight: each holds a frame-sized buffer. */
+#define ANC_STREAM_MAX_STILLS 4
+
+/* Starts a still. Returns 0 (done() follows), -ENOTSUP for a pass-through stream (nothing
+ * decodes its H.264), -EBUSY when ANC_STREAM_MAX_STILLS are in flight, -ESHUTDOWN once the
+ * stream is closing, or a libuv error; after an error, no callback. */
+int anc_stream_still(struct anc_stream *s, struct anc_stream_still *st);
+
 /* Returns 0 and a new stream (caller frees with anc_stream_close), or -errno. */
 int anc_stream_new(uv_loop_t *loop, struct anc_encpool *pool, const struct anc_stream_params *p,
                    struct anc_stream_source source, struct anc_stream **out);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 
 #include "media/pattern.h"
@@ -471,6 +472,105 @@ TEST(passthrough_profile_follows_the_sps)
     anc_encoder_free(enc);
     free(argb);
 
+    anc_stream_close(stream);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
+
+/* Stills: the source's current picture reaches work() on a threadpool worker (the test card of
+ * the still's frame and time, exactly), without viewers or the encoder; at most
+ * ANC_STREAM_MAX_STILLS at once; a stream closed with stills in flight is freed only after their
+ * done(), which still gets its picture. */
+struct test_still {
+    struct anc_stream_still base;
+    bool same;
+    int status, done_order;
+};
+
+static int stills_done, stream_freed_after;
+static uv_sem_t stills_go; /* the workers wait for it: the close comes while they run */
+
+static bool card(void *data, uint8_t *argb, int stride, uint64_t frame, uint64_t time_ms)
+{
+    (void)data;
+    anc_pattern_draw(argb, 64, 48, stride, frame, time_ms);
+    return true;
+}
+
+static void still_work(struct anc_stream_still *st, const uint8_t *argb, int stride, int w, int h)
+{
+    struct test_still *ts = (struct test_still *)st;
+    uint8_t want[64 * 48 * 4];
+    uv_sem_wait(&stills_go);
+    CHECK(argb && w == 64 && h == 48 && stride == 64 * 4);
+    anc_pattern_draw(want, 64, 48, 64 * 4, st->frame, st->time_ms);
+    ts->same = memcmp(want, argb, sizeof(want)) == 0;
+}
+
+static void still_done(struct anc_stream_still *st, int status)
+{
+    struct test_still *ts = (struct test_still *)st;
+    ts->status = status;
+    ts->done_order = ++stills_done;
+}
+
+static void on_stream_freed(void *arg)
+{
+    (void)arg;
+    stream_freed_after = stills_done;
+}
+
+static void release_stills(uv_timer_t *t)
+{
+    for (int i = 0; i < ANC_STREAM_MAX_STILLS; i++)
+        uv_sem_post(&stills_go);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+TEST(stills_draw_the_current_picture_and_hold_the_close)
+{
+    uv_loop_t loop;
+    uv_timer_t go;
+    struct test_still st[ANC_STREAM_MAX_STILLS + 1];
+    memset(st, 0, sizeof(st));
+    uv_loop_init(&loop);
+    CHECK_EQ(uv_sem_init(&stills_go, 0), 0);
+    uv_timer_init(&loop, &go);
+    uv_timer_start(&go, release_stills, 100, 0);
+    pool_closed = false;
+    stills_done = 0;
+    stream_freed_after = -1;
+    CHECK_EQ(anc_encpool_init(&pool, &loop, 1), 0);
+    CHECK_EQ(anc_stream_new(&loop, &pool, &test_params,
+                            (struct anc_stream_source){card, NULL, NULL}, &stream),
+             0);
+    for (int i = 0; i <= ANC_STREAM_MAX_STILLS; i++) {
+        st[i].base.work = still_work;
+        st[i].base.done = still_done;
+        int r = anc_stream_still(stream, &st[i].base);
+        CHECK_EQ(r, i < ANC_STREAM_MAX_STILLS ? 0 : -EBUSY);
+    }
+    anc_stream_close_then(stream, on_stream_freed, NULL);
+    struct test_still late = {.base = {.work = still_work, .done = still_done}};
+    CHECK_EQ(anc_stream_still(stream, &late.base), -ESHUTDOWN);
+    anc_encpool_close(&pool, on_pool_closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(stills_done, ANC_STREAM_MAX_STILLS);
+    CHECK_EQ(stream_freed_after, ANC_STREAM_MAX_STILLS);
+    for (int i = 0; i < ANC_STREAM_MAX_STILLS; i++) {
+        CHECK_EQ(st[i].status, 0);
+        CHECK(st[i].same);
+    }
+    CHECK_EQ(st[ANC_STREAM_MAX_STILLS].done_order, 0);
+    CHECK(pool_closed);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+    uv_sem_destroy(&stills_go);
+
+    /* A pass-through stream's H.264 is never decoded here: no still. */
+    struct anc_stream_params p = {.bitrate_kbps = 1000};
+    uv_loop_init(&loop);
+    CHECK_EQ(anc_stream_new_passthrough(&loop, &p, &pt_ops, &owner, &stream), 0);
+    CHECK_EQ(anc_stream_still(stream, &late.base), -ENOTSUP);
     anc_stream_close(stream);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK_EQ(uv_loop_close(&loop), 0);

@@ -2,7 +2,9 @@
 // "Log" the log panel.
 // Polled every 3 s (every second while something is starting, stopping or waiting to restart).
 // Cards are redrawn only when their instance changed, so keyboard focus survives the polling.
+// Running instances show a thumbnail of their screen (thumbs.js).
 import { api } from './api.js';
+import { thumbnails } from './thumbs.js';
 
 const TRANSIENT = new Set(['starting', 'stopping']);
 
@@ -11,6 +13,7 @@ export function start(root, errorBox, { onView, log, share }) {
   let timer = null;
   let seq = 0; // a slower answer never overwrites a newer one
   let applied = 0;
+  const thumbs = thumbnails(() => !root.closest('[hidden]') && !document.hidden);
 
   const showError = (message) => {
     errorBox.textContent = message;
@@ -29,6 +32,7 @@ export function start(root, errorBox, { onView, log, share }) {
       const list = data.instances || [];
       busy = list.some((i) => TRANSIENT.has(i.state) || i.restart_in_ms !== undefined);
       render(list);
+      thumbs.sync(list);
       errorBox.hidden = true;
     } catch (e) {
       showError(e.message);
@@ -73,6 +77,7 @@ export function start(root, errorBox, { onView, log, share }) {
     onView,
     log,
     share,
+    thumbs,
     redraw: draw,
     async act(inst, verb) {
       try {
@@ -149,6 +154,7 @@ function card(inst, ctx) {
   }
   if (extra.length) status.append(span('muted', ` ${extra.join(' · ')}`));
   el.append(h, meta, status);
+  if (inst.state === 'running') el.append(ctx.thumbs.img(inst));
 
   if (inst.state === 'error' && inst.error) {
     const err = document.createElement('p');
