@@ -72,6 +72,11 @@ try {
   check(cached.length > 0 && !cached.some((u) => new URL(u).pathname.startsWith('/api')),
     `the cache holds the shell only (${cached.length} entries, none under /api)`);
   check(cached.some((u) => u.endsWith('/offline.html')), 'the offline page is cached');
+  // Every module of the web client is in the worker's install list (SHELL in sw.js): a module
+  // missing there would only be cached after its first online load.
+  const modules = fs.readdirSync(path.join(root, 'web', 'js')).filter((f) => f.endsWith('.js'));
+  const missing = modules.filter((f) => !cached.some((u) => u.endsWith(`/js/${f}`)));
+  check(missing.length === 0, `every web/js module is precached (${modules.length}; missing: ${missing.join(', ') || 'none'})`);
 
   // Network first: an edited page is what the next load shows.
   const index = path.join(root, 'web', 'index.html');
