@@ -29,8 +29,9 @@ static bool ready(const struct anc_api_instances_deps *api, struct anc_http_resp
     return false;
 }
 
-static struct anc_instance *lookup(const struct anc_api_instances_deps *api,
-                                   struct anc_http_request *req, struct anc_http_response *res)
+struct anc_instance *anc_api_instance_of(const struct anc_api_instances_deps *api,
+                                         struct anc_http_request *req,
+                                         struct anc_http_response *res)
 {
     if (!ready(api, res))
         return NULL;
@@ -116,14 +117,14 @@ static int create_instance(struct anc_http_request *req, struct anc_http_respons
 
 static int get_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    struct anc_instance *inst = lookup(user, req, res);
+    struct anc_instance *inst = anc_api_instance_of(user, req, res);
     return inst ? reply_instance(user, res, 200, inst) : 0;
 }
 
 static int delete_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     const struct anc_api_instances_deps *api = user;
-    struct anc_instance *inst = lookup(api, req, res);
+    struct anc_instance *inst = anc_api_instance_of(api, req, res);
     if (!inst)
         return 0;
     int r = anc_manager_delete(api->manager, inst);
@@ -139,7 +140,7 @@ static int act(struct anc_http_request *req, struct anc_http_response *res, void
                int (*fn)(struct anc_manager *, struct anc_instance *, char *, size_t))
 {
     const struct anc_api_instances_deps *api = user;
-    struct anc_instance *inst = lookup(api, req, res);
+    struct anc_instance *inst = anc_api_instance_of(api, req, res);
     if (!inst)
         return 0;
     char err[300] = "";
@@ -170,7 +171,7 @@ static int restart_instance(struct anc_http_request *req, struct anc_http_respon
 static int get_log(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     const struct anc_api_instances_deps *api = user;
-    struct anc_instance *inst = lookup(api, req, res);
+    struct anc_instance *inst = anc_api_instance_of(api, req, res);
     if (!inst)
         return 0;
     long want = 64 * 1024;
@@ -209,7 +210,7 @@ static int whep_status(int r)
 static int whep_offer(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     const struct anc_api_instances_deps *api = user;
-    struct anc_instance *inst = lookup(api, req, res);
+    struct anc_instance *inst = anc_api_instance_of(api, req, res);
     if (!inst)
         return 0;
     const char *type = anc_http_request_header(req, "Content-Type");

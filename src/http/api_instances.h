@@ -6,6 +6,8 @@
 
 struct anc_config;
 struct anc_http_request;
+struct anc_http_response;
+struct anc_instance;
 struct anc_http_server;
 struct anc_manager;
 struct anc_sessions;
@@ -32,6 +34,12 @@ int anc_api_tokens_register(struct anc_http_server *server,
 /* api_screenshot.c: GET /api/v1/instances/{id}/screenshot, with the same deps. 0 or -errno. */
 int anc_api_screenshot_register(struct anc_http_server *server,
                                 const struct anc_api_instances_deps *deps);
+
+/* The instance named by the route's {id}, or NULL with the answer in res (503 during shutdown,
+ * 404 for an unknown id). */
+struct anc_instance *anc_api_instance_of(const struct anc_api_instances_deps *api,
+                                         struct anc_http_request *req,
+                                         struct anc_http_response *res);
 
 /* Who a request authenticated as (rest.c), as the session layer sees it. */
 struct anc_session_who anc_api_caller(const struct anc_http_request *req);

@@ -187,15 +187,9 @@ static int guest_shot(struct anc_http_request *req, struct anc_http_response *re
 static int get_screenshot(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     const struct anc_api_instances_deps *api = user;
-    if (!api->manager)
-        return error(res, 503, "the daemon is shutting down");
-    const char *id = anc_http_request_param(req, "id");
-    struct anc_instance *inst = id ? anc_manager_find(api->manager, id) : NULL;
-    if (!inst) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "no instance with id \"%.40s\"", id ? id : "");
-        return error(res, 404, msg);
-    }
+    struct anc_instance *inst = anc_api_instance_of(api, req, res);
+    if (!inst)
+        return 0;
     if (inst->state != ANC_STATE_RUNNING || !inst->stream) {
         char msg[96];
         snprintf(msg, sizeof(msg), "instance is %s; start it first",

@@ -25,21 +25,15 @@ static int reply(struct anc_http_response *res, int status, json_t *o)
     return 0;
 }
 
+/* The instance of the route's {id} (anc_api_instance_of), once the token registry is there. */
 static struct anc_instance *lookup(const struct anc_api_instances_deps *api,
                                    struct anc_http_request *req, struct anc_http_response *res)
 {
-    if (!api->manager || !api->sessions || !api->tokens) {
+    if (!api->tokens) {
         error(res, 503, "the daemon is shutting down");
         return NULL;
     }
-    const char *id = anc_http_request_param(req, "id");
-    struct anc_instance *inst = id ? anc_manager_find(api->manager, id) : NULL;
-    if (!inst) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "no instance with id \"%.40s\"", id ? id : "");
-        error(res, 404, msg);
-    }
-    return inst;
+    return anc_api_instance_of(api, req, res);
 }
 
 /* {"role":"control"|"view","ttl_s":N} */
