@@ -11,9 +11,9 @@
 struct anc_metric {
     struct anc_metric *next; /* next series of the same family */
     struct family *family;
-    char *labels;            /* "" for none */
-    double value;            /* counters and gauges; a histogram's sum */
-    uint64_t *buckets;       /* histograms: n_bounds + 1 counts (the last: above every bound) */
+    char *labels;      /* "" for none */
+    double value;      /* counters and gauges; a histogram's sum */
+    uint64_t *buckets; /* histograms: n_bounds + 1 counts (the last: above every bound) */
     uint64_t count;
 };
 
@@ -153,8 +153,8 @@ static bool valid_bounds(const double *bounds, size_t n)
 }
 
 struct anc_metric *anc_metrics_histogram(struct anc_metrics *m, const char *name,
-                                         const char *labels, const char *help,
-                                         const double *bounds, size_t n)
+                                         const char *labels, const char *help, const double *bounds,
+                                         size_t n)
 {
     if (!m || !valid_name(name) || !valid_bounds(bounds, n))
         return NULL;

@@ -48,8 +48,8 @@ static inline struct anc_metric *anc_metrics_gauge(struct anc_metrics *m, const 
  * series; NULL on a mismatch like anc_metrics_get. */
 #define ANC_METRIC_BUCKETS_MAX 16
 struct anc_metric *anc_metrics_histogram(struct anc_metrics *m, const char *name,
-                                         const char *labels, const char *help,
-                                         const double *bounds, size_t n);
+                                         const char *labels, const char *help, const double *bounds,
+                                         size_t n);
 /* Adds one sample to a histogram series (NULL or another type: ignored). */
 void anc_metric_observe(struct anc_metric *mt, double v);
 /* The samples observed so far (0 for NULL or a series that is not a histogram). */

@@ -15,7 +15,7 @@
 #define ANC_INPUT_TEXT      3
 #define ANC_INPUT_SCROLL    4
 #define ANC_INPUT_CONTROL   5
-#define ANC_INPUT_CLIPBOARD 6 /* page → guest: set the guest's clipboard (and paste it) */
+#define ANC_INPUT_CLIPBOARD 6  /* page → guest: set the guest's clipboard (and paste it) */
 #define ANC_INPUT_LATENCY   16 /* page → daemon: input-to-present samples (not for the guest) */
 
 /* Messages the daemon sends to the page on the same channel: types 128 and up, so that the two

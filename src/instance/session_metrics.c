@@ -82,8 +82,7 @@ static void instance_series_free(struct anc_sessions *s, struct anc__instance_se
     free(i);
 }
 
-static void collect_instance(struct anc_sessions *s, const struct anc_instance *inst,
-                             uint64_t now)
+static void collect_instance(struct anc_sessions *s, const struct anc_instance *inst, uint64_t now)
 {
     struct anc__instance_series *i = instance_series(s, inst->id);
     if (!i || !inst->stream)
@@ -186,9 +185,9 @@ void anc__smetrics_session_start(struct anc_sessions *s, struct anc_session *x)
                                 "round-trip time from RTCP receiver reports");
     ss->input = anc_metrics_counter(m, "ancloud_session_input_messages_total", l,
                                     "messages received on the input data channel");
-    ss->latency = anc_metrics_histogram(m, "ancloud_session_input_to_present_seconds", l,
-                                        "input to present, per viewer session", latency_bounds,
-                                        N_BOUNDS);
+    ss->latency =
+        anc_metrics_histogram(m, "ancloud_session_input_to_present_seconds", l,
+                              "input to present, per viewer session", latency_bounds, N_BOUNDS);
 }
 
 void anc__smetrics_session_end(struct anc_sessions *s, struct anc_session *x)

@@ -46,11 +46,11 @@ TEST(histogram_without_labels_and_mismatches)
     struct anc_metric *h = anc_metrics_histogram(m, "h", NULL, "", b, 1);
     CHECK(h);
     CHECK(anc_metrics_histogram(m, "h", NULL, "", b, 1) == h);
-    CHECK(!anc_metrics_histogram(m, "h", "x=\"1\"", "", other, 1)); /* another family's bounds */
-    CHECK(!anc_metrics_histogram(m, "g", NULL, "", bad, 2));        /* not increasing */
+    CHECK(!anc_metrics_histogram(m, "h", "x=\"1\"", "", other, 1));  /* another family's bounds */
+    CHECK(!anc_metrics_histogram(m, "g", NULL, "", bad, 2));         /* not increasing */
     CHECK(!anc_metrics_gauge(m, "h", NULL, ""));                     /* another type */
     CHECK(!anc_metrics_get(m, ANC_METRIC_HISTOGRAM, "k", NULL, "")); /* needs bounds */
-    anc_metric_set(h, 5); /* not a gauge: ignored */
+    anc_metric_set(h, 5);                                            /* not a gauge: ignored */
     anc_metric_observe(h, 3);
     anc_metric_observe(NULL, 3);
     char *text = render(m);
