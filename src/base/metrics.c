@@ -10,8 +10,11 @@
 
 struct anc_metric {
     struct anc_metric *next; /* next series of the same family */
-    char *labels;            /* "" for none */
-    double value;
+    struct family *family;
+    char *labels;      /* "" for none */
+    double value;      /* counters and gauges; a histogram's sum */
+    uint64_t *buckets; /* histograms: n_bounds + 1 counts (the last: above every bound) */
+    uint64_t count;
 };
 
 struct family {
@@ -19,11 +22,19 @@ struct family {
     char *name;
     char *help;
     enum anc_metric_type type;
-    struct anc_metric *series, **series_tail;
+    struct anc_metric *series;
+    double bounds[ANC_METRIC_BUCKETS_MAX];
+    size_t n_bounds;
+};
+
+struct collector {
+    void (*fn)(void *arg);
+    void *arg;
 };
 
 struct anc_metrics {
     struct family *families, **tail;
+    struct collector collectors[ANC_METRIC_COLLECTORS_MAX];
 };
 
 struct anc_metrics *anc_metrics_new(void)
@@ -34,13 +45,19 @@ struct anc_metrics *anc_metrics_new(void)
     return m;
 }
 
+static void series_free(struct anc_metric *s)
+{
+    free(s->labels);
+    free(s->buckets);
+    free(s);
+}
+
 static void family_free(struct family *f)
 {
     struct anc_metric *s = f->series;
     while (s) {
         struct anc_metric *next = s->next;
-        free(s->labels);
-        free(s);
+        series_free(s);
         s = next;
     }
     free(f->name);
@@ -86,7 +103,6 @@ static struct family *family_get(struct anc_metrics *m, enum anc_metric_type typ
     f->name = strdup(name);
     f->help = strdup(help ? help : "");
     f->type = type;
-    f->series_tail = &f->series;
     if (!f->name || !f->help) {
         family_free(f);
         return NULL;
@@ -96,41 +112,129 @@ static struct family *family_get(struct anc_metrics *m, enum anc_metric_type typ
     return f;
 }
 
-struct anc_metric *anc_metrics_get(struct anc_metrics *m, enum anc_metric_type type,
-                                   const char *name, const char *labels, const char *help)
+static struct anc_metric *series_get(struct family *f, const char *labels)
 {
-    if (!m || !valid_name(name))
-        return NULL;
-    if (!labels)
-        labels = "";
-    struct family *f = family_get(m, type, name, help);
-    if (!f)
-        return NULL;
-    for (struct anc_metric *s = f->series; s; s = s->next)
-        if (strcmp(s->labels, labels) == 0)
-            return s;
+    struct anc_metric **pp = &f->series;
+    for (; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->labels, labels) == 0)
+            return *pp;
     struct anc_metric *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
+    s->family = f;
     s->labels = strdup(labels);
-    if (!s->labels) {
-        free(s);
+    if (f->type == ANC_METRIC_HISTOGRAM)
+        s->buckets = calloc(f->n_bounds + 1, sizeof(*s->buckets));
+    if (!s->labels || (f->type == ANC_METRIC_HISTOGRAM && !s->buckets)) {
+        series_free(s);
         return NULL;
     }
-    *f->series_tail = s;
-    f->series_tail = &s->next;
+    *pp = s;
     return s;
+}
+
+struct anc_metric *anc_metrics_get(struct anc_metrics *m, enum anc_metric_type type,
+                                   const char *name, const char *labels, const char *help)
+{
+    if (!m || !valid_name(name) || type == ANC_METRIC_HISTOGRAM)
+        return NULL;
+    struct family *f = family_get(m, type, name, help);
+    return f ? series_get(f, labels ? labels : "") : NULL;
+}
+
+static bool valid_bounds(const double *bounds, size_t n)
+{
+    if (n > ANC_METRIC_BUCKETS_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1]))
+            return false;
+    return true;
+}
+
+struct anc_metric *anc_metrics_histogram(struct anc_metrics *m, const char *name,
+                                         const char *labels, const char *help, const double *bounds,
+                                         size_t n)
+{
+    if (!m || !valid_name(name) || !valid_bounds(bounds, n))
+        return NULL;
+    struct family *f = family_get(m, ANC_METRIC_HISTOGRAM, name, help);
+    if (!f)
+        return NULL;
+    if (!f->series && !f->n_bounds) {
+        memcpy(f->bounds, bounds, n * sizeof(*bounds));
+        f->n_bounds = n;
+    } else if (f->n_bounds != n || memcmp(f->bounds, bounds, n * sizeof(*bounds)) != 0) {
+        return NULL;
+    }
+    return series_get(f, labels ? labels : "");
+}
+
+void anc_metric_observe(struct anc_metric *mt, double v)
+{
+    if (!mt || !mt->buckets || isnan(v))
+        return;
+    const struct family *f = mt->family;
+    size_t i = 0;
+    while (i < f->n_bounds && v > f->bounds[i])
+        i++;
+    mt->buckets[i]++;
+    mt->count++;
+    mt->value += v;
+}
+
+uint64_t anc_metric_count(const struct anc_metric *mt)
+{
+    return mt ? mt->count : 0;
+}
+
+void anc_metrics_remove(struct anc_metrics *m, struct anc_metric *mt)
+{
+    if (!m || !mt)
+        return;
+    for (struct anc_metric **pp = &mt->family->series; *pp; pp = &(*pp)->next) {
+        if (*pp == mt) {
+            *pp = mt->next;
+            series_free(mt);
+            return;
+        }
+    }
+}
+
+int anc_metrics_add_collector(struct anc_metrics *m, void (*fn)(void *arg), void *arg)
+{
+    for (size_t i = 0; m && i < ANC_METRIC_COLLECTORS_MAX; i++) {
+        if (!m->collectors[i].fn) {
+            m->collectors[i] = (struct collector){fn, arg};
+            return 0;
+        }
+    }
+    return -ENOSPC;
+}
+
+void anc_metrics_remove_collector(struct anc_metrics *m, void (*fn)(void *arg), void *arg)
+{
+    for (size_t i = 0; m && i < ANC_METRIC_COLLECTORS_MAX; i++)
+        if (m->collectors[i].fn == fn && m->collectors[i].arg == arg)
+            m->collectors[i] = (struct collector){0};
+}
+
+void anc_metrics_collect(struct anc_metrics *m)
+{
+    for (size_t i = 0; m && i < ANC_METRIC_COLLECTORS_MAX; i++)
+        if (m->collectors[i].fn)
+            m->collectors[i].fn(m->collectors[i].arg);
 }
 
 void anc_metric_add(struct anc_metric *mt, double v)
 {
-    if (mt)
+    if (mt && !mt->buckets)
         mt->value += v;
 }
 
 void anc_metric_set(struct anc_metric *mt, double v)
 {
-    if (mt)
+    if (mt && !mt->buckets)
         mt->value = v;
 }
 
@@ -185,6 +289,31 @@ static void render_value(struct sbuf *b, double v)
         sb_printf(b, "%.17g\n", v);
 }
 
+static const char *type_name(enum anc_metric_type t)
+{
+    return t == ANC_METRIC_COUNTER ? "counter" : t == ANC_METRIC_GAUGE ? "gauge" : "histogram";
+}
+
+/* name_bucket{labels,le="..."} cumulative counts, then name_sum and name_count. */
+static void render_histogram(struct sbuf *b, const struct family *f, const struct anc_metric *s)
+{
+    const char *comma = s->labels[0] ? "," : "";
+    uint64_t cum = 0;
+    for (size_t i = 0; i <= f->n_bounds; i++) {
+        cum += s->buckets[i];
+        if (i < f->n_bounds)
+            sb_printf(b, "%s_bucket{%s%sle=\"%g\"} ", f->name, s->labels, comma, f->bounds[i]);
+        else
+            sb_printf(b, "%s_bucket{%s%sle=\"+Inf\"} ", f->name, s->labels, comma);
+        render_value(b, (double)cum);
+    }
+    const char *open = s->labels[0] ? "{" : "", *close = s->labels[0] ? "}" : "";
+    sb_printf(b, "%s_sum%s%s%s ", f->name, open, s->labels, close);
+    render_value(b, s->value);
+    sb_printf(b, "%s_count%s%s%s ", f->name, open, s->labels, close);
+    render_value(b, (double)s->count);
+}
+
 int anc_metrics_render(const struct anc_metrics *m, char **out, size_t *len)
 {
     struct sbuf b = {.cap = 1024};
@@ -193,6 +322,8 @@ int anc_metrics_render(const struct anc_metrics *m, char **out, size_t *len)
         return -ENOMEM;
     b.p[0] = '\0';
     for (const struct family *f = m ? m->families : NULL; f; f = f->next) {
+        if (!f->series)
+            continue;
         if (f->help[0]) {
             sb_printf(&b, "# HELP %s ", f->name);
             for (const char *h = f->help; *h; h++) {
@@ -205,14 +336,16 @@ int anc_metrics_render(const struct anc_metrics *m, char **out, size_t *len)
             }
             sb_printf(&b, "\n");
         }
-        sb_printf(&b, "# TYPE %s %s\n", f->name,
-                  f->type == ANC_METRIC_COUNTER ? "counter" : "gauge");
+        sb_printf(&b, "# TYPE %s %s\n", f->name, type_name(f->type));
         for (const struct anc_metric *s = f->series; s; s = s->next) {
-            if (s->labels[0])
+            if (f->type == ANC_METRIC_HISTOGRAM)
+                render_histogram(&b, f, s);
+            else if (s->labels[0])
                 sb_printf(&b, "%s{%s} ", f->name, s->labels);
             else
                 sb_printf(&b, "%s ", f->name);
-            render_value(&b, s->value);
+            if (f->type != ANC_METRIC_HISTOGRAM)
+                render_value(&b, s->value);
         }
     }
     if (b.oom) {

@@ -16,6 +16,7 @@ struct anc_metric;
 enum anc_metric_type {
     ANC_METRIC_COUNTER,
     ANC_METRIC_GAUGE,
+    ANC_METRIC_HISTOGRAM, /* anc_metrics_histogram */
 };
 
 struct anc_metrics *anc_metrics_new(void);
@@ -40,6 +41,33 @@ static inline struct anc_metric *anc_metrics_gauge(struct anc_metrics *m, const 
 {
     return anc_metrics_get(m, ANC_METRIC_GAUGE, name, labels, help);
 }
+
+/* Finds or creates the histogram series name{labels} with the upper bounds bounds[0..n) (strictly
+ * increasing, at most ANC_METRIC_BUCKETS_MAX; +Inf is implied). Rendered as name_bucket{labels,
+ * le="..."} (cumulative), name_sum and name_count. The family's bounds are those of its first
+ * series; NULL on a mismatch like anc_metrics_get. */
+#define ANC_METRIC_BUCKETS_MAX 16
+struct anc_metric *anc_metrics_histogram(struct anc_metrics *m, const char *name,
+                                         const char *labels, const char *help, const double *bounds,
+                                         size_t n);
+/* Adds one sample to a histogram series (NULL or another type: ignored). */
+void anc_metric_observe(struct anc_metric *mt, double v);
+/* The samples observed so far (0 for NULL or a series that is not a histogram). */
+uint64_t anc_metric_count(const struct anc_metric *mt);
+
+/* Removes one series (its pointer is invalid afterwards) so that per-session or per-instance
+ * label sets do not outlive what they describe. A family left without series is not rendered.
+ * mt may be NULL. */
+void anc_metrics_remove(struct anc_metrics *m, struct anc_metric *mt);
+
+/* A collector refreshes gauges and counters from a module's own statistics just before every
+ * render (anc_metrics_collect), instead of on every event. Registered at most
+ * ANC_METRIC_COLLECTORS_MAX; returns 0 or -ENOSPC. anc_metrics_remove_collector: the same
+ * (fn, arg), before arg goes away. */
+#define ANC_METRIC_COLLECTORS_MAX 8
+int anc_metrics_add_collector(struct anc_metrics *m, void (*fn)(void *arg), void *arg);
+void anc_metrics_remove_collector(struct anc_metrics *m, void (*fn)(void *arg), void *arg);
+void anc_metrics_collect(struct anc_metrics *m);
 
 /* Updates; every one accepts NULL (a metric that could not be registered is simply not kept). */
 void anc_metric_add(struct anc_metric *mt, double v);

@@ -185,6 +185,7 @@ static int api_metrics(struct anc_http_request *req, struct anc_http_response *r
     const struct anc_http_site *site = user;
     uint64_t up = req->now_ms > site->started_ms ? req->now_ms - site->started_ms : 0;
     anc_metric_set(site->uptime, (double)(up / 1000));
+    anc_metrics_collect(site->metrics);
     char *text;
     size_t len;
     int r = anc_metrics_render(site->metrics, &text, &len);

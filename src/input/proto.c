@@ -112,6 +112,27 @@ static int check_clipboard(const struct anc_input_clipboard *c)
     return anc_input_utf8_validate(c->utf8, c->len);
 }
 
+static int check_latency(const struct anc_input_latency *l)
+{
+    if (l->n == 0)
+        return -EBADMSG;
+    return l->n > ANC_INPUT_LATENCY_MAX ? -EMSGSIZE : 0;
+}
+
+static int decode_latency(const uint8_t *buf, size_t len, struct anc_input_latency *out)
+{
+    if ((len - 1) % 4 != 0)
+        return -EBADMSG;
+    out->samples = buf + 1;
+    out->n = (len - 1) / 4;
+    return check_latency(out);
+}
+
+uint32_t anc_input_latency_us(const struct anc_input_latency *l, size_t i)
+{
+    return get32(l->samples + 4 * i);
+}
+
 static int decode_fixed(const uint8_t *buf, size_t len, struct anc_input_msg *out)
 {
     const uint8_t *p = buf + 1;
@@ -174,6 +195,8 @@ int anc_input_decode(const uint8_t *buf, size_t len, struct anc_input_msg *out)
         out->clipboard.utf8 = buf + 2;
         out->clipboard.len = len - 2;
         return check_clipboard(&out->clipboard);
+    case ANC_INPUT_LATENCY:
+        return decode_latency(buf, len, &out->latency);
     default:
         return -EPROTONOSUPPORT;
     }
@@ -194,6 +217,8 @@ size_t anc_input_encoded_size(const struct anc_input_msg *m)
         return 2 + m->control.payload_len;
     case ANC_INPUT_CLIPBOARD:
         return ANC_INPUT_CLIPBOARD_MIN_SIZE + m->clipboard.len;
+    case ANC_INPUT_LATENCY:
+        return 1 + 4 * m->latency.n;
     default:
         return 0;
     }
@@ -218,6 +243,10 @@ static int check_msg(const struct anc_input_msg *m)
         if (m->clipboard.len > 0 && !m->clipboard.utf8)
             return -EINVAL;
         return check_clipboard(&m->clipboard);
+    case ANC_INPUT_LATENCY:
+        if (!m->latency.samples)
+            return -EINVAL;
+        return check_latency(&m->latency);
     default:
         return -EINVAL;
     }
@@ -252,6 +281,9 @@ static void encode_body(const struct anc_input_msg *m, uint8_t *p)
         p[0] = m->control.op;
         if (m->control.payload_len > 0)
             memcpy(p + 1, m->control.payload, m->control.payload_len);
+        break;
+    case ANC_INPUT_LATENCY:
+        memcpy(p, m->latency.samples, 4 * m->latency.n);
         break;
     default: /* ANC_INPUT_CLIPBOARD */
         p[0] = m->clipboard.flags;
@@ -311,4 +343,23 @@ ssize_t anc_input_encode_out_control(const char *controller_sid, unsigned flags,
     if (n > 0)
         memcpy(buf + ANC_INPUT_OUT_HEADER_SIZE, controller_sid, n);
     return (ssize_t)(ANC_INPUT_OUT_HEADER_SIZE + n);
+}
+
+ssize_t anc_input_encode_out_frame(uint32_t seq, uint32_t rtp_ts, uint8_t *buf, size_t cap)
+{
+    if (cap < ANC_INPUT_OUT_FRAME_SIZE)
+        return -ENOBUFS;
+    buf[0] = ANC_INPUT_OUT_FRAME;
+    put32(buf + 1, seq);
+    put32(buf + 5, rtp_ts);
+    return ANC_INPUT_OUT_FRAME_SIZE;
+}
+
+int anc_input_decode_out_frame(const uint8_t *buf, size_t len, uint32_t *seq, uint32_t *rtp_ts)
+{
+    if (len != ANC_INPUT_OUT_FRAME_SIZE || buf[0] != ANC_INPUT_OUT_FRAME)
+        return -EBADMSG;
+    *seq = get32(buf + 1);
+    *rtp_ts = get32(buf + 5);
+    return 0;
 }

@@ -15,12 +15,22 @@
 #define ANC_INPUT_TEXT      3
 #define ANC_INPUT_SCROLL    4
 #define ANC_INPUT_CONTROL   5
-#define ANC_INPUT_CLIPBOARD 6 /* page → guest: set the guest's clipboard (and paste it) */
+#define ANC_INPUT_CLIPBOARD 6  /* page → guest: set the guest's clipboard (and paste it) */
+#define ANC_INPUT_LATENCY   16 /* page → daemon: input-to-present samples (not for the guest) */
 
 /* Messages the daemon sends to the page on the same channel: types 128 and up, so that the two
  * directions never share a number. */
 #define ANC_INPUT_OUT_CLIPBOARD 128 /* the guest's clipboard changed */
 #define ANC_INPUT_OUT_CONTROL   129 /* who holds control of the instance (docs/api.md) */
+#define ANC_INPUT_OUT_FRAME     130 /* the first frame captured after an input (docs/api.md) */
+
+/* Frame message: 1 type byte + u32 seq (the session's count of messages received on the channel
+ * when the newest input it answers arrived, 1-based) + u32 the RTP timestamp of the first frame
+ * sent that was captured after that input was injected. It answers every earlier input too. */
+#define ANC_INPUT_OUT_FRAME_SIZE 9
+/* Latency report: 1 type byte + 1..ANC_INPUT_LATENCY_MAX u32 samples, microseconds from the
+ * page's send of an input to the presentation of the frame that answered it. */
+#define ANC_INPUT_LATENCY_MAX 64
 
 /* Control message: 1 type byte + 1 flags byte + the controller's session id (ASCII, none when
  * nobody holds control). */
@@ -122,6 +132,11 @@ struct anc_input_clipboard {
     size_t len;          /* 0..ANC_INPUT_CLIPBOARD_MAX */
 };
 
+struct anc_input_latency {
+    const uint8_t *samples; /* n little-endian u32 (anc_input_latency_us); borrowed */
+    size_t n;               /* 1..ANC_INPUT_LATENCY_MAX */
+};
+
 struct anc_input_msg {
     uint8_t type; /* ANC_INPUT_* */
     union {
@@ -131,6 +146,7 @@ struct anc_input_msg {
         struct anc_input_scroll scroll;
         struct anc_input_control control;
         struct anc_input_clipboard clipboard;
+        struct anc_input_latency latency;
     };
 };
 
@@ -138,9 +154,19 @@ struct anc_input_msg {
 #define ANC_INPUT_APPLIED  0 /* injected, or deliberately ignored (a second pointer on X11) */
 #define ANC_INPUT_KEYFRAME 1 /* a control keyframe request: the caller asks the encoder for one */
 
+/* Sample i (< l->n) of a latency report, in microseconds. */
+uint32_t anc_input_latency_us(const struct anc_input_latency *l, size_t i);
+
+/* Daemon → page: an ANC_INPUT_OUT_FRAME message into buf (cap bytes). Returns
+ * ANC_INPUT_OUT_FRAME_SIZE or -ENOBUFS. */
+ssize_t anc_input_encode_out_frame(uint32_t seq, uint32_t rtp_ts, uint8_t *buf, size_t cap);
+/* Its inverse (what the page does): 0, or -EBADMSG for another type or length. */
+int anc_input_decode_out_frame(const uint8_t *buf, size_t len, uint32_t *seq, uint32_t *rtp_ts);
+
 /* Decodes one message. Returns 0, -EBADMSG when malformed (wrong length, action out of range,
- * pointer id > 9, key code > KEY_MAX, invalid UTF-8), -EMSGSIZE for text longer than
- * ANC_INPUT_TEXT_MAX or clipboard text longer than ANC_INPUT_CLIPBOARD_MAX, -EPROTONOSUPPORT for
+ * pointer id > 9, key code > KEY_MAX, invalid UTF-8, a latency report without samples or with a
+ * partial one), -EMSGSIZE for text longer than ANC_INPUT_TEXT_MAX, clipboard text longer than
+ * ANC_INPUT_CLIPBOARD_MAX or a report of more than ANC_INPUT_LATENCY_MAX samples, -EPROTONOSUPPORT for
  * an unknown type or control op. On success, text, clipboard and control payload point into buf.
  * out is unspecified after a failure. */
 int anc_input_decode(const uint8_t *buf, size_t len, struct anc_input_msg *out);

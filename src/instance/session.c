@@ -44,8 +44,11 @@ static void on_frame(struct anc_stream_viewer *v, const struct anc_encoder_outpu
     if (!peer)
         return;
     uint64_t now = anc__sessions_now(s);
-    if (anc_peer_send_video(peer, now, au->data, au->len, capture_us) > 0 && !x->first_frame_us)
+    int r = anc_peer_send_video(peer, now, au->data, au->len, capture_us);
+    if (r > 0 && !x->first_frame_us)
         x->first_frame_us = now;
+    if (r > 0)
+        anc__session_frame_sent(s, x, peer, capture_us, now);
     anc__sessions_flush(s);
 }
 
@@ -64,6 +67,7 @@ static void end_session(struct anc_sessions *s, struct anc_session *x, const cha
     if (x->inst->viewers > 0)
         x->inst->viewers--;
     anc_rtc_host_remove(s->host, anc__sessions_now(s), x);
+    anc__smetrics_session_end(s, x);
     s->count--;
     anc_metric_set(s->m_sessions, (double)s->count);
     anc_info("session %s of instance %s ended: %s", x->sid, x->inst->id, why);
@@ -107,6 +111,10 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
         anc_debug("session %s: input message dropped: %s", x->sid, strerror(-r));
         return;
     }
+    if (m.type == ANC_INPUT_LATENCY) {
+        anc__session_latency(x->owner, x, &m.latency); /* the page's, not the guest's */
+        return;
+    }
     if (m.type == ANC_INPUT_CONTROL && m.control.op == ANC_INPUT_CTL_KEYFRAME) {
         r = ANC_INPUT_KEYFRAME;
     } else if (!x->controller) {
@@ -117,6 +125,8 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
     } else if (x->inst->input) {
         r = x->inst->input(x->inst, &m);
     }
+    if (r == ANC_INPUT_APPLIED && x->controller) /* no sink (pattern): the next frame answers */
+        anc__session_injected(x, (uint32_t)x->in_msgs, anc__sessions_now(x->owner));
     if (r == ANC_INPUT_KEYFRAME)
         request_keyframe(x->owner, x);
     else if (r < 0) {
@@ -360,6 +370,7 @@ int anc_sessions_create_as(struct anc_sessions *s, struct anc_instance *inst,
     inst->viewers++;
     anc_metric_set(s->m_sessions, (double)s->count);
     anc_metric_inc(s->m_sessions_total);
+    anc__smetrics_session_start(s, x);
     anc_info("session %s for instance %s created (%s)", x->sid, inst->id, role_name(who));
     if (who->control && !anc__sessions_controller(s, inst))
         anc__sessions_set_controller(s, x);
@@ -386,6 +397,7 @@ void anc_sessions_end_instance(struct anc_sessions *s, struct anc_instance *inst
         if (x->inst == inst)
             end_session(s, x, "the instance stopped");
     }
+    anc__smetrics_instance_end(s, inst);
     anc__sessions_flush(s);
 }
 

@@ -4,9 +4,23 @@
 #include <stdint.h>
 
 #include "base/metrics.h"
+#include "input/proto.h"
 #include "instance/session.h"
 #include "media/stream.h"
 #include "rtc/host.h"
+
+/* An input injected and not yet answered with a frame message (session_metrics.c). */
+#define ANC_SESSION_ECHO_MAX 16
+struct anc__session_echo {
+    uint32_t seq; /* in_msgs when it arrived */
+    uint64_t us;  /* when it was injected */
+};
+
+/* The session's own Prometheus series, labelled instance and session; removed when it ends. */
+struct anc__session_series {
+    struct anc_metric *frames, *bytes, *retransmits, *nacks, *plis, *firs, *remb, *rtt, *input;
+    struct anc_metric *latency;
+};
 
 struct anc_session {
     char sid[ANC_SESSION_ID_LEN + 1];
@@ -25,6 +39,9 @@ struct anc_session {
     int input_channel;              /* the "input" data channel's stream id once open, else -1 */
     size_t out_max;                 /* the largest message the browser takes on it */
     uint64_t out_msgs, out_dropped; /* messages to the page: sent, not sent */
+    struct anc__session_echo echo[ANC_SESSION_ECHO_MAX]; /* oldest first */
+    unsigned echo_n;
+    struct anc__session_series series;
     struct anc_session *next;
 };
 
@@ -40,6 +57,8 @@ struct anc_sessions {
     int n_candidates;
     struct anc_metric *m_sessions, *m_sessions_total, *m_input, *m_input_bad;
     struct anc_metric *m_input_refused, *m_kf_coalesced;
+    struct anc_metrics *metrics;
+    struct anc__instance_series *instances; /* per-instance series (session_metrics.c) */
 };
 
 static inline uint64_t anc__sessions_now(const struct anc_sessions *s)
@@ -66,3 +85,19 @@ void anc__sessions_set_controller(struct anc_sessions *s, struct anc_session *x)
 void anc__sessions_pass_control(struct anc_sessions *s, const struct anc_instance *inst);
 /* Tells x alone who holds control (its "input" channel just opened). */
 void anc__sessions_tell_control(struct anc_sessions *s, struct anc_session *x);
+
+/* session_metrics.c: per-instance and per-session series, refreshed by a collector before each
+ * render of /metrics, and the input-to-present echo (docs/api.md, frame message type 130). */
+void anc__smetrics_init(struct anc_sessions *s, struct anc_metrics *m);
+void anc__smetrics_close(struct anc_sessions *s);
+void anc__smetrics_session_start(struct anc_sessions *s, struct anc_session *x);
+void anc__smetrics_session_end(struct anc_sessions *s, struct anc_session *x);
+void anc__smetrics_instance_end(struct anc_sessions *s, const struct anc_instance *inst);
+/* x's input message number seq was injected (or, without a sink, accepted) at now. */
+void anc__session_injected(struct anc_session *x, uint32_t seq, uint64_t now);
+/* A frame captured at capture_us went to x's peer: answers the inputs injected before it. */
+void anc__session_frame_sent(struct anc_sessions *s, struct anc_session *x, struct anc_peer *peer,
+                             uint64_t capture_us, uint64_t now);
+/* The page's input-to-present samples (a latency report). */
+void anc__session_latency(struct anc_sessions *s, struct anc_session *x,
+                          const struct anc_input_latency *l);

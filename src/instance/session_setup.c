@@ -22,6 +22,7 @@ static void register_metrics(struct anc_sessions *s, struct anc_metrics *m)
     s->m_kf_coalesced = anc_metrics_counter(
         m, "ancloud_keyframe_requests_coalesced_total", NULL,
         "viewer keyframe requests (PLI, FIR, control op 1) merged into a pending one (1/s limit)");
+    anc__smetrics_init(s, m);
 }
 
 int anc_sessions_new(const struct anc_sessions_deps *deps, struct anc_sessions **out)
@@ -47,6 +48,7 @@ void anc_sessions_close(struct anc_sessions *s, void (*done)(void *arg), void *a
     if (s) {
         while (s->list)
             anc_sessions_delete(s, s->list->sid);
+        anc__smetrics_close(s);
         free(s);
     }
     if (done)

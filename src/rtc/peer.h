@@ -101,6 +101,9 @@ bool anc_peer_poll_transmit(struct anc_peer *p, uint8_t *buf, size_t cap, size_t
                             struct anc_addr *to);
 bool anc_peer_poll_event(struct anc_peer *p, struct anc_peer_event *ev);
 
+/* The RTP timestamp a frame captured at capture_us (monotonic µs) is sent with. */
+uint32_t anc_peer_video_ts(const struct anc_peer *p, uint64_t capture_us);
+
 /* Sends one encoded access unit (Annex-B) captured at capture_us (monotonic µs). Returns the
  * number of RTP packets, 0 when the peer is not connected yet, or -errno. */
 int anc_peer_send_video(struct anc_peer *p, uint64_t now_us, const uint8_t *au, size_t len,

@@ -135,6 +135,11 @@ static int on_packet(void *opaque, const uint8_t *pkt, size_t len)
     return 0;
 }
 
+uint32_t anc_peer_video_ts(const struct anc_peer *p, uint64_t capture_us)
+{
+    return anc_rtp_clock_ts(&p->clock, capture_us);
+}
+
 int anc_peer_send_video(struct anc_peer *p, uint64_t now_us, const uint8_t *au, size_t len,
                         uint64_t capture_us)
 {

@@ -284,7 +284,7 @@ TEST(unknown_type)
 {
     struct anc_input_msg m;
     for (unsigned t = 0; t < 256; t++) {
-        if (t >= ANC_INPUT_TOUCH && t <= ANC_INPUT_CLIPBOARD)
+        if ((t >= ANC_INPUT_TOUCH && t <= ANC_INPUT_CLIPBOARD) || t == ANC_INPUT_LATENCY)
             continue;
         uint8_t b[10] = {(uint8_t)t};
         CHECK_EQ(anc_input_decode(b, 1, &m), -EPROTONOSUPPORT);
@@ -388,4 +388,43 @@ TEST(out_clipboard)
     const uint8_t bad[] = {'o', 'k', 0xff, 'x'};
     const uint8_t ok[] = {0x80, 0x01, 'o', 'k'};
     CHECK_BYTES(out, anc_input_encode_out_clipboard(bad, sizeof(bad), 64, out, sizeof(out)), ok);
+}
+
+/* Latency report (type 16): samples of 12,345 µs and 0x01020304 µs. */
+static const uint8_t latency2[] = {0x10, 0x39, 0x30, 0x00, 0x00, 0x04, 0x03, 0x02, 0x01};
+
+TEST(latency_report)
+{
+    struct anc_input_msg m;
+    CHECK_EQ(anc_input_decode(latency2, sizeof(latency2), &m), 0);
+    CHECK_EQ(m.type, ANC_INPUT_LATENCY);
+    CHECK_EQ(m.latency.n, 2);
+    CHECK_EQ(anc_input_latency_us(&m.latency, 0), 12345);
+    CHECK_EQ(anc_input_latency_us(&m.latency, 1), 0x01020304);
+    check_reencodes(latency2, sizeof(latency2));
+    /* No sample, a partial sample, one too many. */
+    CHECK_EQ(anc_input_decode(latency2, 1, &m), -EBADMSG);
+    for (size_t n = 2; n < sizeof(latency2); n++)
+        if (n != 5)
+            CHECK_EQ(anc_input_decode(latency2, n, &m), -EBADMSG);
+    uint8_t big[1 + 4 * (ANC_INPUT_LATENCY_MAX + 1)] = {ANC_INPUT_LATENCY};
+    CHECK_EQ(anc_input_decode(big, sizeof(big) - 4, &m), 0);
+    CHECK_EQ(m.latency.n, ANC_INPUT_LATENCY_MAX);
+    CHECK_EQ(anc_input_decode(big, sizeof(big), &m), -EMSGSIZE);
+}
+
+TEST(out_frame)
+{
+    uint8_t out[16];
+    /* seq 7, RTP timestamp 0xdeadbeef */
+    const uint8_t want[] = {0x82, 0x07, 0x00, 0x00, 0x00, 0xef, 0xbe, 0xad, 0xde};
+    CHECK_BYTES(out, anc_input_encode_out_frame(7, 0xdeadbeef, out, sizeof(out)), want);
+    CHECK_EQ(anc_input_encode_out_frame(7, 1, out, 8), -ENOBUFS);
+    uint32_t seq, ts;
+    CHECK_EQ(anc_input_decode_out_frame(want, sizeof(want), &seq, &ts), 0);
+    CHECK_EQ(seq, 7);
+    CHECK_EQ(ts, 0xdeadbeef);
+    CHECK_EQ(anc_input_decode_out_frame(want, 8, &seq, &ts), -EBADMSG);
+    const uint8_t other[] = {0x81, 0x07, 0x00, 0x00, 0x00, 0xef, 0xbe, 0xad, 0xde};
+    CHECK_EQ(anc_input_decode_out_frame(other, sizeof(other), &seq, &ts), -EBADMSG);
 }

@@ -7,6 +7,7 @@ import { setupShare } from './share.js';
 import { Player } from './player.js';
 import { attachInput, BUTTONS, controlMessage, parseGuestMessage } from './input.js';
 import { attachIme } from './ime.js';
+import { attachStats, toggleStats } from './stats.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -55,7 +56,8 @@ async function view(inst, token) {
     { relay });
   const send = (bytes) => player.send(bytes);
   const detachKeys = attachInput(video, send), detachIme = attachIme($('ime'), send);
-  detachInput = () => { detachKeys(); detachIme(); };
+  const stats = attachStats(video, player);
+  detachInput = () => { detachKeys(); detachIme(); stats.detach(); };
   try {
     await player.connect(inst.id, token);
     $('my-session').textContent = `your session ${player.sid}`;
@@ -171,6 +173,7 @@ async function main() {
   }
   $('logout').onclick = async () => { await closePlayer(); setToken(''); show('login'); };
   $('player-close').onclick = closePlayer;
+  $('stats-toggle').onclick = () => toggleStats();
   $('login-form').onsubmit = async (ev) => {
     ev.preventDefault();
     setToken($('token').value.trim());

@@ -33,6 +33,10 @@ export class Player {
     this.channel = null;
     this.location = null;
     this.token = '';
+    // Observers of the input channel (stats.js): sent(seq, bytes) for each message sent (seq
+    // counts from 1 per connection, as the daemon does) and message(ArrayBuffer).
+    this.taps = new Set();
+    this.sent = 0;
   }
 
   // The session id (from the WHEP Location), once connected.
@@ -49,7 +53,12 @@ export class Player {
     pc.addTransceiver('video', { direction: 'recvonly' });
     this.channel = pc.createDataChannel('input', { ordered: true });
     this.channel.binaryType = 'arraybuffer';
-    this.channel.onmessage = (ev) => { if (ev.data instanceof ArrayBuffer) this.onMessage(ev.data); };
+    this.sent = 0;
+    this.channel.onmessage = (ev) => {
+      if (!(ev.data instanceof ArrayBuffer)) return;
+      for (const t of this.taps) t.message(ev.data);
+      this.onMessage(ev.data);
+    };
     pc.ontrack = (ev) => { this.video.srcObject = new MediaStream([ev.track]); };
     pc.onconnectionstatechange = () => this.onState(pc.connectionState);
     // The ICE servers (and TURN credentials) come with the answer's Link headers, so the offer is
@@ -87,7 +96,10 @@ export class Player {
   }
 
   send(bytes) {
-    if (this.channel && this.channel.readyState === 'open') this.channel.send(bytes);
+    if (!this.channel || this.channel.readyState !== 'open') return;
+    this.channel.send(bytes);
+    this.sent++;
+    for (const t of this.taps) t.sent(this.sent, bytes);
   }
 
   async close() {

@@ -1,0 +1,109 @@
+// Input-to-present latency measured live: the web app's stats overlay on an x11 instance running
+// the demo app. Taps on the video → the daemon's frame messages (type 130) → the overlay's last,
+// p50 and p95; the page's latency reports (type 16) → /metrics' per-instance histogram. The
+// per-session series exist while the viewer is connected and are gone after it leaves. Then
+// tools/bench/x11_bench.mjs runs in the same namespace and its tap latency is printed next to the
+// overlay's figures.
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { enterNetns, startDaemon, launchChromium, waitFor, check, fail } from './lib.mjs';
+
+if (enterNetns(import.meta.url)) process.exit(0);
+const demo = `${process.env.ANC_BUILD_ROOT}/tools/guest/ancloud-demo`;
+if (!fs.existsSync(demo)) fail(`${demo} is not built`);
+const TAPS = 30;
+
+// The samples of one series in Prometheus text: name{labels} value.
+const series = (text, name, labelPart) => text.split('\n')
+  .filter((l) => l.startsWith(name + '{') && l.includes(labelPart))
+  .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+
+const daemon = await startDaemon();
+let browser, overlay;
+try {
+  const r = await daemon.api('POST', '/api/v1/instances', {
+    name: 'demo', kind: 'x11', width: 720, height: 1280, fps: 30,
+    command: [demo, '--width', '720', '--height', '1280'],
+  });
+  const id = r.json.id;
+  await daemon.api('POST', `/api/v1/instances/${id}/start`);
+  await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text
+    .includes('"ready"'), { what: 'the app' });
+
+  const b = await launchChromium();
+  browser = b.browser;
+  const page = await b.context.newPage();
+  await page.setViewportSize({ width: 800, height: 900 });
+  await page.goto(`${daemon.base}/#token=${daemon.token}`);
+  await page.click(`.card[data-id="${id}"] button:has-text("View")`);
+  await page.waitForFunction(() => document.getElementById('video').videoWidth === 720, null,
+    { timeout: 10000 });
+  await page.click('#stats-toggle');
+  check(await page.isVisible('#stats'), 'the stats button shows the overlay');
+  const sid = (await page.textContent('#my-session')).split(' ').pop();
+
+  const box = await page.locator('#video').boundingBox();
+  for (let n = 0; n < TAPS; n++) {
+    const [fx, fy] = n % 2 ? [0.3, 0.35] : [0.7, 0.65];
+    await page.mouse.click(box.x + fx * box.width, box.y + fy * box.height);
+    await new Promise((res) => setTimeout(res, 150));
+  }
+  overlay = await waitFor(async () => {
+    const d = await page.evaluate(() => ({ ...document.getElementById('stats').dataset,
+      text: document.getElementById('stats').textContent }));
+    return Number(d.n) >= TAPS ? d : null;
+  }, { what: `${TAPS} input-to-present samples in the overlay` });
+  const [last, p50, p95] = [overlay.last, overlay.p50, overlay.p95].map(Number);
+  console.log(`overlay: ${overlay.text.replace(/\n/g, ' | ')}`);
+  check([last, p50, p95].every((v) => v > 0 && v < 1000) && p50 <= p95,
+    `the overlay shows input-to-present last ${last.toFixed(1)}, p50 ${p50.toFixed(1)}, ` +
+    `p95 ${p95.toFixed(1)} ms (${overlay.n} samples)`);
+  check(/\d+ fps/.test(overlay.text) && /\d+ kbps/.test(overlay.text),
+    'the overlay shows fps and bit rate from getStats');
+
+  const metrics = async () => (await daemon.api('GET', '/metrics')).text;
+  const count = await waitFor(async () => {
+    const c = series(await metrics(), 'ancloud_input_to_present_seconds_count', `instance="${id}"`)[0];
+    return c >= TAPS ? c : null;
+  }, { what: 'the latency histogram of the instance in /metrics' });
+  const text = await metrics();
+  const inf = series(text, 'ancloud_input_to_present_seconds_bucket', `instance="${id}",le="+Inf"`)[0];
+  const le1 = series(text, 'ancloud_input_to_present_seconds_bucket', `instance="${id}",le="1"`)[0];
+  check(inf === count && le1 === count,
+    `/metrics has ancloud_input_to_present_seconds for the instance: ${count} samples, all ≤ 1 s`);
+  const sess = `instance="${id}",session="${sid}"`;
+  check(series(text, 'ancloud_session_frames_sent_total', sess)[0] > 0 &&
+    series(text, 'ancloud_session_input_messages_total', sess)[0] >= 2 * TAPS &&
+    series(text, 'ancloud_session_input_to_present_seconds_count', sess)[0] >= TAPS,
+    'the per-session series of the connected viewer are there');
+  check(series(text, 'ancloud_stream_frames_encoded_total', `instance="${id}"`)[0] > 0 &&
+    series(text, 'ancloud_stream_viewers', `instance="${id}"`)[0] === 1,
+    'the per-instance stream series are there');
+
+  await page.click('#player-close');
+  await waitFor(async () => await daemon.metric('ancloud_rtc_sessions') === 0,
+    { what: 'the session to end' });
+  const after = await metrics();
+  check(!after.includes(`session="${sid}"`), 'the session\'s series are gone after it leaves');
+  check(series(after, 'ancloud_input_to_present_seconds_count', `instance="${id}"`)[0] === count,
+    'the instance\'s histogram stays');
+} catch (e) {
+  console.error(daemon.log());
+  fail(e.stack || String(e));
+} finally {
+  if (browser) await browser.close();
+}
+check(await daemon.stop() === 0, 'daemon exits 0');
+
+// The bench's tap-to-visible latency (a marker's pixels seen in a canvas) in the same run.
+const bench = spawnSync(process.execPath,
+  [new URL('../../tools/bench/x11_bench.mjs', import.meta.url).pathname, '20'],
+  { encoding: 'utf8', env: process.env, timeout: 180000 });
+const line = (bench.stdout || '').split('\n').find((l) => l.startsWith('tap-to-visible')) || '';
+console.log(bench.stdout);
+const m = line.match(/median ([\d.]+) ms, p95 ([\d.]+) ms/);
+console.log('input-to-present, this run:');
+console.log(`  overlay (first frame captured after the input, presented): p50 ${Number(overlay.p50).toFixed(1)} ms, ` +
+  `p95 ${Number(overlay.p95).toFixed(1)} ms over ${overlay.n} inputs`);
+console.log(`  x11_bench (marker visible in a decoded frame): ${m ? `p50 ${m[1]} ms, p95 ${m[2]} ms` : `no figure (exit ${bench.status})`}`);
+check(bench.status === 0 && m, 'x11_bench ran in the same run');
