@@ -54,7 +54,11 @@ size_t anc_cliprx_text_len(const struct anc_cliprx *rx)
         back++;
     }
     uint8_t b = rx->buf[lead];
-    size_t need = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    size_t need = b < 0x80             ? 1
+                  : (b & 0xe0) == 0xc0 ? 2
+                  : (b & 0xf0) == 0xe0 ? 3
+                  : (b & 0xf8) == 0xf0 ? 4
+                                       : 0;
     if (need == 0 || (b & 0xc0) == 0x80)
         return n; /* not UTF-8 at the end: left to the page encoder's check */
     return lead + need <= n ? n : lead;

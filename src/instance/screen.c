@@ -67,8 +67,7 @@ static void on_guest_clipboard(const uint8_t *utf8, size_t len, bool truncated, 
 {
     struct anc_screen *s = data;
     if (truncated)
-        anc_warn("display %s: clipboard above %u bytes: cut to %zu", s->name, ANC_CLIPRX_MAX,
-                 len);
+        anc_warn("display %s: clipboard above %u bytes: cut to %zu", s->name, ANC_CLIPRX_MAX, len);
     if (s->cbs.on_clipboard)
         s->cbs.on_clipboard(s, (const char *)utf8, len, s->data);
 }
@@ -236,7 +235,8 @@ int anc_screen_input(struct anc_screen *s, const struct anc_input_msg *m)
 {
     if (!s->xtest)
         return -ENOTCONN;
-    int r = m->type == ANC_INPUT_CLIPBOARD ? clipboard(s, &m->clipboard) : anc_xtest_apply(s->xtest, m);
+    int r =
+        m->type == ANC_INPUT_CLIPBOARD ? clipboard(s, &m->clipboard) : anc_xtest_apply(s->xtest, m);
     anc_damage_dispatch(s->cap.damage);
     return r;
 }
