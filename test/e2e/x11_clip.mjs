@@ -16,6 +16,24 @@ if (!fs.existsSync(demo)) fail(`${demo} is not built`);
 for (const p of ['/usr/bin/Xvfb', '/usr/bin/xclip']) if (!fs.existsSync(p)) fail(`needs ${p}`);
 
 const W = 720, H = 1280;
+// An X client that owns CLIPBOARD and then never answers a request (libX11 through ctypes).
+const HUNG_OWNER = `
+import ctypes, time
+x = ctypes.CDLL('libX11.so.6')
+x.XOpenDisplay.restype = ctypes.c_void_p
+x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]; x.XDefaultRootWindow.restype = ctypes.c_ulong
+x.XCreateSimpleWindow.argtypes = [ctypes.c_void_p, ctypes.c_ulong] + [ctypes.c_int] * 4 + [ctypes.c_uint, ctypes.c_ulong, ctypes.c_ulong]
+x.XCreateSimpleWindow.restype = ctypes.c_ulong
+x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]; x.XInternAtom.restype = ctypes.c_ulong
+x.XSetSelectionOwner.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+x.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+d = x.XOpenDisplay(None)
+w = x.XCreateSimpleWindow(d, x.XDefaultRootWindow(d), 0, 0, 1, 1, 0, 0, 0)
+x.XSetSelectionOwner(d, x.XInternAtom(d, b'CLIPBOARD', 0), w, 0)
+x.XSync(d, 0)
+print('owner', flush=True)
+time.sleep(60)
+`;
 const owners = []; // xclip processes serving a selection (foreground, -quiet): ended at the end
 const daemon = await startDaemon();
 let browser;
@@ -89,6 +107,16 @@ try {
     check(m[1] === 1 && t.length > 1000 && m.length <= 65536 && big.startsWith(t),
       `a ${kib} KiB clipboard reached the page truncated (flags ${m[1]}, ${m.length} bytes, a prefix of it)`);
   }
+  // A hung owner (takes CLIPBOARD, never reads its events): the daemon's loop does not wait for
+  // it (the API answers at once) and the next owner's text arrives.
+  const hung = spawn('python3', ['-c', HUNG_OWNER], { env: xenv, stdio: ['ignore', 'pipe', 'ignore'] });
+  owners.push(hung);
+  await new Promise((res) => hung.stdout.once('data', res));
+  const t0 = Date.now();
+  await daemon.api('GET', `/api/v1/instances/${id}`);
+  check(Date.now() - t0 < 1000, `the API answers in ${Date.now() - t0} ms while an owner hangs`);
+  await new Promise((res) => setTimeout(res, 2500)); // past the daemon's 2 s conversion timeout
+  check((await received()).length === n, 'nothing reached the page from the hung owner');
   // The daemon is still well: a small clipboard after the big ones still arrives.
   own('small again');
   m = await next128(n++, 'the clipboard after the big ones');
