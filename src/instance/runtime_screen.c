@@ -22,6 +22,12 @@ static void on_screen_failed(struct anc_screen *s, const char *why, void *data)
     anc__rt_event(data, ANC_RT_GONE, why);
 }
 
+static void on_screen_clipboard(struct anc_screen *s, const char *utf8, size_t len, void *data)
+{
+    (void)s;
+    anc__rt_clipboard(data, utf8, len);
+}
+
 int anc__rt_screen_start(struct anc_runtime *rt, bool adopt)
 {
     struct anc_screen_params sp = {.loop = rt->env.loop,
@@ -31,7 +37,8 @@ int anc__rt_screen_start(struct anc_runtime *rt, bool adopt)
                                    .adopt = adopt,
                                    .display_only = rt->agent != NULL};
     static const struct anc_screen_callbacks cbs = {.on_ready = on_screen_ready,
-                                                    .on_failed = on_screen_failed};
+                                                    .on_failed = on_screen_failed,
+                                                    .on_clipboard = on_screen_clipboard};
     return anc_screen_start(&sp, &cbs, rt, &rt->screen);
 }
 

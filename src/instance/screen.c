@@ -1,12 +1,15 @@
 #include "instance/screen.h"
 
 #include <errno.h>
+#include <linux/input-event-codes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "input/cliprx.h"
 #include "input/proto.h"
+#include "input/xclip.h"
 #include "input/xtest.h"
 #include "instance/display.h"
 #include "media/damage.h"
@@ -23,6 +26,7 @@ struct anc_screen {
     struct anc_capture_source cap;
     struct anc_stream *stream;
     struct anc_xtest *xtest;
+    struct anc_xclip *xclip; /* NULL without XFixes */
     bool ready_reported, stopping, detaching;
     void (*done)(void *arg);
     void *done_arg;
@@ -30,6 +34,8 @@ struct anc_screen {
 
 static void drop_x(struct anc_screen *s)
 {
+    anc_xclip_free(s->xclip, s->cap.damage && anc_damage_display(s->cap.damage));
+    s->xclip = NULL;
     anc_xtest_free(s->xtest);
     s->xtest = NULL;
     anc_damage_close(s->cap.damage);
@@ -41,6 +47,8 @@ static void on_damage_lost(struct anc_damage *d, void *data)
     struct anc_screen *s = data;
     (void)d;
     anc_warn("display %s: X connection lost", s->name);
+    anc_xclip_free(s->xclip, false);
+    s->xclip = NULL;
     anc_xtest_free(s->xtest);
     s->xtest = NULL;
     /* The damage object stays until closed; a NULL gate makes every tick capture meanwhile. */
@@ -48,7 +56,23 @@ static void on_damage_lost(struct anc_damage *d, void *data)
     s->cap.damage = NULL;
 }
 
-/* Connects the X client side (DAMAGE + XTest); the framebuffer is opened once. */
+static void on_x_event(XEvent *ev, void *data)
+{
+    struct anc_screen *s = data;
+    if (s->xclip)
+        anc_xclip_event(s->xclip, ev);
+}
+
+static void on_guest_clipboard(const uint8_t *utf8, size_t len, bool truncated, void *data)
+{
+    struct anc_screen *s = data;
+    if (truncated)
+        anc_warn("display %s: clipboard above %u bytes: cut to %zu", s->name, ANC_CLIPRX_MAX, len);
+    if (s->cbs.on_clipboard)
+        s->cbs.on_clipboard(s, (const char *)utf8, len, s->data);
+}
+
+/* Connects the X client side (DAMAGE + XTest + the clipboard); the framebuffer is opened once. */
 static int connect_x(struct anc_screen *s)
 {
     int r = anc_damage_open(s->p.loop, s->name, anc_display_cookie(s->display), on_damage_lost, s,
@@ -59,6 +83,10 @@ static int connect_x(struct anc_screen *s)
     r = anc_xtest_new(dpy, s->p.stream.width, s->p.stream.height, &s->xtest);
     if (r < 0)
         anc_warn("display %s: no XTest (%s): input will be dropped", s->name, strerror(-r));
+    r = anc_xclip_new(s->p.loop, dpy, on_guest_clipboard, s, &s->xclip);
+    if (r < 0)
+        anc_warn("display %s: no clipboard (%s)", s->name, strerror(-r));
+    anc_damage_set_event_cb(s->cap.damage, on_x_event, s);
     return 0;
 }
 
@@ -177,11 +205,38 @@ struct anc_stream *anc_screen_stream(const struct anc_screen *s)
     return s->stream;
 }
 
+static int key_tap(struct anc_xtest *x, uint32_t code, uint8_t action)
+{
+    struct anc_input_msg k = {.type = ANC_INPUT_KEY};
+    k.key.action = action;
+    k.key.keycode = code;
+    return anc_xtest_apply(x, &k);
+}
+
+/* Owns the selections with the page's text instead of typing it; paste: Ctrl+V, which the
+ * server delivers after the ownership change (requests on one connection are in order). */
+static int clipboard(struct anc_screen *s, const struct anc_input_clipboard *cb)
+{
+    if (!s->xclip)
+        return -ENOTSUP;
+    int r = anc_xclip_set(s->xclip, cb->utf8, cb->len);
+    if (r < 0 || !(cb->flags & ANC_INPUT_CLIPBOARD_PASTE))
+        return r;
+    static const uint32_t seq[][2] = {{KEY_LEFTCTRL, ANC_INPUT_KEY_DOWN},
+                                      {KEY_V, ANC_INPUT_KEY_DOWN},
+                                      {KEY_V, ANC_INPUT_KEY_UP},
+                                      {KEY_LEFTCTRL, ANC_INPUT_KEY_UP}};
+    for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]) && r >= 0; i++)
+        r = key_tap(s->xtest, seq[i][0], (uint8_t)seq[i][1]);
+    return r;
+}
+
 int anc_screen_input(struct anc_screen *s, const struct anc_input_msg *m)
 {
     if (!s->xtest)
         return -ENOTCONN;
-    int r = anc_xtest_apply(s->xtest, m);
+    int r =
+        m->type == ANC_INPUT_CLIPBOARD ? clipboard(s, &m->clipboard) : anc_xtest_apply(s->xtest, m);
     anc_damage_dispatch(s->cap.damage);
     return r;
 }

@@ -27,6 +27,10 @@ struct anc_screen_callbacks {
     void (*on_ready)(struct anc_screen *s, void *data);
     /* The display failed to start (why says how); the screen must still be stopped. */
     void (*on_failed)(struct anc_screen *s, const char *why, void *data);
+    /* Another X client took the display's CLIPBOARD: its text (utf8[0..len), not NUL-terminated,
+     * valid during the call, at most ANC_CLIPRX_MAX bytes: longer text is cut and logged).
+     * May be NULL. */
+    void (*on_clipboard)(struct anc_screen *s, const char *utf8, size_t len, void *data);
 };
 
 /* Starts Xvfb; on_ready or on_failed follows. Returns 0 or -errno (then no callback). */
@@ -43,8 +47,10 @@ struct anc_stream *anc_screen_stream(const struct anc_screen *s);
 /* The display is a previous daemon's Xvfb, taken over (params.adopt), so its clients live on. */
 bool anc_screen_adopted(const struct anc_screen *s);
 
-/* Injects one input message through XTest. Returns ANC_INPUT_APPLIED / ANC_INPUT_KEYFRAME or
- * -errno (-ENOTCONN while the display restarts). */
+/* Injects one input message through XTest. A clipboard message makes the daemon own the
+ * display's CLIPBOARD and PRIMARY with its text (input/xclip.h), and with the paste flag then
+ * taps Ctrl+V. Returns ANC_INPUT_APPLIED / ANC_INPUT_KEYFRAME or -errno (-ENOTCONN while the
+ * display restarts, -ENOTSUP for a clipboard message on a display without XFixes). */
 int anc_screen_input(struct anc_screen *s, const struct anc_input_msg *m);
 
 /* Closes the stream (waiting for its jobs), the X connection, the framebuffer and Xvfb; then

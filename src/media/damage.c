@@ -17,6 +17,8 @@ struct anc_damage {
     bool closing;
     anc_damage_disconnect_cb on_disconnect;
     void *data;
+    anc_damage_event_cb on_event;
+    void *event_data;
 };
 
 static int on_x_error(Display *dpy, XErrorEvent *ev)
@@ -64,6 +66,8 @@ static void drain(struct anc_damage *d)
             XNextEvent(d->dpy, &ev);
             if (ev.type == d->event_base + XDamageNotify)
                 any = true;
+            else if (d->on_event)
+                d->on_event(&ev, d->event_data);
         }
         if (!any || d->broken)
             break;
@@ -154,6 +158,12 @@ Display *anc_damage_display(struct anc_damage *d)
 void anc_damage_dispatch(struct anc_damage *d)
 {
     drain(d);
+}
+
+void anc_damage_set_event_cb(struct anc_damage *d, anc_damage_event_cb fn, void *data)
+{
+    d->on_event = fn;
+    d->event_data = data;
 }
 
 static void on_closed(uv_handle_t *h)

@@ -43,6 +43,11 @@ bool anc_damage_take(struct anc_damage *d);
 Display *anc_damage_display(struct anc_damage *d);
 void anc_damage_dispatch(struct anc_damage *d);
 
+/* Every event on the connection other than DAMAGE's goes to fn (the clipboard's selection
+ * events, input/xclip.h); fn NULL: they are dropped, as before any call. fn must not close d. */
+typedef void (*anc_damage_event_cb)(XEvent *ev, void *data);
+void anc_damage_set_event_cb(struct anc_damage *d, anc_damage_event_cb fn, void *data);
+
 /* Stops watching and frees d once its poll handle is closed (the Display is closed then). d may
  * be NULL. on_disconnect is not called after this. */
 void anc_damage_close(struct anc_damage *d);
