@@ -5,7 +5,7 @@
 // physical keys typed while the field has focus still arrive once. The guest is the demo app on
 // an x11 instance, which logs every text it receives.
 import fs from 'node:fs';
-import { enterNetns, startDaemon, launchChromium, waitFor, check, fail } from './lib.mjs';
+import { enterNetns, startDaemon, launchChromium, waitFor, check, fail, startX11Demo } from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
 const demo = `${process.env.ANC_BUILD_ROOT}/tools/guest/ancloud-demo`;
@@ -14,12 +14,7 @@ if (!fs.existsSync(demo)) fail(`${demo} is not built`);
 const daemon = await startDaemon();
 let browser;
 try {
-  const r = await daemon.api('POST', '/api/v1/instances', {
-    name: 'demo', kind: 'x11', width: 720, height: 1280, fps: 30,
-    command: [demo, '--width', '720', '--height', '1280'],
-  });
-  const id = r.json.id;
-  await daemon.api('POST', `/api/v1/instances/${id}/start`);
+  const id = await startX11Demo(daemon);
   const appLog = async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
   const typed = async () => [...(await appLog()).matchAll(/"event":"text","text":"([^"]*)"/g)]
     .map((x) => x[1]).join('');

@@ -6,7 +6,7 @@
 // overlay's figures.
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { enterNetns, startDaemon, launchChromium, waitFor, check, fail } from './lib.mjs';
+import { enterNetns, startDaemon, launchChromium, waitFor, check, fail, startX11Demo } from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
 const demo = `${process.env.ANC_BUILD_ROOT}/tools/guest/ancloud-demo`;
@@ -21,12 +21,7 @@ const series = (text, name, labelPart) => text.split('\n')
 const daemon = await startDaemon();
 let browser, overlay;
 try {
-  const r = await daemon.api('POST', '/api/v1/instances', {
-    name: 'demo', kind: 'x11', width: 720, height: 1280, fps: 30,
-    command: [demo, '--width', '720', '--height', '1280'],
-  });
-  const id = r.json.id;
-  await daemon.api('POST', `/api/v1/instances/${id}/start`);
+  const id = await startX11Demo(daemon);
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text
     .includes('"ready"'), { what: 'the app' });
 

@@ -156,6 +156,19 @@ export async function createPattern(daemon, { name = 'tc', width = 720, height =
   return r.json.id;
 }
 
+// An x11 instance running the demo app (tools/guest/ancloud-demo, which logs every event it gets
+// as a JSON line in the instance log), created and started; returns its id.
+export async function startX11Demo(daemon, { name = 'demo', width = 720, height = 1280, fps = 30 } = {}) {
+  const demo = `${process.env.ANC_BUILD_ROOT}/tools/guest/ancloud-demo`;
+  const r = await daemon.api('POST', '/api/v1/instances', {
+    name, kind: 'x11', width, height, fps, command: [demo, '--width', String(width), '--height', String(height)],
+  });
+  if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
+  const s = await daemon.api('POST', `/api/v1/instances/${r.json.id}/start`);
+  if (s.status !== 200) throw new Error(`start: ${s.status} ${s.text}`);
+  return r.json.id;
+}
+
 export async function launchChromium() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

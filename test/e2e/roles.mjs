@@ -10,7 +10,7 @@
 // - a spectator's keyframe-request flood yields at most one keyframe a second;
 // - tokens and revocations survive a daemon restart.
 import fs from 'node:fs';
-import { enterNetns, startDaemon, launchChromium, VIEWER_JS, waitFor, check, fail }
+import { enterNetns, startDaemon, launchChromium, VIEWER_JS, waitFor, check, fail, startX11Demo }
   from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
@@ -46,13 +46,7 @@ async function asViewer(method, path, tok) {
 }
 
 try {
-  const r = await daemon.api('POST', '/api/v1/instances', {
-    name: 'demo', kind: 'x11', width: W, height: H, fps: 30,
-    command: [demo, '--width', String(W), '--height', String(H)],
-  });
-  if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
-  const id = r.json.id;
-  await daemon.api('POST', `/api/v1/instances/${id}/start`);
+  const id = await startX11Demo(daemon, { width: W, height: H });
   const other = (await daemon.api('POST', '/api/v1/instances',
     { name: 'other', kind: 'pattern', width: 64, height: 64, fps: 5 })).json.id;
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'running',

@@ -4,7 +4,7 @@
 // form (fields per kind, the daemon's error messages shown, create and start), the log panel
 // (content, refresh after a Stop), and Delete behind a confirm dialog.
 import fs from 'node:fs';
-import { enterNetns, startDaemon, launchChromium, waitFor, check, fail } from './lib.mjs';
+import { enterNetns, startDaemon, launchChromium, waitFor, check, fail, startX11Demo } from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
 const demo = `${process.env.ANC_BUILD_ROOT}/tools/guest/ancloud-demo`;
@@ -13,12 +13,7 @@ if (!fs.existsSync(demo)) fail(`${demo} is not built`);
 const daemon = await startDaemon();
 let browser;
 try {
-  const r = await daemon.api('POST', '/api/v1/instances', {
-    name: 'demo', kind: 'x11', width: 720, height: 1280, fps: 30,
-    command: [demo, '--width', '720', '--height', '1280'],
-  });
-  const id = r.json.id;
-  await daemon.api('POST', `/api/v1/instances/${id}/start`);
+  const id = await startX11Demo(daemon);
   const appLog = async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
   await waitFor(async () => (await appLog()).includes('"ready"'), { what: 'the app' });
 

@@ -3,7 +3,7 @@
 // reaches the app at the mapped coordinate and its marker appears there in the video; typed text
 // (CJK included) arrives; two viewers share one encoder.
 import fs from 'node:fs';
-import { enterNetns, startDaemon, launchChromium, VIEWER_JS, SAMPLER_JS, waitFor, check, fail }
+import { enterNetns, startDaemon, launchChromium, VIEWER_JS, SAMPLER_JS, waitFor, check, fail, startX11Demo }
   from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
@@ -15,13 +15,7 @@ const W = 720, H = 1280;
 const daemon = await startDaemon();
 let browser;
 try {
-  const r = await daemon.api('POST', '/api/v1/instances', {
-    name: 'demo', kind: 'x11', width: W, height: H, fps: 30,
-    command: [demo, '--width', String(W), '--height', String(H)],
-  });
-  if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
-  const id = r.json.id;
-  await daemon.api('POST', `/api/v1/instances/${id}/start`);
+  const id = await startX11Demo(daemon, { width: W, height: H });
   await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}`)).json.state === 'running',
     { what: 'instance running' });
   const appLog = async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
