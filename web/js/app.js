@@ -5,14 +5,22 @@ import { setupCreate } from './create.js';
 import { setupLog } from './logview.js';
 import { setupShare } from './share.js';
 import { Player } from './player.js';
-import { attachInput, BUTTONS, controlMessage, parseGuestMessage } from './input.js';
+import { attachInput, BUTTONS, clipboardMessage, controlMessage, parseGuestMessage } from './input.js';
 import { attachIme } from './ime.js';
+import { Reconnector } from './reconnect.js';
+import { applyUnsupported, setupFullscreen, statsText } from './phonebar.js';
 
 const $ = (id) => document.getElementById(id);
+
+const VIEWPORT = 'width=device-width, initial-scale=1, viewport-fit=cover';
 
 function show(section) {
   for (const id of ['login', 'dashboard', 'player']) $(id).hidden = id !== section;
   $('logout').hidden = section === 'login';
+  // The player fills the screen: no page scroll, and no pinch zoom that would move the video
+  // under the fingers (the dashboard keeps zoom, for reading).
+  document.body.classList.toggle('playing', section === 'player');
+  $('viewport').content = section === 'player' ? `${VIEWPORT}, maximum-scale=1, user-scalable=no` : VIEWPORT;
 }
 
 async function refreshHealth() {
@@ -41,27 +49,63 @@ async function checkToken() {
 let player = null;
 let detachInput = null;
 let dashboard = null;
+let keeper = null; // the Reconnector of the player
+
+function showState({ state, notice }) {
+  $('player-state').textContent = state;
+  $('player-notice').textContent = notice;
+  $('player-notice').hidden = !notice;
+}
 
 // token: a share link's viewer token; none: the admin token.
 async function view(inst, token) {
   show('player');
   $('player-title').textContent = inst.name ? `${inst.name} (${inst.width}×${inst.height})` : inst.title;
-  $('player-state').textContent = 'connecting…';
   const video = $('video');
   $('guest-clipboard').hidden = true;
   $('control-bar').hidden = true;
+  applyUnsupported($('player'), inst);
   const relay = new URLSearchParams(location.search).get('ice') === 'relay';
-  player = new Player(video, (state) => { $('player-state').textContent = state; }, onGuestMessage,
-    { relay });
+  let k = null;
+  const p = new Player(video, (state) => k.onState(state), onGuestMessage,
+    { relay, onLost: () => k.lost('The server ended the session.') });
+  k = new Reconnector(p, inst.id, token, (s) => {
+    showState(s);
+    if (s.state === 'connected') $('my-session').textContent = `your session ${p.sid}`;
+  });
+  player = p;
+  keeper = k;
   const send = (bytes) => player.send(bytes);
   const detachKeys = attachInput(video, send), detachIme = attachIme($('ime'), send);
   detachInput = () => { detachKeys(); detachIme(); };
-  try {
-    await player.connect(inst.id, token);
-    $('my-session').textContent = `your session ${player.sid}`;
-  } catch (e) {
-    $('player-state').textContent = e.message;
-  }
+  keeper.start();
+}
+
+// The stats overlay: getStats once a second while it is shown.
+let statsTimer = null;
+function toggleStats() {
+  const box = $('player-stats'), on = box.hidden;
+  box.hidden = !on;
+  $('stats').setAttribute('aria-pressed', String(on));
+  clearInterval(statsTimer);
+  if (!on) return;
+  let last = null;
+  const update = async () => {
+    const r = await statsText(player && player.pc, last).catch((e) => ({ text: e.message, last: null }));
+    last = r.last;
+    box.textContent = r.text;
+  };
+  update();
+  statsTimer = setInterval(update, 1000);
+}
+
+// This device's clipboard into the guest (and pasted there). Reading it needs a secure context
+// and the user's permission; without them, the text is asked for.
+async function pasteClipboard() {
+  let text = null;
+  try { text = await navigator.clipboard.readText(); } catch { /* not allowed here */ }
+  if (text === null) text = prompt('Text to paste into the guest');
+  if (text && player) player.send(clipboardMessage(text, true));
 }
 
 // Who holds control (the daemon's control message): shown on the player bar, with the hand-off
@@ -93,11 +137,14 @@ function onGuestMessage(data) {
 }
 
 function wirePlayerButtons() {
-  for (const b of document.querySelectorAll('#player-keys button[data-key]')) {
+  for (const b of document.querySelectorAll('#player button[data-key]')) {
     b.onclick = () => { if (player) player.send(controlMessage(BUTTONS[b.dataset.key])); };
   }
   // Focused in the click itself: a phone shows its keyboard only for a focus the user asked for.
   $('keyboard').onclick = () => $('ime').focus({ preventScroll: true });
+  $('paste').onclick = pasteClipboard;
+  $('stats').onclick = toggleStats;
+  setupFullscreen($('fullscreen'), $('player'));
   $('guest-clipboard-copy').onclick = () => {
     const t = $('guest-clipboard-text');
     navigator.clipboard?.writeText(t.value).catch(() => { t.select(); document.execCommand('copy'); });
@@ -117,6 +164,10 @@ function wirePlayerButtons() {
 }
 
 async function closePlayer() {
+  if (keeper) keeper.stop();
+  keeper = null;
+  if (!$('player-stats').hidden) toggleStats();
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
   if (detachInput) detachInput();
   detachInput = null;
   if (player) await player.close();
@@ -161,7 +212,10 @@ async function main() {
   wirePlayerButtons();
   refreshHealth();
   setInterval(refreshHealth, 5000);
-  window.addEventListener('pagehide', () => { if (player) player.close(); });
+  window.addEventListener('pagehide', () => {
+    if (keeper) keeper.stop();
+    if (player) player.close();
+  });
   if (sharedView()) return;
   // The daemon prints http://host:port/#token=...: take it and drop it from the address bar.
   const m = location.hash.match(/token=([^&]+)/);
