@@ -9,7 +9,8 @@ const SHELL = [
   './', 'index.html', 'offline.html', 'manifest.webmanifest', 'css/style.css',
   'icons/icon-192.png', 'icons/icon-512.png',
   'js/app.js', 'js/api.js', 'js/create.js', 'js/dashboard.js', 'js/input.js', 'js/ime.js',
-  'js/logview.js', 'js/player.js', 'js/share.js', 'js/stats.js', 'js/thumbs.js',
+  'js/logview.js', 'js/phonebar.js', 'js/player.js', 'js/reconnect.js', 'js/share.js',
+  'js/stats.js', 'js/thumbs.js',
 ];
 const SHELL_EXT = /\.(html|css|js|png|svg|webmanifest)$/;
 

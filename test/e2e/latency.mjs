@@ -33,8 +33,8 @@ try {
   await page.click(`.card[data-id="${id}"] button:has-text("View")`);
   await page.waitForFunction(() => document.getElementById('video').videoWidth === 720, null,
     { timeout: 10000 });
-  await page.click('#stats-toggle');
-  check(await page.isVisible('#stats'), 'the stats button shows the overlay');
+  await page.click('#stats');
+  check(await page.isVisible('#stats-overlay'), 'the stats button shows the overlay');
   const sid = (await page.textContent('#my-session')).split(' ').pop();
 
   const box = await page.locator('#video').boundingBox();
@@ -44,8 +44,8 @@ try {
     await new Promise((res) => setTimeout(res, 150));
   }
   overlay = await waitFor(async () => {
-    const d = await page.evaluate(() => ({ ...document.getElementById('stats').dataset,
-      text: document.getElementById('stats').textContent }));
+    const d = await page.evaluate(() => ({ ...document.getElementById('stats-overlay').dataset,
+      text: document.getElementById('stats-overlay').textContent }));
     return Number(d.n) >= TAPS ? d : null;
   }, { what: `${TAPS} input-to-present samples in the overlay` });
   const [last, p50, p95] = [overlay.last, overlay.p50, overlay.p95].map(Number);

@@ -5,15 +5,23 @@ import { setupCreate } from './create.js';
 import { setupLog } from './logview.js';
 import { setupShare } from './share.js';
 import { Player } from './player.js';
-import { attachInput, BUTTONS, controlMessage, parseGuestMessage } from './input.js';
+import { attachInput, BUTTONS, clipboardMessage, controlMessage, parseGuestMessage } from './input.js';
 import { attachIme } from './ime.js';
 import { attachStats, toggleStats } from './stats.js';
+import { Reconnector } from './reconnect.js';
+import { applyUnsupported, setupFullscreen } from './phonebar.js';
 
 const $ = (id) => document.getElementById(id);
+
+const VIEWPORT = 'width=device-width, initial-scale=1, viewport-fit=cover';
 
 function show(section) {
   for (const id of ['login', 'dashboard', 'player']) $(id).hidden = id !== section;
   $('logout').hidden = section === 'login';
+  // The player fills the screen: no page scroll, and no pinch zoom that would move the video
+  // under the fingers (the dashboard keeps zoom, for reading).
+  document.body.classList.toggle('playing', section === 'player');
+  $('viewport').content = section === 'player' ? `${VIEWPORT}, maximum-scale=1, user-scalable=no` : VIEWPORT;
 }
 
 async function refreshHealth() {
@@ -42,28 +50,51 @@ async function checkToken() {
 let player = null;
 let detachInput = null;
 let dashboard = null;
+let keeper = null; // the Reconnector of the player
+
+function showState({ state, notice }) {
+  $('player-state').textContent = state;
+  $('player-notice').textContent = notice;
+  $('player-notice').hidden = !notice;
+}
 
 // token: a share link's viewer token; none: the admin token.
 async function view(inst, token) {
   show('player');
   $('player-title').textContent = inst.name ? `${inst.name} (${inst.width}×${inst.height})` : inst.title;
-  $('player-state').textContent = 'connecting…';
   const video = $('video');
   $('guest-clipboard').hidden = true;
   $('control-bar').hidden = true;
+  applyUnsupported($('player'), inst);
   const relay = new URLSearchParams(location.search).get('ice') === 'relay';
-  player = new Player(video, (state) => { $('player-state').textContent = state; }, onGuestMessage,
-    { relay });
+  let k = null;
+  const p = new Player(video, (state) => k.onState(state), onGuestMessage,
+    { relay, onLost: () => k.lost('The server ended the session.') });
+  k = new Reconnector(p, inst.id, token, (s) => {
+    showState(s);
+    if (s.state === 'connected') $('my-session').textContent = `your session ${p.sid}`;
+  });
+  player = p;
+  keeper = k;
   const send = (bytes) => player.send(bytes);
   const detachKeys = attachInput(video, send), detachIme = attachIme($('ime'), send);
   const stats = attachStats(video, player);
   detachInput = () => { detachKeys(); detachIme(); stats.detach(); };
-  try {
-    await player.connect(inst.id, token);
-    $('my-session').textContent = `your session ${player.sid}`;
-  } catch (e) {
-    $('player-state').textContent = e.message;
-  }
+  keeper.start();
+}
+
+// The stats overlay (js/stats.js: input-to-present latency and the stream's figures).
+function showStats(on) {
+  $('stats').setAttribute('aria-pressed', String(toggleStats(on)));
+}
+
+// This device's clipboard into the guest (and pasted there). Reading it needs a secure context
+// and the user's permission; without them, the text is asked for.
+async function pasteClipboard() {
+  let text = null;
+  try { text = await navigator.clipboard.readText(); } catch { /* not allowed here */ }
+  if (text === null) text = prompt('Text to paste into the guest');
+  if (text && player) player.send(clipboardMessage(text, true));
 }
 
 // Who holds control (the daemon's control message): shown on the player bar, with the hand-off
@@ -95,11 +126,14 @@ function onGuestMessage(data) {
 }
 
 function wirePlayerButtons() {
-  for (const b of document.querySelectorAll('#player-keys button[data-key]')) {
+  for (const b of document.querySelectorAll('#player button[data-key]')) {
     b.onclick = () => { if (player) player.send(controlMessage(BUTTONS[b.dataset.key])); };
   }
   // Focused in the click itself: a phone shows its keyboard only for a focus the user asked for.
   $('keyboard').onclick = () => $('ime').focus({ preventScroll: true });
+  $('paste').onclick = pasteClipboard;
+  $('stats').onclick = () => showStats();
+  setupFullscreen($('fullscreen'), $('player'));
   $('guest-clipboard-copy').onclick = () => {
     const t = $('guest-clipboard-text');
     navigator.clipboard?.writeText(t.value).catch(() => { t.select(); document.execCommand('copy'); });
@@ -119,6 +153,10 @@ function wirePlayerButtons() {
 }
 
 async function closePlayer() {
+  if (keeper) keeper.stop();
+  keeper = null;
+  showStats(false);
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
   if (detachInput) detachInput();
   detachInput = null;
   if (player) await player.close();
@@ -163,7 +201,10 @@ async function main() {
   wirePlayerButtons();
   refreshHealth();
   setInterval(refreshHealth, 5000);
-  window.addEventListener('pagehide', () => { if (player) player.close(); });
+  window.addEventListener('pagehide', () => {
+    if (keeper) keeper.stop();
+    if (player) player.close();
+  });
   if (sharedView()) return;
   // The daemon prints http://host:port/#token=...: take it and drop it from the address bar.
   const m = location.hash.match(/token=([^&]+)/);
@@ -173,7 +214,6 @@ async function main() {
   }
   $('logout').onclick = async () => { await closePlayer(); setToken(''); show('login'); };
   $('player-close').onclick = closePlayer;
-  $('stats-toggle').onclick = () => toggleStats();
   $('login-form').onsubmit = async (ev) => {
     ev.preventDefault();
     setToken($('token').value.trim());

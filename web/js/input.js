@@ -28,6 +28,14 @@ function frameRect(video) {
   return { x: r.left + (r.width - w) / 2, y: r.top + (r.height - h) / 2, w, h };
 }
 
+// Whether (clientX, clientY) is on the picture itself rather than on the letterbox bars around it.
+export function onFrame(video, clientX, clientY) {
+  const f = frameRect(video);
+  return clientX >= f.x && clientX < f.x + f.w && clientY >= f.y && clientY < f.y + f.h;
+}
+
+// Normalized guest coordinates of a point; a point on the bars is clamped to the nearest edge
+// (a finger that started on the picture and slid onto a bar).
 export function normalize(video, clientX, clientY) {
   const f = frameRect(video);
   const nx = Math.round(((clientX - f.x) / f.w) * 65535);
@@ -115,8 +123,11 @@ export function attachInput(video, send) {
   };
   const onPointer = (action) => (ev) => {
     ev.preventDefault();
+    // A touch that starts on the letterbox bars is not the guest's: nothing is sent for it, nor
+    // for its moves and release.
+    if (action === 0 && !onFrame(video, ev.clientX, ev.clientY)) return;
     if (action === 0) video.setPointerCapture?.(ev.pointerId);
-    if (action === 1 && !pointers.has(ev.pointerId)) return; // hover: nothing pressed
+    if (action >= 1 && !pointers.has(ev.pointerId)) return; // hover, or a touch begun on a bar
     const p = slot(ev.pointerId);
     if (p < 0) return;
     const [x, y] = normalize(video, ev.clientX, ev.clientY);
@@ -125,6 +136,7 @@ export function attachInput(video, send) {
   };
   const onWheel = (ev) => {
     ev.preventDefault();
+    if (!onFrame(video, ev.clientX, ev.clientY)) return;
     const [x, y] = normalize(video, ev.clientX, ev.clientY);
     const unit = ev.deltaMode === 1 ? 40 : ev.deltaMode === 2 ? 800 : 1;
     send(scrollMessage(Math.round(-ev.deltaX * unit * 1.2), Math.round(-ev.deltaY * unit * 1.2), x, y));

@@ -21,10 +21,20 @@ export function parseIceLinks(header) {
   return servers;
 }
 
+// A refused WHEP POST: .status is the HTTP status (docs/api.md lists what each means here).
+export class WhepError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export class Player {
   // onMessage(ArrayBuffer): what the daemon sends on the `input` channel (input.js parses it).
   // options.relay: only relayed (TURN) candidates, for checking a TURN setup (app.js: ?ice=relay).
+  // options.onLost(): the session ended without close() (the daemon closed it, or went away).
   constructor(video, onState, onMessage, options = {}) {
+    this.onLost = options.onLost || (() => {});
     this.video = video;
     this.policy = options.relay ? 'relay' : 'all';
     this.onState = onState || (() => {});
@@ -51,20 +61,25 @@ export class Player {
     const pc = new RTCPeerConnection({ iceTransportPolicy: this.policy });
     this.pc = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
-    this.channel = pc.createDataChannel('input', { ordered: true });
-    this.channel.binaryType = 'arraybuffer';
+    const channel = pc.createDataChannel('input', { ordered: true });
+    this.channel = channel;
+    channel.binaryType = 'arraybuffer';
     this.sent = 0;
-    this.channel.onmessage = (ev) => {
+    channel.onmessage = (ev) => {
       if (!(ev.data instanceof ArrayBuffer)) return;
       for (const t of this.taps) t.message(ev.data);
       this.onMessage(ev.data);
     };
-    pc.ontrack = (ev) => { this.video.srcObject = new MediaStream([ev.track]); };
-    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    // The daemon ending the session (DELETE, instance stopped, shutdown) sends a DTLS
+    // close_notify, which closes the channel while ICE may still look connected.
+    channel.onclose = () => { if (pc === this.pc) this.onLost(); };
+    pc.ontrack = (ev) => { if (pc === this.pc) this.video.srcObject = new MediaStream([ev.track]); };
+    pc.onconnectionstatechange = () => { if (pc === this.pc) this.onState(pc.connectionState); };
     // The ICE servers (and TURN credentials) come with the answer's Link headers, so the offer is
     // posted before setLocalDescription: gathering starts only there, after setConfiguration has
     // handed Chromium the servers. The daemon is ICE-lite and needs none of our candidates.
     const offer = await pc.createOffer();
+    // A network error (daemon down) throws a TypeError, without .status.
     const res = await fetch(`/api/v1/instances/${encodeURIComponent(instanceId)}/whep`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${this.token}` },
@@ -74,7 +89,7 @@ export class Player {
       let msg = `HTTP ${res.status}`;
       try { msg = (await res.json()).error.message; } catch { /* not JSON */ }
       await this.close();
-      throw new Error(msg);
+      throw new WhepError(res.status, msg);
     }
     this.location = res.headers.get('Location');
     const iceServers = parseIceLinks(res.headers.get('Link'));

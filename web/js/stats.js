@@ -121,7 +121,7 @@ export function attachStats(video, player) {
 
   const el = document.createElement('div');
   el.className = 'stats-overlay';
-  el.id = 'stats';
+  el.id = 'stats-overlay';
   el.hidden = true;
   el.setAttribute('aria-live', 'off');
   el.style.cssText = 'position:absolute;top:0.5rem;left:0.5rem;z-index:5;pointer-events:none;' +
