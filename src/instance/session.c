@@ -92,6 +92,7 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
     if (!is_input(ev))
         return;
     x->input_channel = ev->channel;
+    x->in_seq++;
     x->in_msgs++;
     x->in_bytes += ev->len;
     /* FNV-1a over every message in arrival order, with the length as a separator: a client can
@@ -112,6 +113,8 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
         return;
     }
     if (m.type == ANC_INPUT_LATENCY) {
+        x->in_msgs--; /* telemetry, not input */
+        x->in_reports++;
         anc__session_latency(x->owner, x, &m.latency); /* the page's, not the guest's */
         return;
     }
@@ -126,7 +129,7 @@ static void on_message(struct anc_session *x, const struct anc_peer_event *ev)
         r = x->inst->input(x->inst, &m);
     }
     if (r == ANC_INPUT_APPLIED && x->controller) /* no sink (pattern): the next frame answers */
-        anc__session_injected(x, (uint32_t)x->in_msgs, anc__sessions_now(x->owner));
+        anc__session_injected(x, (uint32_t)x->in_seq, anc__sessions_now(x->owner));
     if (r == ANC_INPUT_KEYFRAME)
         request_keyframe(x->owner, x);
     else if (r < 0) {
@@ -449,7 +452,7 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
     snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x->in_hash);
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:s, "
-        "s:I, s:I, s:I, s:I, s:I}, s:s, s:b}",
+        "s:I, s:I, s:I, s:I, s:I, s:I}, s:s, s:b}",
         "id", x->sid, "instance", x->inst->id, "state",
         x->connected_us ? "connected" : "connecting", "created_at", (json_int_t)x->created_at,
         "video", "frames", (json_int_t)ps.frames_sent, "packets", (json_int_t)ps.rtp_packets,
@@ -459,7 +462,7 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
         (json_int_t)ps.last_remb_bps, "input", "messages", (json_int_t)x->in_msgs, "bytes",
         (json_int_t)x->in_bytes, "hash", hash, "dropped", (json_int_t)x->in_bad, "unsupported",
         (json_int_t)x->in_unsupported, "sent", (json_int_t)x->out_msgs, "not_sent",
-        (json_int_t)x->out_dropped, "refused", (json_int_t)x->in_refused, "role",
+        (json_int_t)x->out_dropped, "refused", (json_int_t)x->in_refused, "latency_reports", (json_int_t)x->in_reports, "role",
         role_name(&x->who), "controller", x->controller);
     if (o && x->connected_us)
         json_object_set_new(o, "connect_ms",

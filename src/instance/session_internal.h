@@ -12,7 +12,7 @@
 /* An input injected and not yet answered with a frame message (session_metrics.c). */
 #define ANC_SESSION_ECHO_MAX 16
 struct anc__session_echo {
-    uint32_t seq; /* in_msgs when it arrived */
+    uint32_t seq; /* in_seq when it arrived */
     uint64_t us;  /* when it was injected */
 };
 
@@ -31,6 +31,9 @@ struct anc_session {
     uint64_t created_us, connected_us, first_frame_us;
     int64_t created_at; /* unix seconds */
     uint64_t in_msgs, in_bytes, in_hash;
+    /* in_seq counts every message on the input channel (the page counts the same way: type-130
+     * answers name it); in_msgs leaves out the page's latency reports (in_reports). */
+    uint64_t in_seq, in_reports;
     uint64_t in_bad;         /* malformed: dropped */
     uint64_t in_unsupported; /* valid, but the instance cannot apply it */
     uint64_t in_refused;     /* valid, but this session does not hold control */

@@ -61,11 +61,13 @@ try {
     const c = series(await metrics(), 'ancloud_input_to_present_seconds_count', `instance="${id}"`)[0];
     return c >= TAPS ? c : null;
   }, { what: 'the latency histogram of the instance in /metrics' });
+  // One scrape for all three figures: reports keep arriving between scrapes.
   const text = await metrics();
+  const n = series(text, 'ancloud_input_to_present_seconds_count', `instance="${id}"`)[0];
   const inf = series(text, 'ancloud_input_to_present_seconds_bucket', `instance="${id}",le="+Inf"`)[0];
   const le1 = series(text, 'ancloud_input_to_present_seconds_bucket', `instance="${id}",le="1"`)[0];
-  check(inf === count && le1 === count,
-    `/metrics has ancloud_input_to_present_seconds for the instance: ${count} samples, all ≤ 1 s`);
+  check(n >= count && inf === n && le1 === n,
+    `/metrics has ancloud_input_to_present_seconds for the instance: ${n} samples, all ≤ 1 s`);
   const sess = `instance="${id}",session="${sid}"`;
   check(series(text, 'ancloud_session_frames_sent_total', sess)[0] > 0 &&
     series(text, 'ancloud_session_input_messages_total', sess)[0] >= 2 * TAPS &&
@@ -80,7 +82,7 @@ try {
     { what: 'the session to end' });
   const after = await metrics();
   check(!after.includes(`session="${sid}"`), 'the session\'s series are gone after it leaves');
-  check(series(after, 'ancloud_input_to_present_seconds_count', `instance="${id}"`)[0] === count,
+  check(series(after, 'ancloud_input_to_present_seconds_count', `instance="${id}"`)[0] >= n,
     'the instance\'s histogram stays');
 } catch (e) {
   console.error(daemon.log());

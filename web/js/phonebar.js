@@ -3,9 +3,8 @@
 // page-side buttons (fullscreen, stats).
 
 const AGENT_ONLY = { rotate: 'rotation', home: 'Home button', recents: 'app switcher',
-  power: 'power button', menu: 'menu button', volumeUp: 'volume', volumeDown: 'volume',
-  clipboard: 'clipboard' };
-const INPUT = ['back', 'keyboard', ...Object.keys(AGENT_ONLY)];
+  power: 'power button', menu: 'menu button', volumeUp: 'volume', volumeDown: 'volume' };
+const INPUT = ['back', 'keyboard', 'clipboard', ...Object.keys(AGENT_ONLY)];
 
 // { key: reason it cannot be used } for inst (an instance of GET /api/v1/instances). An
 // instance whose kind is unknown (a share link: its token cannot read the instance) gets none:
@@ -17,7 +16,8 @@ export function unsupported(inst) {
     return out;
   }
   // An in-guest agent (android, linux with capture agent) does every button; a screen captured
-  // by the host (x11, linux) gets input through XTest: Back is Escape, and keys and text work.
+  // by the host (x11, linux) gets input through XTest: Back is Escape, keys and text work, and
+  // the daemon owns the guest's clipboard for a paste.
   const host = inst.kind === 'x11' || (inst.kind === 'linux' && inst.capture !== 'agent');
   if (!host) return out;
   const what = inst.kind === 'x11' ? 'An x11 instance' : 'A linux instance with host capture';
