@@ -26,14 +26,14 @@ struct anc_caplog {
     uv_loop_t *loop;
     char *path;
     size_t max, bufmax;
-    int fd;            /* the pool's while busy */
-    char *pend, *fly;  /* the loop fills pend; the pool writes fly */
+    int fd;           /* the pool's while busy */
+    char *pend, *fly; /* the loop fills pend; the pool writes fly */
     size_t pend_len, pend_cap, fly_len, fly_cap;
-    bool busy;         /* a write is in flight */
-    bool rotate;       /* the write in flight may rotate (not in the final flush) */
-    bool closing;      /* anc_caplog_close was called */
-    bool at_bol;       /* the last byte appended ends a line */
-    uint64_t dropped;  /* not yet reported */
+    bool busy;        /* a write is in flight */
+    bool rotate;      /* the write in flight may rotate (not in the final flush) */
+    bool closing;     /* anc_caplog_close was called */
+    bool at_bol;      /* the last byte appended ends a line */
+    uint64_t dropped; /* not yet reported */
     uint64_t dropped_total;
     struct source *sources;
     uv_work_t work;
@@ -71,10 +71,11 @@ static void rotate(struct anc_caplog *l)
     if (fd >= 0) {
         close(l->fd);
         l->fd = fd;
-        snprintf(line, sizeof(line),
-                 "ancloudd: log rotated at its cap of %zu KiB ([instance] log_max_kib); the earlier "
-                 "part is in %s.1\n",
-                 l->max / 1024, base);
+        snprintf(
+            line, sizeof(line),
+            "ancloudd: log rotated at its cap of %zu KiB ([instance] log_max_kib); the earlier "
+            "part is in %s.1\n",
+            l->max / 1024, base);
     } else {
         if (ftruncate(l->fd, 0) < 0)
             return;

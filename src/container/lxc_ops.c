@@ -313,8 +313,8 @@ static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *
     if (r < 0)
         return r;
     struct stat cst;
-    if (s->console_log && (stat(s->console_log, &cst) < 0 || access(s->console_log, W_OK) < 0 ||
-                           !image_has_sh(mnt)))
+    if (s->console_log &&
+        (stat(s->console_log, &cst) < 0 || access(s->console_log, W_OK) < 0 || !image_has_sh(mnt)))
         s->console_log = NULL;
     *redirect = !s->console_log || s->lxc_config ? NULL
                 : S_ISFIFO(cst.st_mode)          ? REDIRECT_FIFO

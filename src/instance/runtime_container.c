@@ -47,8 +47,8 @@ struct rt_linux {
     struct anc_runtime rt;
     struct anc_container *ct;
     enum ct_state cs;
-    bool adopt;  /* after a daemon restart: take over what still runs */
-    bool leased; /* the network lent the guest an address */
+    bool adopt;                 /* after a daemon restart: take over what still runs */
+    bool leased;                /* the network lent the guest an address */
     char output[PATH_MAX + 16]; /* <run_dir>/<id>/guest-output: the guest's stdout and stderr */
 };
 
@@ -268,8 +268,8 @@ static int start_container(struct rt_linux *l, char *why, size_t whylen)
     struct anc_container_spec spec;
     int r = open_output(l, !l->adopt);
     if (r < 0) {
-        snprintf(why, whylen, "cannot make the FIFO for the guest's output (%s): %s",
-                 GUEST_OUTPUT, strerror(-r));
+        snprintf(why, whylen, "cannot make the FIFO for the guest's output (%s): %s", GUEST_OUTPUT,
+                 strerror(-r));
         return r;
     }
     if (rt->env.net) {

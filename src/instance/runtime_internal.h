@@ -105,8 +105,8 @@ struct anc_runtime {
     char log_path[PATH_MAX + 64];
     struct anc_runtime_callbacks cbs;
     void *data;
-    struct anc_caplog *log;     /* the instance log (base/caplog.h); NULL until anc__rt_open_log */
-    int log_fd;                 /* -1, or a pipe into it for child processes (their stdout, stderr) */
+    struct anc_caplog *log;     /* the instance log (base/caplog.h); NULL before open_log */
+    int log_fd;                 /* -1, or a pipe into the log for child processes' output */
     struct anc_screen *screen;  /* runtime_screen.c; NULL for kinds without one */
     struct anc_rt_agent *agent; /* runtime_agent.c; NULL for kinds that capture on the host */
     /* The runtime's one timer, for the kind's deadlines while the runtime lives (linux: freeing

@@ -14,7 +14,7 @@
 #include "test.h"
 #include "test_uv.h"
 
-#define CAP (16 * 1024)
+#define CAP   (16 * 1024)
 #define SLACK (CAP / 4 + 512)
 
 struct fixture {
