@@ -14,10 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK     (64 * 1024)
+#define READS_PER_WAKE 16
 
 struct source {
-    uv_pipe_t pipe;
+    uv_poll_t poll;
+    int fd;
     struct anc_caplog *log;
     struct source *next;
 };
@@ -35,6 +37,9 @@ struct anc_caplog {
     bool at_bol;      /* the last byte appended ends a line */
     uint64_t dropped; /* not yet reported */
     uint64_t dropped_total;
+    uint64_t drop_said_ms;      /* uv_now of the last line about drops */
+    uint64_t tokens, tokens_ms; /* sources' bytes the rate allows now, as of uv_now tokens_ms */
+    int null_fd;                /* /dev/null, where dropped bytes are spliced */
     struct source *sources;
     uv_work_t work;
     char rbuf[READ_CHUNK]; /* sources read into it; consumed in the same callback */
@@ -133,16 +138,18 @@ static void append_line(struct anc_caplog *l, const char *text, size_t len)
     append(l, text, len);
 }
 
-/* Hands pend to the pool (after the line about drops, if any) unless a write is in flight. */
+/* Hands pend to the pool (after the line about drops, if due) unless a write is in flight. */
 static void kick(struct anc_caplog *l)
 {
     if (l->busy)
         return;
-    if (l->dropped) {
+    /* At most a line a second about drops (and the last one at the close). */
+    if (l->dropped && (l->closing || uv_now(l->loop) >= l->drop_said_ms + 1000)) {
+        l->drop_said_ms = uv_now(l->loop);
         char line[160];
         int n = snprintf(line, sizeof(line),
-                         "ancloudd: %" PRIu64 " bytes of output dropped (written faster than "
-                         "the log takes them)\n",
+                         "ancloudd: %" PRIu64 " bytes of output dropped (more than the log "
+                         "takes: [instance] log_max_kib a second, and what the disk writes)\n",
                          l->dropped);
         l->dropped = 0;
         append_line(l, line, (size_t)n);
@@ -185,6 +192,9 @@ int anc_caplog_open(uv_loop_t *loop, const char *path, size_t max_bytes, struct 
     l->max = max_bytes < ANC_CAPLOG_MIN ? ANC_CAPLOG_MIN : max_bytes;
     l->bufmax = l->max / 4 < ANC_CAPLOG_BUF_MAX ? l->max / 4 : ANC_CAPLOG_BUF_MAX;
     l->at_bol = true;
+    l->tokens = l->max;
+    l->tokens_ms = uv_now(loop);
+    l->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     l->path = strdup(path);
     l->pend_cap = l->fly_cap = l->bufmax + 512;
     l->pend = malloc(l->pend_cap);
@@ -192,6 +202,8 @@ int anc_caplog_open(uv_loop_t *loop, const char *path, size_t max_bytes, struct 
     l->fd = l->path && l->pend && l->fly ? open_file(path) : -ENOMEM;
     if (l->fd < 0) {
         int r = l->fd;
+        if (l->null_fd >= 0)
+            close(l->null_fd);
         free(l->path);
         free(l->pend);
         free(l->fly);
@@ -218,22 +230,43 @@ uint64_t anc_caplog_dropped(const struct anc_caplog *l)
     return l->dropped_total;
 }
 
-/* Output of a source: what fits in the buffer is kept, the rest counted as dropped. */
+/* Output of a source, as much as room() allowed. */
 static void feed(struct anc_caplog *l, const char *buf, size_t len)
 {
-    size_t room = l->bufmax > l->pend_len ? l->bufmax - l->pend_len : 0;
-    size_t take = len < room ? len : room;
-    append(l, buf, take);
-    l->dropped += len - take;
-    l->dropped_total += len - take;
+    append(l, buf, len);
+    l->tokens -= len < l->tokens ? len : l->tokens;
     kick(l);
 }
 
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void drop(struct anc_caplog *l, size_t len)
 {
-    struct source *s = h->data;
-    (void)hint;
-    *buf = uv_buf_init(s->log->rbuf, sizeof(s->log->rbuf));
+    l->dropped += len;
+    l->dropped_total += len;
+    kick(l);
+}
+
+/* Room for a source's bytes now: what the buffer and the rate (max bytes a second, a burst of
+ * max) allow. */
+static size_t room(struct anc_caplog *l)
+{
+    uint64_t now = uv_now(l->loop);
+    l->tokens += (now - l->tokens_ms) * l->max / 1000;
+    if (l->tokens > l->max)
+        l->tokens = l->max;
+    l->tokens_ms = now;
+    size_t buf = l->bufmax > l->pend_len ? l->bufmax - l->pend_len : 0;
+    return buf < l->tokens ? buf : (size_t)l->tokens;
+}
+
+/* What there is no room for goes to /dev/null by splice: dropped without copying it. */
+static ssize_t discard(struct anc_caplog *l, int fd)
+{
+    if (l->null_fd >= 0) {
+        ssize_t n = splice(fd, NULL, l->null_fd, NULL, 1 << 20, SPLICE_F_NONBLOCK);
+        if (n >= 0 || errno == EAGAIN || errno == EINTR)
+            return n;
+    }
+    return read(fd, l->rbuf, sizeof(l->rbuf));
 }
 
 static void on_source_closed(uv_handle_t *h)
@@ -245,40 +278,66 @@ static void on_source_closed(uv_handle_t *h)
             *p = s->next;
             break;
         }
+    close(s->fd);
     free(s);
     if (l->closing)
         finish(l);
 }
 
-static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+static void close_source(struct source *s)
 {
-    struct source *s = st->data;
-    if (n > 0 && !s->log->closing)
-        feed(s->log, buf->base, (size_t)n);
-    else if (n < 0 && !uv_is_closing((uv_handle_t *)st))
-        uv_close((uv_handle_t *)st, on_source_closed); /* EOF: every writer is gone */
+    if (!uv_is_closing((uv_handle_t *)&s->poll))
+        uv_close((uv_handle_t *)&s->poll, on_source_closed);
+}
+
+/* A few reads (or discards) per wake-up, so that one busy source cannot hold the loop. */
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+    struct source *s = p->data;
+    struct anc_caplog *l = s->log;
+    bool end = status < 0;
+    (void)events;
+    for (int i = 0; i < READS_PER_WAKE && !end && !l->closing; i++) {
+        size_t want = room(l);
+        ssize_t n;
+        if (want > 0) {
+            n = read(s->fd, l->rbuf, want < sizeof(l->rbuf) ? want : sizeof(l->rbuf));
+            if (n > 0)
+                feed(l, l->rbuf, (size_t)n);
+        } else {
+            n = discard(l, s->fd);
+            if (n > 0)
+                drop(l, (size_t)n);
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        end = n <= 0; /* EOF (every writer is gone) or an error */
+    }
+    if (end)
+        close_source(s);
 }
 
 int anc_caplog_follow(struct anc_caplog *l, int fd)
 {
     struct source *s = calloc(1, sizeof(*s));
-    int r = s ? uv_pipe_init(l->loop, &s->pipe, 0) : -ENOMEM;
+    int r = s ? 0 : -ENOMEM;
+    if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+        r = -errno;
+    if (r == 0)
+        r = uv_poll_init(l->loop, &s->poll, fd);
     if (r < 0) {
         free(s);
         close(fd);
         return r;
     }
+    s->fd = fd;
     s->log = l;
-    s->pipe.data = s;
+    s->poll.data = s;
     s->next = l->sources;
     l->sources = s;
-    r = uv_pipe_open(&s->pipe, fd);
+    r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
     if (r < 0)
-        close(fd); /* not taken over by the handle */
-    else
-        r = uv_read_start((uv_stream_t *)&s->pipe, on_alloc, on_read);
-    if (r < 0)
-        uv_close((uv_handle_t *)&s->pipe, on_source_closed);
+        close_source(s);
     return r;
 }
 
@@ -307,6 +366,8 @@ static void finish(struct anc_caplog *l)
             return;
     }
     close(l->fd);
+    if (l->null_fd >= 0)
+        close(l->null_fd);
     free(l->path);
     free(l->pend);
     free(l->fly);
@@ -319,7 +380,6 @@ void anc_caplog_close(struct anc_caplog *l)
         return;
     l->closing = true;
     for (struct source *s = l->sources; s; s = s->next)
-        if (!uv_is_closing((uv_handle_t *)&s->pipe))
-            uv_close((uv_handle_t *)&s->pipe, on_source_closed);
+        close_source(s);
     finish(l);
 }

@@ -1,11 +1,13 @@
 /* A log file with a size cap, fed from the loop: the daemon's own lines, and what pipes or FIFOs
  * (a guest's stdout and stderr) yield. Loop thread only.
  *
- * Nothing here blocks the loop: sources are read non-blocking (uv_pipe_t) into a buffer of
- * ANC_CAPLOG_BUF_MAX bytes (less for small caps), and the file is written on libuv's pool, one
- * chunk at a time. A source that yields more while the buffer is full loses the excess: the bytes
- * are counted and a line says how many went ("ancloudd: N bytes of output dropped ..."). The
- * daemon's own lines are never dropped.
+ * Nothing here blocks the loop: sources are read non-blocking (uv_poll_t, a few reads a wake-up)
+ * into a buffer of ANC_CAPLOG_BUF_MAX bytes (less for small caps), and the file is written on
+ * libuv's pool, one chunk at a time. Sources are taken at up to max_bytes a second (a burst of
+ * max_bytes), so that a flood costs the disk at most one rotation a second. What a source yields
+ * beyond that, or while the buffer is full, is dropped (spliced to /dev/null, not copied): the
+ * bytes are counted, and a line at most every second says how many went ("ancloudd: N bytes of
+ * output dropped ..."). The daemon's own lines are never dropped nor limited.
  *
  * The cap: before a chunk would take the file past max_bytes, the file is renamed to "<path>.1"
  * (replacing the previous one) and started afresh with a line saying so. The file and its ".1"
