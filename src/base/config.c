@@ -150,7 +150,7 @@ static const struct key keys[] = {
          "running; the next start takes them over (daemon upgrades without restarting guests)"),
     INT("instance", "log_max_kib", log_max_kib, 16, 1048576, "1024", false,
         "cap of an instance log in KiB (guest output included): past it the log is rotated to "
-        "<log>.1, the previous .1 dropped; output coming faster than the disk takes it is dropped"),
+        "<log>.1, the previous .1 dropped; guest output beyond this much a second is dropped"),
     STR("android", "agent_jar", android_agent_jar, "/usr/share/scrcpy/scrcpy-server", false,
         "scrcpy-server jar started in each Android guest; must be version 3.3.3 (checked at start "
         "and when an android instance is created)"),

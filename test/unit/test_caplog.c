@@ -168,3 +168,33 @@ TEST(close_with_a_source_open_and_null)
     CHECK_EQ(anc_caplog_open(&f.loop, "/nonexistent/dir/x.log", CAP, &l), -ENOENT);
     cleanup(&f);
 }
+
+/* Output within the rate (a 1 KiB line every 50 ms: 30 KiB in 1.5 s, against a burst of 16 KiB
+ * and 16 KiB a second) loses nothing; a burst of 60 KiB right after it loses what the rate does
+ * not allow. */
+TEST(steady_output_under_the_rate_is_kept)
+{
+    struct fixture f;
+    struct anc_caplog *l;
+    char line[1024];
+    setup(&f);
+    CHECK_EQ(anc_caplog_open(&f.loop, f.path, CAP, &l), 0);
+    int wfd = anc_caplog_pipe(l);
+    CHECK(wfd >= 0);
+    memset(line, 's', sizeof(line));
+    line[sizeof(line) - 1] = '\n';
+    for (int i = 0; i < 30; i++) {
+        CHECK_EQ(write(wfd, line, sizeof(line)), (ssize_t)sizeof(line));
+        CHECK(anc_test_run_until(&f.loop, NULL, 0, 50));
+    }
+    CHECK_EQ(anc_caplog_dropped(l), 0);
+    CHECK_EQ(fcntl(wfd, F_SETFL, O_NONBLOCK), 0);
+    for (int i = 0; i < 60; i++)
+        CHECK_EQ(write(wfd, line, sizeof(line)), (ssize_t)sizeof(line));
+    CHECK(anc_test_run_until(&f.loop, NULL, 0, 100));
+    CHECK(anc_caplog_dropped(l) > 30 * 1024);
+    close(wfd);
+    teardown(&f, l);
+    CHECK(file_size(f.path) <= CAP + SLACK && file_size(f.old) <= CAP + SLACK);
+    cleanup(&f);
+}
