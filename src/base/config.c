@@ -148,6 +148,9 @@ static const struct key keys[] = {
     BOOL("instance", "keep_running_on_exit", keep_running_on_exit, "false",
          "on SIGTERM/SIGINT leave linux guests (containers, their displays) and the guest network "
          "running; the next start takes them over (daemon upgrades without restarting guests)"),
+    INT("instance", "log_max_kib", log_max_kib, 16, 1048576, "1024", false,
+        "cap of an instance log in KiB (guest output included): past it the log is rotated to "
+        "<log>.1, the previous .1 dropped; guest output beyond this much a second is dropped"),
     STR("android", "agent_jar", android_agent_jar, "/usr/share/scrcpy/scrcpy-server", false,
         "scrcpy-server jar started in each Android guest; must be version 3.3.3 (checked at start "
         "and when an android instance is created)"),

@@ -55,6 +55,7 @@ struct anc_config {
     char net_allow[ANC_CONFIG_MAX_LIST][32]; /* ...except these "ID ID" pairs */
     int n_net_allow;
     bool keep_running_on_exit; /* [instance]: linux guests outlive a clean daemon stop */
+    int log_max_kib;           /* [instance]: an instance log's cap; rotated to <log>.1 past it */
     /* [android] (docs/android.md) */
     char android_agent_jar[PATH_MAX]; /* scrcpy-server of the version ancloudd speaks */
     int android_boot_timeout_s;       /* start to sys.boot_completed=1, else error */

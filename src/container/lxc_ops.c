@@ -172,12 +172,18 @@ void anc_lxc_exit_reason(const char *log_text, char *reason, size_t len)
     snprintf(reason, len, "exited with status 0");
 }
 
-/* Runs the start helper and waits for it; its output (pid or error) ends up in out. With
- * capture, the command runs as `/bin/sh -c 'exec "$@" >>OUTPUT 2>&1' sh CMD...`: sh replaces
- * itself with the command (which stays the container's init) after pointing its stdout and stderr
- * at the file the profile binds in (ANC_GUEST_OUTPUT). */
+/* The guest's stdout and stderr to a host file: appended to. */
+#define REDIRECT_FILE "exec \"$@\" >>" ANC_GUEST_OUTPUT " 2>&1"
+/* To a FIFO the daemon reads: opened read-write, so that the guest holds a reader itself and gets
+ * no SIGPIPE while no daemon reads (after a crash); its writes then wait for the next one. */
+#define REDIRECT_FIFO "exec \"$@\" 1<>" ANC_GUEST_OUTPUT " 2>&1"
+
+/* Runs the start helper and waits for it; its output (pid or error) ends up in out. With a
+ * redirect, the command runs as `/bin/sh -c 'exec "$@" >>OUTPUT 2>&1' sh CMD...` (or REDIRECT_FIFO):
+ * sh replaces itself with the command (which stays the container's init) after pointing its
+ * stdout and stderr at what the profile binds in (ANC_GUEST_OUTPUT). */
 static int run_helper(const char *exe, const struct anc_lxc_paths *p, const char *const *argv_in,
-                      bool own_init, bool capture, char *out, size_t outlen)
+                      bool own_init, const char *redirect, char *out, size_t outlen)
 {
     const char *def[] = {ANC_GUEST_INIT, NULL}, *none[] = {NULL};
     const char *const *cmd = argv_in ? argv_in : own_init ? none : def;
@@ -190,10 +196,10 @@ static int run_helper(const char *exe, const struct anc_lxc_paths *p, const char
     argv[n++] = (char *)p->name;
     argv[n++] = (char *)p->lxcpath;
     argv[n++] = (char *)p->config;
-    if (capture) {
+    if (redirect) {
         argv[n++] = "/bin/sh";
         argv[n++] = "-c";
-        argv[n++] = "exec \"$@\" >>" ANC_GUEST_OUTPUT " 2>&1";
+        argv[n++] = (char *)redirect;
         argv[n++] = "sh";
     }
     for (size_t i = 0; cmd[i] && n < ANC_CONTAINER_MAX_ARGS + 10; i++)
@@ -299,16 +305,20 @@ static int write_files(const struct anc_container_spec *s, const struct anc_lxc_
 }
 
 static int prepare(struct anc_image_mounts *m, const struct anc_container_spec *in,
-                   const struct anc_lxc_paths *p, bool *capture, char *err, size_t errlen)
+                   const struct anc_lxc_paths *p, const char **redirect, char *err, size_t errlen)
 {
     char *config = NULL, mnt[PATH_MAX], lower[PATH_MAX + 8];
     struct anc_container_spec spec = *in, *s = &spec;
     int r = anc_image_mount_acquire(m, s->image, mnt, sizeof(mnt), err, errlen);
     if (r < 0)
         return r;
-    if (s->console_log && (access(s->console_log, W_OK) < 0 || !image_has_sh(mnt)))
+    struct stat cst;
+    if (s->console_log &&
+        (stat(s->console_log, &cst) < 0 || access(s->console_log, W_OK) < 0 || !image_has_sh(mnt)))
         s->console_log = NULL;
-    *capture = s->console_log != NULL && !s->lxc_config;
+    *redirect = !s->console_log || s->lxc_config ? NULL
+                : S_ISFIFO(cst.st_mode)          ? REDIRECT_FIFO
+                                                 : REDIRECT_FILE;
     r = s->lxc_config ? ((config = strdup(s->lxc_config)) ? 0 : -ENOMEM)
                       : anc_profile_linux_config(s, &config);
     if (r < 0) {
@@ -354,11 +364,11 @@ int anc_lxc_start_sync(struct anc_image_mounts *m, const struct anc_container_sp
         snprintf(err, errlen, "container %s is already running", p.name);
         return -EBUSY;
     }
-    bool capture;
-    r = prepare(m, s, &p, &capture, err, errlen);
+    const char *redirect;
+    r = prepare(m, s, &p, &redirect, err, errlen);
     if (r < 0)
         return r;
-    r = run_helper(helper_exe, &p, s->argv, s->lxc_config != NULL, capture, out, sizeof(out));
+    r = run_helper(helper_exe, &p, s->argv, s->lxc_config != NULL, redirect, out, sizeof(out));
     if (r == 0 && anc_lxc_running_sync(p.name, p.lxcpath, init_pid) == 1)
         return 0;
     /* The helper saw it RUNNING and printed the init pid, but the command has ended already (a

@@ -10,7 +10,8 @@
 
 /* The guest's default init when the spec gives no command. */
 #define ANC_GUEST_INIT "/sbin/ancloud-guest"
-/* Inside the container: the host file (spec.console_log) the guest's stdout and stderr go to. */
+/* Inside the container: the host FIFO or file (spec.console_log) the guest's stdout and stderr go
+ * to. */
 #define ANC_GUEST_OUTPUT "/dev/.ancloud-output"
 /* Inside the container: the display's cookie file (spec.xauthority), XAUTHORITY's value. */
 #define ANC_GUEST_XAUTHORITY "/dev/.ancloud-xauthority"

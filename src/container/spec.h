@@ -20,8 +20,9 @@ struct anc_container_spec {
     const char *const *argv; /* NULL-terminated command; NULL: /sbin/ancloud-guest */
     const char *display;     /* "DISPLAY" value (":N") or NULL */
     const char *x11_dir;     /* host directory bound on /tmp/.X11-unix, or NULL */
-    const char *console_log; /* the guest's stdout/stderr are appended to this host file or FIFO
-                              * (when the image has /bin/sh to redirect them); NULL: discarded */
+    const char *console_log; /* the guest's stdout/stderr go to this host FIFO (the daemon reads
+                              * it: runtime_container.c) or are appended to this host file (when
+                              * the image has /bin/sh to redirect them); NULL: discarded */
     const char *xauthority;  /* host Xauthority file of the display (bound in, XAUTHORITY), or NULL */
     int memory_mb;           /* 0: no limit */
     int cpus;                /* relative weight in cores; 0: default */

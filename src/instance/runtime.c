@@ -5,18 +5,15 @@
 #include "instance/runtime.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/caplog.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "instance/runtime_internal.h"
-
-#define LOG_ROTATE (1024 * 1024)
 
 static const struct anc_runtime_ops *const kinds[] = {
     [ANC_KIND_PATTERN] = &anc__rt_pattern_ops,
@@ -34,12 +31,9 @@ void anc_runtime_log_path(const struct anc_runtime_env *env, const struct anc_in
 /* Appends a line to the instance log (daemon-side events next to the guest's output). */
 void anc__rt_log_line(struct anc_runtime *rt, const char *what)
 {
-    if (rt->log_fd < 0)
-        return;
     char line[512];
     int n = snprintf(line, sizeof(line), "ancloudd: %s\n", what);
-    if (write(rt->log_fd, line, (size_t)n) < 0)
-        anc_debug("instance %s: cannot write its log: %s", rt->inst->id, strerror(errno));
+    anc_caplog_write(rt->log, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 int anc__rt_open_log(struct anc_runtime *rt)
@@ -47,14 +41,11 @@ int anc__rt_open_log(struct anc_runtime *rt)
     int r = anc_mkdir_p(rt->run_dir, 0700);
     if (r < 0)
         return r;
-    struct stat st;
-    if (stat(rt->log_path, &st) == 0 && st.st_size > LOG_ROTATE) {
-        char old[sizeof(rt->log_path) + 4];
-        snprintf(old, sizeof(old), "%s.1", rt->log_path);
-        rename(rt->log_path, old);
-    }
-    rt->log_fd = open(rt->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    return rt->log_fd < 0 ? -errno : 0;
+    r = anc_caplog_open(rt->env.loop, rt->log_path, rt->env.log_max, &rt->log);
+    if (r < 0)
+        return r;
+    rt->log_fd = anc_caplog_pipe(rt->log);
+    return rt->log_fd < 0 ? rt->log_fd : 0;
 }
 
 void anc__rt_clipboard(struct anc_runtime *rt, const char *utf8, size_t len)
@@ -102,6 +93,7 @@ static void closed(struct anc_runtime *rt, bool report)
     void *data = rt->data;
     if (rt->log_fd >= 0)
         close(rt->log_fd);
+    anc_caplog_close(rt->log); /* it writes what it still holds, then frees itself */
     free(rt);
     if (!report)
         return;

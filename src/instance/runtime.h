@@ -25,6 +25,7 @@ struct anc_runtime_env {
     struct anc_encpool *pool;
     const char *run_dir;   /* [paths] run_dir; the instance gets <run_dir>/<id> */
     const char *state_dir; /* logs: <state_dir>/instances/<id>.log */
+    size_t log_max;        /* [instance] log_max_kib in bytes: the log's cap (base/caplog.h) */
     struct anc_stream_params stream;
     /* kind linux */
     const char *image_dir;           /* [paths] image_dir */

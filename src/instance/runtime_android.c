@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/caplog.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "container/binder_host.h"
@@ -261,8 +262,7 @@ static void on_logcat(struct rt_android *a, int status, const char *out)
 {
     char why[256];
     anc__rt_log_line(&a->rt, "boot timeout: the last lines of logcat -d follow");
-    if (a->rt.log_fd >= 0 && out[0] && write(a->rt.log_fd, out, strlen(out)) < 0)
-        anc_debug("instance %s: cannot write its log", a->rt.inst->id);
+    anc_caplog_write(a->rt.log, out, strlen(out));
     const char *last = out, *end = out + strlen(out);
     while (end > out && (end[-1] == '\n' || end[-1] == '\r'))
         end--;

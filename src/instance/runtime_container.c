@@ -6,12 +6,21 @@
  * screen is only the guest's display (runtime_screen.c makes it display-only), and the guest's
  * /usr/bin/ancloud-agent captures it and sends H.264 (runtime_agent.c); the instance is UP once
  * the container runs and the agent is connected. An adopted guest gets a new agent (the previous
- * daemon's agent ended with its connection; a leftover lxc-attach on record is killed). */
+ * daemon's agent ended with its connection; a leftover lxc-attach on record is killed).
+ *
+ * The guest's stdout and stderr go to a FIFO, <run_dir>/<id>/guest-output, bound into the guest
+ * (never a writable host file): the daemon reads it on the loop into the instance log, which
+ * keeps it under its cap (base/caplog.h). A start makes the FIFO anew; an adopt reopens the one
+ * the running guest still writes to. While no daemon reads (between a crash and the next start),
+ * the pipe keeps up to 64 KiB; past that the guest's writes wait for the next daemon. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/caplog.h"
 #include "base/log.h"
 #include "container/idmap.h"
 #include "container/lxc.h"
@@ -23,6 +32,7 @@
 #define FORKSTART_HELPER "/proc/self/exe"
 #define CONTAINER_STOP_S 10
 #define GUEST_AGENT      "/usr/bin/ancloud-agent"
+#define GUEST_OUTPUT     "guest-output"
 
 enum ct_state {
     CT_NONE,      /* no container object (yet) */
@@ -37,8 +47,9 @@ struct rt_linux {
     struct anc_runtime rt;
     struct anc_container *ct;
     enum ct_state cs;
-    bool adopt;  /* after a daemon restart: take over what still runs */
-    bool leased; /* the network lent the guest an address */
+    bool adopt;                 /* after a daemon restart: take over what still runs */
+    bool leased;                /* the network lent the guest an address */
+    char output[PATH_MAX + 16]; /* <run_dir>/<id>/guest-output: the guest's stdout and stderr */
 };
 
 static bool ct_active(const struct rt_linux *l)
@@ -194,6 +205,26 @@ static void guest_idmap(unsigned *start, unsigned *count)
     *count = state > 0 ? ANC_IDMAP_COUNT : 0;
 }
 
+/* Makes (fresh) or reopens the guest's output FIFO and has the instance log read it. Read-write:
+ * the daemon is a writer too, so a guest that closes its end is no EOF, and a guest that opens
+ * its end never waits. */
+static int open_output(struct rt_linux *l, bool fresh)
+{
+    struct anc_runtime *rt = &l->rt;
+    struct stat st;
+    snprintf(l->output, sizeof(l->output), "%s/" GUEST_OUTPUT, rt->run_dir);
+    if (fresh || lstat(l->output, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+        if (unlink(l->output) < 0 && errno != ENOENT)
+            return -errno;
+        if (mkfifo(l->output, 0600) < 0)
+            return -errno;
+    }
+    int fd = open(l->output, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    return anc_caplog_follow(rt->log, fd);
+}
+
 /* The container's description: image, screen, limits, and the leased address (if any). */
 static void describe(struct rt_linux *l, const char **argv, const struct anc_network_lease *lease,
                      struct anc_container_spec *spec)
@@ -211,7 +242,7 @@ static void describe(struct rt_linux *l, const char **argv, const struct anc_net
                                         .argv = inst->n_command ? argv : NULL,
                                         .display = anc_screen_display(rt->screen),
                                         .x11_dir = anc_screen_socket_dir(rt->screen),
-                                        .console_log = rt->log_path,
+                                        .console_log = l->output,
                                         .xauthority = anc_screen_xauthority(rt->screen),
                                         .memory_mb = inst->memory_mb,
                                         .cpus = inst->cpus,
@@ -235,7 +266,12 @@ static int start_container(struct rt_linux *l, char *why, size_t whylen)
     const char *argv[ANC_INSTANCE_MAX_ARGS + 1];
     struct anc_network_lease lease;
     struct anc_container_spec spec;
-    int r = 0;
+    int r = open_output(l, !l->adopt);
+    if (r < 0) {
+        snprintf(why, whylen, "cannot make the FIFO for the guest's output (%s): %s", GUEST_OUTPUT,
+                 strerror(-r));
+        return r;
+    }
     if (rt->env.net) {
         r = anc_network_lease(rt->env.net, rt->inst->id, &lease);
         if (r < 0) {

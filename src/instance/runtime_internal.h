@@ -39,6 +39,7 @@
 struct anc_screen;
 struct anc_input_msg;
 struct anc_rt_agent;
+struct anc_caplog;
 
 enum anc_rt_state {
     ANC_RT_STARTING,  /* the kind brings its guest up */
@@ -104,7 +105,8 @@ struct anc_runtime {
     char log_path[PATH_MAX + 64];
     struct anc_runtime_callbacks cbs;
     void *data;
-    int log_fd;                 /* -1 until anc__rt_open_log */
+    struct anc_caplog *log;     /* the instance log (base/caplog.h); NULL before open_log */
+    int log_fd;                 /* -1, or a pipe into the log for child processes' output */
     struct anc_screen *screen;  /* runtime_screen.c; NULL for kinds without one */
     struct anc_rt_agent *agent; /* runtime_agent.c; NULL for kinds that capture on the host */
     /* The runtime's one timer, for the kind's deadlines while the runtime lives (linux: freeing
@@ -144,7 +146,8 @@ void anc__rt_shots_cancel(struct anc_runtime *rt);
 
 /* Appends "ancloudd: what" to the instance log. */
 void anc__rt_log_line(struct anc_runtime *rt, const char *what);
-/* Creates the run directory and opens (rotating) the instance log. Returns 0 or -errno. */
+/* Creates the run directory and opens the instance log, capped at env.log_max (rotated to
+ * "<log>.1"), with rt->log_fd a pipe into it. Returns 0 or -errno. */
 int anc__rt_open_log(struct anc_runtime *rt);
 /* The stream exists: inst->stream and inst->input come from the kind's ops from now on. */
 void anc__rt_publish(struct anc_runtime *rt);
