@@ -265,7 +265,7 @@ static int prepare_idmap(const struct anc_container_spec *s, const struct anc_lx
         return r;
     }
     /* The guest's root walks to its container directory and its rootfs. */
-    const char *walk[] = {s->state_dir, p->lxcpath,     p->config,     s->run_dir,
+    const char *walk[] = {s->state_dir, p->lxcpath,     p->config,    s->run_dir,
                           p->inst_run,  s->console_log, s->xauthority};
     for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
         char dir[PATH_MAX];
@@ -275,8 +275,8 @@ static int prepare_idmap(const struct anc_container_spec *s, const struct anc_lx
         if (i == 2 || i >= 5)
             *strrchr(dir, '/') = '\0'; /* the directory of the config and of the files bound in */
         if ((r = anc_idmap_allow_walk(dir, st)) < 0) {
-            snprintf(err, errlen, "container %s: cannot let uid %u through %s: %s", s->id, st,
-                     dir, strerror(-r));
+            snprintf(err, errlen, "container %s: cannot let uid %u through %s: %s", s->id, st, dir,
+                     strerror(-r));
             return r;
         }
     }

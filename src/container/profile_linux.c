@@ -129,8 +129,8 @@ void anc_profile_put_net(FILE *f, const char *bridge, const char *ipv4_cidr, con
  * LXC turns these lines into a BPF device program. */
 static void put_devices(FILE *f, enum anc_cgroup_layout layout)
 {
-    static const char *const allow[] = {"1:3", "1:5", "1:7", "1:8", "1:9", "5:0", "5:1", "5:2",
-                                        "136:*"};
+    static const char *const allow[] = {"1:3", "1:5", "1:7", "1:8",  "1:9",
+                                        "5:0", "5:1", "5:2", "136:*"};
     const char *k = layout == ANC_CGROUP_V2 ? "lxc.cgroup2" : "lxc.cgroup";
     fprintf(f, "%s.devices.deny = a\n", k);
     for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)

@@ -27,7 +27,7 @@
 /* The capabilities a Linux guest keeps (lxc.cap.keep; all others are dropped): Docker's default
  * set without mknod. See docs/containers.md for what is gone (sys_admin, dac_read_search, ...). */
 #define ANC_LINUX_CAPS                                                                             \
-    "chown dac_override fowner fsetid kill setgid setuid setpcap setfcap net_bind_service "      \
+    "chown dac_override fowner fsetid kill setgid setuid setpcap setfcap net_bind_service "        \
     "net_raw sys_chroot audit_write"
 
 /* Writes the config text for spec into a new NUL-terminated buffer (*out, caller frees).

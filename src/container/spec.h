@@ -23,10 +23,11 @@ struct anc_container_spec {
     const char *console_log; /* the guest's stdout/stderr go to this host FIFO (the daemon reads
                               * it: runtime_container.c) or are appended to this host file (when
                               * the image has /bin/sh to redirect them); NULL: discarded */
-    const char *xauthority;  /* host Xauthority file of the display (bound in, XAUTHORITY), or NULL */
-    int memory_mb;           /* 0: no limit */
-    int cpus;                /* relative weight in cores; 0: default */
-    int pids_max;            /* 0: no limit */
+    const char
+        *xauthority; /* host Xauthority file of the display (bound in, XAUTHORITY), or NULL */
+    int memory_mb;   /* 0: no limit */
+    int cpus;        /* relative weight in cores; 0: default */
+    int pids_max;    /* 0: no limit */
     /* Network: bridge NULL → lxc.net.0.type = empty (loopback only). */
     const char *bridge;
     const char *ipv4_cidr; /* "A.B.C.D/N" or NULL (DHCP inside the guest) */

@@ -462,8 +462,8 @@ static json_t *session_json(struct anc_sessions *s, struct anc_session *x)
         (json_int_t)ps.last_remb_bps, "input", "messages", (json_int_t)x->in_msgs, "bytes",
         (json_int_t)x->in_bytes, "hash", hash, "dropped", (json_int_t)x->in_bad, "unsupported",
         (json_int_t)x->in_unsupported, "sent", (json_int_t)x->out_msgs, "not_sent",
-        (json_int_t)x->out_dropped, "refused", (json_int_t)x->in_refused, "latency_reports", (json_int_t)x->in_reports, "role",
-        role_name(&x->who), "controller", x->controller);
+        (json_int_t)x->out_dropped, "refused", (json_int_t)x->in_refused, "latency_reports",
+        (json_int_t)x->in_reports, "role", role_name(&x->who), "controller", x->controller);
     if (o && x->connected_us)
         json_object_set_new(o, "connect_ms",
                             json_integer((json_int_t)((x->connected_us - x->created_us) / 1000)));
