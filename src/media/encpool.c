@@ -56,21 +56,24 @@ static void start_job(struct anc_encpool *pool, struct anc_encjob *job)
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* Loop thread: deliver finished jobs, then start each slot's pending job. */
+/* Loop thread: deliver a finished job and start its slot's pending one. The slot's owner may free
+ * the slot from the job's done() once the slot is idle, so the slot is settled first and not
+ * touched after that call: the pending job is started (or cancelled, while the slot still counts
+ * the finished job as running, so that it is not idle yet) before done() runs. */
 static void deliver(struct anc_encpool *pool, struct anc_encjob *job, int status)
 {
     struct anc_encslot *slot = job->slot;
-    slot->running = NULL;
-    slot->completed++;
-    job->ops->done(job, status);
     struct anc_encjob *next = slot->pending;
-    if (next) {
-        slot->pending = NULL;
-        if (pool->stop)
-            next->ops->done(next, -ECANCELED);
-        else
-            start_job(pool, next);
+    slot->pending = NULL;
+    slot->completed++;
+    if (next && (pool->stop || slot->closing)) {
+        next->ops->done(next, -ECANCELED);
+        next = NULL;
     }
+    slot->running = NULL;
+    if (next)
+        start_job(pool, next);
+    job->ops->done(job, status);
 }
 
 static void on_async(uv_async_t *h)

@@ -154,3 +154,60 @@ TEST(default_thread_count_is_cores)
     CHECK(closed);
     CHECK_EQ(uv_loop_close(&loop), 0);
 }
+
+/* A slot's owner frees the slot from a job's done() once the slot is idle (media/stream.c does
+ * this for a closing stream). The pool must not touch the slot after that call: the memory is
+ * filled with garbage here before it is freed, so a read of slot->pending afterwards would start
+ * a job from a wild pointer (and ASan/valgrind report the use after free). */
+struct owned_slot {
+    struct anc_encslot slot;
+    bool closing;
+    int done;
+};
+
+static void owned_work(struct anc_encjob *j)
+{
+    (void)j;
+}
+
+static void owned_done(struct anc_encjob *j, int status)
+{
+    struct owned_slot *o = (struct owned_slot *)j->slot;
+    (void)status;
+    free(j);
+    o->done++;
+    if (o->closing && anc_encslot_idle(&o->slot)) {
+        memset(o, 0xa5, sizeof(*o));
+        free(o);
+    }
+}
+
+static const struct anc_encjob_ops owned_ops = {owned_work, owned_done};
+
+TEST(slot_freed_from_done)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    closed = false;
+    CHECK_EQ(anc_encpool_init(&pool, &loop, 1), 0);
+    for (int round = 0; round < 2; round++) {
+        /* round 0: only a running job; round 1: a running and a pending job, the owner closes */
+        struct owned_slot *o = calloc(1, sizeof(*o));
+        int jobs = round + 1;
+        for (int i = 0; i < jobs; i++) {
+            struct anc_encjob *j = calloc(1, sizeof(*j));
+            j->ops = &owned_ops;
+            anc_encpool_submit(&pool, &o->slot, j);
+        }
+        o->closing = true;
+        if (round == 1)
+            o->slot.closing = true; /* the pending job is cancelled, not started */
+        for (int spins = 0; spins < 1000 && uv_run(&loop, UV_RUN_ONCE); spins++)
+            if (pool.in_flight == 0)
+                break;
+    }
+    anc_encpool_close(&pool, on_pool_closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(closed);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+}
