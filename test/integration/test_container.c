@@ -6,6 +6,7 @@
  * mksquashfs from busybox (no dependency on tools/mkimage). The binary is its own start helper:
  * `test-container --lxc-forkstart ...` is what ancloudd does with itself. */
 #include "../unit/test.h"
+#include "../unit/test_sh.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,25 +34,6 @@ static uv_loop_t loop;
 /* The daemon's choice (runtime_container.c): id-mapped when the host allows it. */
 static unsigned idmap_start, idmap_count;
 static struct anc_image_mounts *mounts;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- what a start may leave behind ---- */
 
@@ -148,7 +130,7 @@ static void on_exit_cb(struct anc_container *c, const char *reason, void *d)
 {
     struct result *r = d;
     r->exited = true;
-    r->exited_at = now_ms();
+    r->exited_at = test_now_ms();
     snprintf(r->reason, sizeof(r->reason), "%s", reason);
 }
 
@@ -163,11 +145,11 @@ static const struct anc_container_callbacks cbs = {on_started, on_exit_cb, on_st
 
 static void wait_flag(bool *flag, int timeout_ms)
 {
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
     uv_timer_t t;
     uv_timer_init(&loop, &t);
     uv_timer_start(&t, (uv_timer_cb)(void (*)(void))uv_timer_stop, 20, 20);
-    while (!*flag && now_ms() < end)
+    while (!*flag && test_now_ms() < end)
         uv_run(&loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&t, NULL);
     uv_run(&loop, UV_RUN_NOWAIT);
@@ -373,8 +355,8 @@ static void case_contained(const char *mi, int fds)
 /* The guest bridge of the test's namespace, as the daemon would set it up. */
 static void add_bridge(void)
 {
-    CHECK_EQ(sh("ip link set lo up && ip link add ancloud type bridge && "
-                "ip addr add 192.168.240.1/24 dev ancloud && ip link set ancloud up"),
+    CHECK_EQ(test_sh("ip link set lo up && ip link add ancloud type bridge && "
+                     "ip addr add 192.168.240.1/24 dev ancloud && ip link set ancloud up"),
              0);
 }
 
@@ -391,12 +373,12 @@ static void case_cycles(const char *mi, int fds)
     struct anc_container *c = new_ctr(&s, &r);
     for (int i = 0; i < 20; i++) {
         start_ok(c, &r);
-        CHECK_EQ(sh("test -n \"$(ip -o link show master ancloud type veth)\""), 0);
+        CHECK_EQ(test_sh("test -n \"$(ip -o link show master ancloud type veth)\""), 0);
         stop_ok(c, &r);
     }
     free_ctr(c);
-    CHECK_EQ(sh("test -z \"$(ip -o link show type veth)\""), 0);
-    CHECK_EQ(sh("ip link del ancloud"), 0);
+    CHECK_EQ(test_sh("test -z \"$(ip -o link show type veth)\""), 0);
+    CHECK_EQ(test_sh("ip link del ancloud"), 0);
     check_clean(mi, fds);
 }
 
@@ -409,7 +391,7 @@ static void case_exit_noticed(const char *mi, int fds)
     int pid = start_ok(c, &r);
     while (kill(pid, 0) == 0)
         usleep(1000);
-    uint64_t died = now_ms();
+    uint64_t died = test_now_ms();
     wait_flag(&r.exited, 5000);
     fprintf(stderr, "exit noticed after %llu ms: %s\n", (unsigned long long)(r.exited_at - died),
             r.reason);
@@ -452,14 +434,14 @@ static void case_veth(const char *mi, int fds)
     add_bridge();
     struct anc_container *c = new_ctr(&s, &r);
     start_ok(c, &r);
-    CHECK_EQ(sh("lxc-attach -P %s/lxc -n ancloud-net -- /bin/ping -c1 -W2 192.168.240.1 "
-                ">/dev/null",
-                state_dir),
+    CHECK_EQ(test_sh("lxc-attach -P %s/lxc -n ancloud-net -- /bin/ping -c1 -W2 192.168.240.1 "
+                     ">/dev/null",
+                     state_dir),
              0);
     stop_ok(c, &r);
     free_ctr(c);
-    CHECK_EQ(sh("test -z \"$(ip -o link show type veth)\""), 0);
-    CHECK_EQ(sh("ip link del ancloud"), 0);
+    CHECK_EQ(test_sh("test -z \"$(ip -o link show type veth)\""), 0);
+    CHECK_EQ(test_sh("ip link del ancloud"), 0);
     check_clean(mi, fds);
 }
 
@@ -469,17 +451,17 @@ static void build_images(void)
 {
     char stage[PATH_MAX + 16];
     snprintf(stage, sizeof(stage), "%s/stage", top);
-    CHECK_EQ(sh("mkdir -p %s/bin %s/proc %s/sys %s/dev %s/tmp %s/etc %s/sbin && "
-                "cp /bin/busybox %s/bin/ && for x in sh sleep echo cat ping true; do "
-                "ln -s busybox %s/bin/$x; done && cp %s %s/bin/probe",
-                stage, stage, stage, stage, stage, stage, stage, stage, stage,
-                getenv("ANC_GUEST_PROBE") ? getenv("ANC_GUEST_PROBE") : "/nonexistent", stage),
+    CHECK_EQ(test_sh("mkdir -p %s/bin %s/proc %s/sys %s/dev %s/tmp %s/etc %s/sbin && "
+                     "cp /bin/busybox %s/bin/ && for x in sh sleep echo cat ping true; do "
+                     "ln -s busybox %s/bin/$x; done && cp %s %s/bin/probe",
+                     stage, stage, stage, stage, stage, stage, stage, stage, stage,
+                     getenv("ANC_GUEST_PROBE") ? getenv("ANC_GUEST_PROBE") : "/nonexistent", stage),
              0);
-    CHECK_EQ(
-        sh("mksquashfs %s %s/tiny.img -noappend -quiet -comp gzip >/dev/null", stage, image_dir),
-        0);
-    CHECK_EQ(sh("head -c 4096 /dev/urandom > %s/corrupt.img", image_dir), 0);
-    CHECK_EQ(sh("rm -rf %s", stage), 0);
+    CHECK_EQ(test_sh("mksquashfs %s %s/tiny.img -noappend -quiet -comp gzip >/dev/null", stage,
+                     image_dir),
+             0);
+    CHECK_EQ(test_sh("head -c 4096 /dev/urandom > %s/corrupt.img", image_dir), 0);
+    CHECK_EQ(test_sh("rm -rf %s", stage), 0);
 }
 
 static int run_tests(void)
@@ -492,10 +474,11 @@ static int run_tests(void)
     CHECK_EQ(anc_mkdir_p(run_dir, 0755), 0);
     /* LXC finds the bridge through /sys/class/net, which shows the namespace of whoever mounted
      * sysfs: mount ours (this mount namespace is private) and keep the cgroup trees on top. */
-    CHECK_EQ(sh("mkdir %s/cg && mount --rbind /sys/fs/cgroup %s/cg && mount -t sysfs sysfs /sys && "
+    CHECK_EQ(
+        test_sh("mkdir %s/cg && mount --rbind /sys/fs/cgroup %s/cg && mount -t sysfs sysfs /sys && "
                 "mount --move %s/cg /sys/fs/cgroup && rmdir %s/cg",
                 top, top, top, top),
-             0);
+        0);
     build_images();
     char why[256];
     if (anc_idmap_detect("/etc/subuid", "/etc/subgid", &idmap_start, why, sizeof(why)) == 0)
@@ -526,7 +509,7 @@ static int run_tests(void)
 
     anc_image_mounts_free(mounts);
     CHECK_EQ(uv_loop_close(&loop), 0);
-    CHECK_EQ(sh("rm -rf %s", top), 0);
+    CHECK_EQ(test_sh("rm -rf %s", top), 0);
     fprintf(stderr, "all container tests passed\n");
     return 0;
 }
@@ -549,18 +532,18 @@ int main(int argc, char **argv)
         return run_tests();
     if (geteuid() != 0)
         return skip_code("needs root (LXC, mounts, network namespaces)");
-    if (sh("{ command -v lxc-attach && command -v mksquashfs && command -v ip && command -v "
-           "nsenter && command -v unshare; } >/dev/null && "
-           "test -x " ANC_SQUASHFUSE_BIN " && test -x /bin/busybox") != 0)
+    if (test_sh("{ command -v lxc-attach && command -v mksquashfs && command -v ip && command -v "
+                "nsenter && command -v unshare; } >/dev/null && "
+                "test -x " ANC_SQUASHFUSE_BIN " && test -x /bin/busybox") != 0)
         return skip_code("needs lxc-utils, squashfs-tools, squashfuse, iproute2, util-linux, "
                          "busybox-static");
     snprintf(ns, sizeof(ns), "anc-ctr-%d", (int)getpid());
-    if (sh("ip netns add %s", ns) != 0)
+    if (test_sh("ip netns add %s", ns) != 0)
         return skip_code("`ip netns add` failed: no network namespaces here");
     /* Not `ip netns exec`: it mounts a fresh /sys, which hides /sys/fs/cgroup from LXC. */
-    int rc = sh("unshare --mount --propagation slave nsenter --net=/run/netns/%s "
-                "/proc/%d/exe --in-netns",
-                ns, (int)getpid());
-    sh("ip netns pids %s | xargs -r kill -9; ip netns del %s", ns, ns);
+    int rc = test_sh("unshare --mount --propagation slave nsenter --net=/run/netns/%s "
+                     "/proc/%d/exe --in-netns",
+                     ns, (int)getpid());
+    test_sh("ip netns pids %s | xargs -r kill -9; ip netns del %s", ns, ns);
     return rc;
 }

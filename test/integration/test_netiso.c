@@ -9,6 +9,7 @@
  * ANC_NETISO_OLD=1 replaces the rules with the set of the code before isolation (and no port
  * hook) and only reports which hostile cases get through, to show they fail there. */
 #include "../unit/test.h"
+#include "../unit/test_sh.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,18 +39,6 @@ static uv_loop_t loop;
 static struct anc_image_mounts *mounts;
 static bool old_mode;
 static int old_breaches;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *sh_out(const char *fmt, ...)
@@ -223,14 +212,14 @@ static void start_services(const char *inet_ns)
     fclose(f);
     /* The host: "ancloudd" on every address, another service on the uplink address only. UDP is
      * bound per address so that an answer leaves from the address the guest asked. */
-    CHECK_EQ(sh("python3 %s host tcp:0.0.0.0:8080 udp:192.168.240.1:8443 udp:10.99.0.1:8443 "
-                "tcp:10.99.0.1:2222 "
-                ">/dev/null 2>&1 &",
-                py),
+    CHECK_EQ(test_sh("python3 %s host tcp:0.0.0.0:8080 udp:192.168.240.1:8443 udp:10.99.0.1:8443 "
+                     "tcp:10.99.0.1:2222 "
+                     ">/dev/null 2>&1 &",
+                     py),
              0);
-    CHECK_EQ(sh("nsenter --net=/run/netns/%s python3 %s internet tcp:10.99.0.2:80 >/dev/null "
-                "2>&1 &",
-                inet_ns, py),
+    CHECK_EQ(test_sh("nsenter --net=/run/netns/%s python3 %s internet tcp:10.99.0.2:80 >/dev/null "
+                     "2>&1 &",
+                     inet_ns, py),
              0);
     usleep(500000);
 }
@@ -239,30 +228,32 @@ static void start_services(const char *inet_ns)
  * to the host (an attacker next to the host trying to get in). */
 static void make_internet(const char *inet_ns)
 {
-    CHECK_EQ(sh("ip link set lo up && ip link add up0 type veth peer name wan0 && "
+    CHECK_EQ(
+        test_sh("ip link set lo up && ip link add up0 type veth peer name wan0 && "
                 "ip link set wan0 netns %s && ip addr add 10.99.0.1/24 dev up0 && "
                 "ip link set up0 up && ip -n %s link set lo up && ip -n %s link set wan0 up && "
                 "ip -n %s addr add 10.99.0.2/24 dev wan0 && "
                 "ip -n %s route add 192.168.240.0/24 via 10.99.0.1",
                 inet_ns, inet_ns, inet_ns, inet_ns, inet_ns),
-             0);
+        0);
 }
 
 /* Today's rules before isolation, for ANC_NETISO_OLD. */
 static void apply_old_rules(void)
 {
-    CHECK_EQ(sh("for c in INPUT FORWARD; do iptables-legacy-save -t filter | "
-                "grep -- \"-A $c .*--comment ancloud\" | sed 's/^-A/-D/' | "
-                "while read -r r; do eval iptables-legacy $r; done; done"),
+    CHECK_EQ(test_sh("for c in INPUT FORWARD; do iptables-legacy-save -t filter | "
+                     "grep -- \"-A $c .*--comment ancloud\" | sed 's/^-A/-D/' | "
+                     "while read -r r; do eval iptables-legacy $r; done; done"),
              0);
     const char *c = "-m comment --comment ancloud -j ACCEPT";
     CHECK_EQ(
-        sh("iptables-legacy -I INPUT -i ancloud -p tcp --dport 53 %s && "
-           "iptables-legacy -I INPUT -i ancloud -p udp --dport 53 %s && "
-           "iptables-legacy -I INPUT -i ancloud -p tcp --dport 67 %s && "
-           "iptables-legacy -I INPUT -i ancloud -p udp --dport 67 %s && "
-           "iptables-legacy -I FORWARD -o ancloud %s && iptables-legacy -I FORWARD -i ancloud %s",
-           c, c, c, c, c, c),
+        test_sh(
+            "iptables-legacy -I INPUT -i ancloud -p tcp --dport 53 %s && "
+            "iptables-legacy -I INPUT -i ancloud -p udp --dport 53 %s && "
+            "iptables-legacy -I INPUT -i ancloud -p tcp --dport 67 %s && "
+            "iptables-legacy -I INPUT -i ancloud -p udp --dport 67 %s && "
+            "iptables-legacy -I FORWARD -o ancloud %s && iptables-legacy -I FORWARD -i ancloud %s",
+            c, c, c, c, c, c),
         0);
 }
 
@@ -358,16 +349,18 @@ static int run_tests(void)
     CHECK_EQ(anc_mkdir_p(run_dir, 0755), 0);
     CHECK_EQ(anc_mkdir_p(state_dir, 0755), 0);
     CHECK_EQ(chmod(top, 0755), 0);
-    CHECK_EQ(sh("mkdir %s/cg && mount --rbind /sys/fs/cgroup %s/cg && mount -t sysfs sysfs /sys && "
+    CHECK_EQ(
+        test_sh("mkdir %s/cg && mount --rbind /sys/fs/cgroup %s/cg && mount -t sysfs sysfs /sys && "
                 "mount --move %s/cg /sys/fs/cgroup && rmdir %s/cg",
                 top, top, top, top),
-             0);
-    CHECK_EQ(sh("s=%s/stage && mkdir -p $s/bin $s/proc $s/sys $s/dev $s/tmp $s/etc $s/sbin && "
+        0);
+    CHECK_EQ(
+        test_sh("s=%s/stage && mkdir -p $s/bin $s/proc $s/sys $s/dev $s/tmp $s/etc $s/sbin && "
                 "cp /bin/busybox $s/bin/ && for x in sh nc hostname echo nslookup udhcpc timeout "
                 "true cat ip; do ln -s busybox $s/bin/$x; done && "
                 "mksquashfs $s %s/tiny.img -noappend -quiet -comp gzip >/dev/null && rm -rf $s",
                 top, image_dir),
-             0);
+        0);
     make_internet(inet_ns);
     CHECK_EQ(uv_loop_init(&loop), 0);
     mounts = anc_image_mounts_new(image_dir, run_dir);
@@ -405,7 +398,7 @@ static int run_tests(void)
     anc_network_teardown(n, NULL, NULL);
     for (int i = 0; i < 300; i++) /* dnsmasq's exit */
         uv_run(&loop, UV_RUN_NOWAIT), usleep(10000);
-    CHECK_EQ(sh("! iptables-legacy-save | grep -q 'comment ancloud'"), 0);
+    CHECK_EQ(test_sh("! iptables-legacy-save | grep -q 'comment ancloud'"), 0);
     anc_image_mounts_free(mounts);
     if (old_mode) {
         fprintf(stderr, "old rules: %d hostile case(s) got through\n", old_breaches);
@@ -434,22 +427,22 @@ int main(int argc, char **argv)
         return run_tests();
     if (geteuid() != 0)
         return skip_code("needs root (LXC, mounts, network namespaces)");
-    if (sh("{ command -v lxc-attach && command -v mksquashfs && command -v ip && command -v "
-           "nsenter && command -v unshare && command -v python3 && command -v "
-           "iptables-legacy; } >/dev/null && test -x " ANC_SQUASHFUSE_BIN
-           " && test -x /bin/busybox && test -x " ANC_DNSMASQ_BIN) != 0)
+    if (test_sh("{ command -v lxc-attach && command -v mksquashfs && command -v ip && command -v "
+                "nsenter && command -v unshare && command -v python3 && command -v "
+                "iptables-legacy; } >/dev/null && test -x " ANC_SQUASHFUSE_BIN
+                " && test -x /bin/busybox && test -x " ANC_DNSMASQ_BIN) != 0)
         return skip_code("needs lxc-utils, squashfs-tools, squashfuse, iproute2, util-linux, "
                          "busybox-static, python3, iptables, dnsmasq-base");
     snprintf(ns, sizeof(ns), "anc-iso-%d", (int)getpid());
     snprintf(inet_ns, sizeof(inet_ns), "%s-i", ns);
-    if (sh("ip netns add %s && ip netns add %s", ns, inet_ns) != 0)
+    if (test_sh("ip netns add %s && ip netns add %s", ns, inet_ns) != 0)
         return skip_code("`ip netns add` failed: no network namespaces here");
     setenv("ANC_NETISO_INET", inet_ns, 1);
-    int rc = sh("unshare --mount --propagation slave nsenter --net=/run/netns/%s "
-                "/proc/%d/exe --in-netns",
-                ns, (int)getpid());
-    sh("ip netns pids %s | xargs -r kill -9; ip netns pids %s | xargs -r kill -9; "
-       "ip netns del %s; ip netns del %s; rm -rf /tmp/anc-iso-%d",
-       ns, inet_ns, ns, inet_ns, (int)getpid());
+    int rc = test_sh("unshare --mount --propagation slave nsenter --net=/run/netns/%s "
+                     "/proc/%d/exe --in-netns",
+                     ns, (int)getpid());
+    test_sh("ip netns pids %s | xargs -r kill -9; ip netns pids %s | xargs -r kill -9; "
+            "ip netns del %s; ip netns del %s; rm -rf /tmp/anc-iso-%d",
+            ns, inet_ns, ns, inet_ns, (int)getpid());
     return rc;
 }

@@ -4,6 +4,7 @@
  * host-side namespace and checks it is no longer in the namespace it started in before it touches
  * anything. The parent then kills what is left in both namespaces and deletes them. */
 #include "../unit/test.h"
+#include "../unit/test_sh.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,18 +32,6 @@ static int skip_code(const char *reason)
     const char *ci = getenv("CI");
     fprintf(stderr, "SKIP%s: %s\n", ci && !strcmp(ci, "true") ? " (a failure in CI)" : "", reason);
     return ci && !strcmp(ci, "true") ? 1 : 77;
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 /* Runs a command and returns its stdout (caller frees). */
@@ -171,7 +160,7 @@ static void test_setup_teardown(void)
     CHECK_EQ(o, 4);
     count("mangle", "POSTROUTING", &t_mg, &o);
     CHECK_EQ(o, 1);
-    CHECK_EQ(sh("iptables-legacy -A FORWARD -j ACCEPT"), 0); /* foreign: no comment */
+    CHECK_EQ(test_sh("iptables-legacy -A FORWARD -j ACCEPT"), 0); /* foreign: no comment */
 
     CHECK_EQ(anc_network_setup(&c, NULL, &n2, err, sizeof(err)), 0); /* idempotent */
     int t;
@@ -234,10 +223,10 @@ static void plug_guest(const char *addr)
     CHECK_EQ(anc_net_link_get("anc-h0", &h), 0);
     CHECK_EQ(h.master, br.ifindex);
     CHECK(h.up);
-    CHECK_EQ(sh("ip netns exec %s ip link set lo up", ns_guest), 0);
-    CHECK_EQ(sh("ip netns exec %s ip link set anc-g0 up", ns_guest), 0);
+    CHECK_EQ(test_sh("ip netns exec %s ip link set lo up", ns_guest), 0);
+    CHECK_EQ(test_sh("ip netns exec %s ip link set anc-g0 up", ns_guest), 0);
     if (addr)
-        CHECK_EQ(sh("ip netns exec %s ip addr add %s dev anc-g0", ns_guest, addr), 0);
+        CHECK_EQ(test_sh("ip netns exec %s ip addr add %s dev anc-g0", ns_guest, addr), 0);
 }
 
 static void test_veth_ping(void)
@@ -250,14 +239,15 @@ static void test_veth_ping(void)
     CHECK_EQ(anc_network_setup(&c, NULL, &n, err, sizeof(err)), 0);
     plug_guest("192.168.240.10/24");
     /* The host answers guests only on DHCP and DNS: a ping of the gateway is rejected. */
-    CHECK(sh("ip netns exec %s busybox ping -c1 -W2 192.168.240.1 >/dev/null", ns_guest) != 0);
+    CHECK(test_sh("ip netns exec %s busybox ping -c1 -W2 192.168.240.1 >/dev/null", ns_guest) != 0);
     anc_network_teardown(n, NULL, NULL);
     /* Without our rules the same guest reaches it: the veth and the bridge work. */
     CHECK_EQ(anc_net_bridge_ensure("ancloud", &(bool){false}), 0);
     CHECK_EQ(anc_net_addr_ensure("ancloud", inet_addr("192.168.240.1"), 24), 0);
     CHECK_EQ(anc_net_link_set_up("ancloud", true), 0);
     CHECK_EQ(anc_net_link_attach("anc-h0", "ancloud"), 0);
-    CHECK_EQ(sh("ip netns exec %s busybox ping -c1 -W2 192.168.240.1 >/dev/null", ns_guest), 0);
+    CHECK_EQ(test_sh("ip netns exec %s busybox ping -c1 -W2 192.168.240.1 >/dev/null", ns_guest),
+             0);
 }
 
 /* Runs the loop until cond holds or ms pass. */
@@ -396,17 +386,17 @@ static const struct {
 static void cleanup_ns(const char *ns)
 {
     /* Only processes inside our own namespace: dnsmasq left behind by a failed test. */
-    sh("for p in $(ip netns pids %s 2>/dev/null); do kill -9 $p; done", ns);
-    sh("ip netns del %s 2>/dev/null", ns);
+    test_sh("for p in $(ip netns pids %s 2>/dev/null); do kill -9 $p; done", ns);
+    test_sh("ip netns del %s 2>/dev/null", ns);
 }
 
 static int run_one(int i)
 {
     snprintf(ns_host, sizeof(ns_host), "anc-net-%d-%d", (int)getpid(), i);
     snprintf(ns_guest, sizeof(ns_guest), "anc-net-%d-%dg", (int)getpid(), i);
-    if (sh("ip netns add %s", ns_host) != 0)
+    if (test_sh("ip netns add %s", ns_host) != 0)
         return skip_code("`ip netns add` failed: no network namespaces here");
-    if (sh("ip netns add %s", ns_guest) != 0) {
+    if (test_sh("ip netns add %s", ns_guest) != 0) {
         cleanup_ns(ns_host);
         return skip_code("`ip netns add` failed");
     }
@@ -423,7 +413,7 @@ static int run_one(int i)
     CHECK(waitpid(pid, &st, 0) == pid);
     cleanup_ns(ns_guest);
     cleanup_ns(ns_host);
-    sh("rm -rf /tmp/%s-??????", ns_host);
+    test_sh("rm -rf /tmp/%s-??????", ns_host);
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
     fprintf(stderr, "%s: killed by signal %d\n", tests[i].name, WTERMSIG(st));
@@ -435,7 +425,7 @@ int main(int argc, char **argv)
     int ran = 0;
     if (geteuid() != 0)
         return skip_code("needs root (it creates network namespaces)");
-    if (sh("command -v ip >/dev/null && command -v iptables-legacy-save >/dev/null") != 0)
+    if (test_sh("command -v ip >/dev/null && command -v iptables-legacy-save >/dev/null") != 0)
         return skip_code("needs ip (iproute2) and iptables-legacy-save (iptables)");
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
         bool pick = argc < 2;
