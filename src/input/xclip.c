@@ -18,7 +18,11 @@ enum rx_state {
 struct anc_xclip {
     uv_timer_t timer; /* the deadline of the transfer in progress */
     Display *dpy;
-    Window win;
+    Window win;   /* owns the selections we set, and listens for XFixes */
+    Window rxwin; /* the requestor of the transfer in progress, None: idle. A window of its own per
+                   * transfer: an owner still sending an abandoned INCR transfer (cut at the cap,
+                   * timed out) writes into a window that is gone, never into the next transfer's
+                   * property. */
     Atom clipboard, utf8, targets, text, incr, prop;
     int xfixes_event;
     anc_xclip_text_cb on_text;
@@ -34,6 +38,11 @@ static void rx_stop(struct anc_xclip *x)
     x->rx_state = RX_IDLE;
     anc_cliprx_reset(&x->rx);
     uv_timer_stop(&x->timer);
+    if (x->rxwin != None) {
+        XDestroyWindow(x->dpy, x->rxwin);
+        XFlush(x->dpy);
+        x->rxwin = None;
+    }
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -52,18 +61,17 @@ static void deliver(struct anc_xclip *x)
 {
     size_t n = anc_cliprx_text_len(&x->rx);
     bool truncated = x->rx.truncated;
-    uv_timer_stop(&x->timer);
-    x->rx_state = RX_IDLE;
     if (x->on_text)
         x->on_text(x->rx.buf ? x->rx.buf : (const uint8_t *)"", n, truncated, x->data);
-    anc_cliprx_reset(&x->rx);
+    rx_stop(x);
 }
 
 static void request(struct anc_xclip *x, Time when)
 {
     rx_stop(x);
-    XDeleteProperty(x->dpy, x->win, x->prop);
-    XConvertSelection(x->dpy, x->clipboard, x->utf8, x->prop, x->win, when);
+    x->rxwin = XCreateSimpleWindow(x->dpy, DefaultRootWindow(x->dpy), -10, -10, 1, 1, 0, 0, 0);
+    XSelectInput(x->dpy, x->rxwin, PropertyChangeMask); /* INCR chunks */
+    XConvertSelection(x->dpy, x->clipboard, x->utf8, x->prop, x->rxwin, when);
     XFlush(x->dpy);
     x->rx_state = RX_CONVERTING;
     arm(x);
@@ -78,11 +86,11 @@ static int read_prop(struct anc_xclip *x, Atom *type, unsigned long *len)
     unsigned long after;
     unsigned char *data = NULL;
     long want = (long)((x->rx.cap - x->rx.len) / 4 + 1);
-    if (XGetWindowProperty(x->dpy, x->win, x->prop, 0, want, True, AnyPropertyType, type, &format,
+    if (XGetWindowProperty(x->dpy, x->rxwin, x->prop, 0, want, True, AnyPropertyType, type, &format,
                            len, &after, &data) != Success)
         return -EIO;
     if (after > 0)
-        XDeleteProperty(x->dpy, x->win, x->prop); /* Xlib deletes only a property read whole */
+        XDeleteProperty(x->dpy, x->rxwin, x->prop); /* Xlib deletes only a property read whole */
     if (*type != x->incr && format == 8 && *len > 0)
         r = anc_cliprx_append(&x->rx, data, *len);
     if (*type != x->incr && after > 0)
@@ -97,7 +105,8 @@ static int read_prop(struct anc_xclip *x, Atom *type, unsigned long *len)
 static void on_converted(struct anc_xclip *x, const XSelectionEvent *sn)
 {
     /* Not matched by time: owners are not all careful to copy the request's into the reply. */
-    if (x->rx_state != RX_CONVERTING || sn->selection != x->clipboard)
+    if (x->rx_state != RX_CONVERTING || sn->selection != x->clipboard ||
+        (sn->property != None && sn->property != x->prop))
         return; /* not the answer to a request in progress */
     if (sn->property == None) {
         anc_debug("clipboard: the owner refused UTF8_STRING");
@@ -175,12 +184,12 @@ bool anc_xclip_event(struct anc_xclip *x, XEvent *ev)
         serve(x, &ev->xselectionrequest);
         return true;
     case SelectionNotify:
-        if (ev->xselection.requestor != x->win)
-            return false;
+        if (x->rxwin == None || ev->xselection.requestor != x->rxwin)
+            return false; /* not ours, or for a transfer given up (its window is gone) */
         on_converted(x, &ev->xselection);
         return true;
     case PropertyNotify:
-        if (ev->xproperty.window != x->win)
+        if (x->rxwin == None || ev->xproperty.window != x->rxwin)
             return false;
         on_chunk(x, &ev->xproperty);
         return true;
@@ -238,7 +247,6 @@ int anc_xclip_new(uv_loop_t *loop, Display *dpy, anc_xclip_text_cb on_text, void
     x->prop = XInternAtom(dpy, "ANCLOUD_CLIPBOARD", False);
     x->win = XCreateSimpleWindow(dpy, DefaultRootWindow(dpy), -10, -10, 1, 1, 0, 0, 0);
     XStoreName(dpy, x->win, "ancloud-clipboard");
-    XSelectInput(dpy, x->win, PropertyChangeMask); /* INCR chunks */
     XFixesSelectSelectionInput(dpy, DefaultRootWindow(dpy), x->clipboard,
                                XFixesSetSelectionOwnerNotifyMask);
     XFlush(dpy);
@@ -261,6 +269,8 @@ void anc_xclip_free(struct anc_xclip *x, bool display_alive)
     x->on_text = NULL;
     uv_timer_stop(&x->timer);
     if (display_alive) {
+        if (x->rxwin != None)
+            XDestroyWindow(x->dpy, x->rxwin);
         XFixesSelectSelectionInput(x->dpy, DefaultRootWindow(x->dpy), x->clipboard, 0);
         XDestroyWindow(x->dpy, x->win); /* gives up the selections it owns */
         XFlush(x->dpy);

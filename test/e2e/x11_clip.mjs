@@ -107,6 +107,13 @@ try {
     check(m[1] === 1 && t.length > 1000 && m.length <= 65536 && big.startsWith(t),
       `a ${kib} KiB clipboard reached the page truncated (flags ${m[1]}, ${m.length} bytes, a prefix of it)`);
   }
+  // Right after the cut INCR transfer (its owner still has chunks to send): the next text arrives
+  // whole, nothing of the abandoned transfer mixed into it.
+  for (const t of ['right after the big one', 'and again']) {
+    own(t);
+    m = await next128(n++, `the clipboard "${t}"`);
+    check(text(m) === t && m[1] === 0, `after the cut transfer: "${text(m)}" (flags ${m[1]})`);
+  }
   // A hung owner (takes CLIPBOARD, never reads its events): the daemon's loop does not wait for
   // it (the API answers at once) and the next owner's text arrives.
   const hung = spawn('python3', ['-c', HUNG_OWNER], { env: xenv, stdio: ['ignore', 'pipe', 'ignore'] });
