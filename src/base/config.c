@@ -26,7 +26,8 @@ enum key_type {
     T_STR_LIST,
     T_PRESET,
     T_BINDER,
-    T_BITRATE_POLICY
+    T_BITRATE_POLICY,
+    T_URL_LIST, /* http://host:port, repeatable or comma-separated */
 };
 
 /* The single table of keys: parsing, defaults, documentation and reload all come from it. */
@@ -161,9 +162,31 @@ static const struct key keys[] = {
      sizeof(((struct anc_config *)0)->android_binder), 0, 0, 0, "auto", false,
      "binder devices of an instance: guest = its init mounts binderfs (redroid), host = ancloudd "
      "allocates them, auto = guest, or named devices without binderfs"},
+    LIST("cluster", "etcd", T_URL_LIST, cluster_etcd, n_cluster_etcd,
+         "client URL of an etcd member (http://host:2379); repeatable or comma-separated; none = "
+         "no cluster: one host, records in state_dir (docs/cluster.md)"),
+    STR("cluster", "node", cluster_node, "", false,
+        "this node's name in the cluster (letters, digits, '-', '_', '.'); empty = the host name"),
+    STR("cluster", "advertise", cluster_advertise, "", false,
+        "this node's API URL as other nodes and browsers reach it (http://10.0.0.5:8080); empty = "
+        "http:// + [server] listen, which must then not be a wildcard address"),
+    STR("cluster", "labels", cluster_labels, "", false,
+        "comma-separated labels placement matches against what a kind needs (android needs "
+        "binder); binder is added by itself on a host whose kernel has it"),
+    INT("cluster", "lease_s", cluster_lease_s, 2, 300, "10", false,
+        "TTL of this node's etcd lease: a node silent this long is lost and its instances are "
+        "placed again on the others"),
+    INT("cluster", "max_instances", cluster_max_instances, 1, 100000, "64", false,
+        "instances placement puts on this node at most"),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static bool is_list(const struct key *k)
+{
+    return k->type == T_IP_LIST || k->type == T_STR_LIST || k->type == T_PAIR_LIST ||
+           k->type == T_URL_LIST;
+}
 
 static const char *const presets[] = {"ultrafast", "superfast", "veryfast",
                                       "faster",    "fast",      "medium"};
@@ -306,6 +329,11 @@ static int add_to_list(struct anc_config *c, const struct key *k, const char *v,
         *why = "expected two different instance ids (12 hex digits) separated by a space";
         return -EINVAL;
     }
+    if (k->type == T_URL_LIST && (strncmp(v, "http://", 7) != 0 || strlen(v) < 8)) {
+        *why = "expected an http://host:port URL (TLS to etcd: not supported yet, see "
+               "docs/cluster.md)";
+        return -EINVAL;
+    }
     if (k->type == T_STR_LIST && strncmp(v, "stun:", 5) != 0 && strncmp(v, "turn:", 5) != 0 &&
         strncmp(v, "turns:", 6) != 0) {
         *why = "expected a stun:, turn: or turns: URL";
@@ -313,6 +341,31 @@ static int add_to_list(struct anc_config *c, const struct key *k, const char *v,
     }
     strcpy((char *)c + k->offset + (size_t)*count * k->size, v);
     (*count)++;
+    return 0;
+}
+
+/* "a,b, c": each part trimmed and added. */
+static int add_url_list(struct anc_config *c, const struct key *k, const char *v, const char **why)
+{
+    char part[256];
+    while (*v) {
+        v += strspn(v, " \t,");
+        size_t n = strcspn(v, ",");
+        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        if (n == 0)
+            break;
+        if (n >= sizeof(part)) {
+            *why = "empty or too long";
+            return -EINVAL;
+        }
+        memcpy(part, v, n);
+        part[n] = '\0';
+        int r = add_to_list(c, k, part, why);
+        if (r < 0)
+            return r;
+        v += n;
+    }
     return 0;
 }
 
@@ -361,6 +414,8 @@ static int set_value(struct anc_config *c, const struct key *k, const char *v, c
     case T_STR_LIST:
     case T_PAIR_LIST:
         return add_to_list(c, k, v, why);
+    case T_URL_LIST:
+        return add_url_list(c, k, v, why);
     }
     *why = "internal: unknown key type";
     return -EINVAL;
@@ -371,7 +426,7 @@ void anc_config_defaults(struct anc_config *c)
     memset(c, 0, sizeof(*c));
     for (size_t i = 0; i < N_KEYS; i++) {
         const char *why;
-        if (keys[i].type != T_IP_LIST && keys[i].type != T_STR_LIST && keys[i].type != T_PAIR_LIST)
+        if (!is_list(&keys[i]))
             set_value(c, &keys[i], keys[i].def, &why);
     }
 }
@@ -433,8 +488,7 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     }
     size_t idx = (size_t)(k - keys);
-    if ((k->type == T_IP_LIST || k->type == T_STR_LIST || k->type == T_PAIR_LIST) &&
-        !ps->list_seen[idx]) {
+    if (is_list(k) && !ps->list_seen[idx]) {
         ps->list_seen[idx] = true;
         *(int *)((char *)ps->c + k->count_off) = 0;
     }
@@ -535,6 +589,7 @@ static bool field_equal(const struct anc_config *a, const struct anc_config *b, 
     case T_IP_LIST:
     case T_STR_LIST:
     case T_PAIR_LIST:
+    case T_URL_LIST:
         if (*(const int *)((const char *)a + k->count_off) !=
             *(const int *)((const char *)b + k->count_off))
             return false;
@@ -575,7 +630,7 @@ void anc_config_print_defaults(FILE *out)
             fprintf(out, "\n[%s]\n", section);
         }
         fprintf(out, "; %s%s\n", k->doc, k->live ? " (live)" : "");
-        if (k->type == T_IP_LIST || k->type == T_STR_LIST || k->type == T_PAIR_LIST)
+        if (is_list(k))
             fprintf(out, ";%s =\n", k->name);
         else
             fprintf(out, "%s = %s\n", k->name, k->def);

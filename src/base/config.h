@@ -60,6 +60,15 @@ struct anc_config {
     char android_agent_jar[PATH_MAX]; /* scrcpy-server of the version ancloudd speaks */
     int android_boot_timeout_s;       /* start to sys.boot_completed=1, else error */
     char android_binder[8];           /* auto | guest | host (container/binder_host.h) */
+
+    /* [cluster] (docs/cluster.md): no etcd URL = one host. */
+    char cluster_etcd[ANC_CONFIG_MAX_LIST][256];
+    int n_cluster_etcd;
+    char cluster_node[64];
+    char cluster_advertise[256];
+    char cluster_labels[256];
+    int cluster_lease_s;
+    int cluster_max_instances;
 };
 
 /* Fills *c with the embedded defaults. */

@@ -202,3 +202,26 @@ TEST(android_keys)
     CHECK_STREQ(c.android_binder, "host");
     expect_error("[android]\nbinder = nodes\n", 2, "expected auto, guest or host");
 }
+
+TEST(cluster_keys)
+{
+    struct anc_config c;
+    anc_config_defaults(&c);
+    CHECK_EQ(c.n_cluster_etcd, 0);
+    CHECK_EQ(c.cluster_lease_s, 10);
+    CHECK_EQ(load(&c, "[cluster]\netcd = http://10.0.0.1:2379, http://10.0.0.2:2379\n"
+                      "etcd = http://10.0.0.3:2379\nnode = a-1\nlabels = binder,gpu\n"
+                      "advertise = http://10.0.0.5:8080\nlease_s = 5\nmax_instances = 9\n"),
+             0);
+    CHECK_EQ(c.n_cluster_etcd, 3);
+    CHECK_STREQ(c.cluster_etcd[0], "http://10.0.0.1:2379");
+    CHECK_STREQ(c.cluster_etcd[1], "http://10.0.0.2:2379");
+    CHECK_STREQ(c.cluster_etcd[2], "http://10.0.0.3:2379");
+    CHECK_STREQ(c.cluster_node, "a-1");
+    CHECK_STREQ(c.cluster_labels, "binder,gpu");
+    CHECK_EQ(c.cluster_lease_s, 5);
+    CHECK_EQ(c.cluster_max_instances, 9);
+    expect_error("[cluster]\netcd = https://10.0.0.1:2379\n", 2, "http://host:port");
+    expect_error("[cluster]\netcd = 10.0.0.1:2379\n", 2, "http://host:port");
+    expect_error("[cluster]\nlease_s = 1\n", 2, "lease_s");
+}
