@@ -34,6 +34,7 @@ struct anc_manager {
     uv_timer_t *restart_timer; /* the earliest restart_at_ms of the instances waiting for one */
     bool closing;
     bool guests_left_running;
+    bool resume_deferred; /* anc_manager_resume still to come */
     void (*done)(void *arg, bool guests_left_running);
     void *done_arg;
 };
@@ -393,6 +394,40 @@ int anc_manager_delete(struct anc_manager *m, struct anc_instance *inst)
     return 0;
 }
 
+int anc_manager_adopt(struct anc_manager *m, const struct anc_instance *spec,
+                      struct anc_instance **out)
+{
+    if (anc_manager_find(m, spec->id))
+        return -EEXIST;
+    struct anc_instance *inst = calloc(1, sizeof(*inst));
+    if (!inst)
+        return -ENOMEM;
+    *inst = *spec;
+    inst->state = ANC_STATE_STOPPED;
+    inst->error[0] = '\0';
+    inst->stream = NULL;
+    inst->rt = NULL;
+    inst->viewers = 0;
+    inst->pending_delete = inst->pending_restart = false;
+    int r = anc_store_put(m->store, inst, 0, &inst->revision);
+    if (r == -EEXIST) /* a copy left by a run that ended before its delete: take it over */
+        r = anc_store_delete(m->store, inst->id, 0) == 0
+                ? anc_store_put(m->store, inst, 0, &inst->revision)
+                : r;
+    if (r < 0) {
+        free(inst);
+        return r;
+    }
+    inst->next = m->list;
+    m->list = inst;
+    m->count++;
+    update_metrics(m);
+    anc_info("instance %s (%s, %s) placed here", inst->id, inst->name,
+             anc_instance_kind_name(inst->kind));
+    *out = inst;
+    return 0;
+}
+
 struct anc_instance *anc_manager_find(struct anc_manager *m, const char *id)
 {
     for (struct anc_instance *i = m->list; i; i = i->next)
@@ -476,11 +511,17 @@ static void on_bad(void *arg, const char *path, const char *reason)
 /* After a restart: what was running runs again, a guest that survived the previous daemon (a
  * linux container on its Xvfb) taken over rather than restarted; what was mid-transition settles
  * (a stop that was under way is finished, on whatever of the guest is left). */
-static void resume(struct anc_manager *m)
+static void resume(struct anc_manager *m, bool (*keep)(void *arg, const struct anc_instance *inst),
+                   void *arg)
 {
     char err[256];
     for (struct anc_instance *i = m->list; i; i = i->next) {
         enum anc_instance_state was = i->state;
+        if (keep && !keep(arg, i)) {
+            if (was != ANC_STATE_STOPPED && was != ANC_STATE_ERROR)
+                transition(m, i, ANC_STATE_STOPPED, NULL);
+            continue;
+        }
         if (was == ANC_STATE_STOPPING && i->kind == ANC_KIND_PATTERN)
             transition(m, i, ANC_STATE_STOPPED, NULL);
         if (was != ANC_STATE_RUNNING && was != ANC_STATE_STARTING &&
@@ -552,9 +593,21 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
              anc_encpool_threads(&m->pool));
     check_agent_jar(cfg);
     *out = m;
-    resume(m);
+    m->resume_deferred = deps->defer_resume;
+    if (!deps->defer_resume)
+        resume(m, NULL, NULL);
     update_metrics(m);
     return 0;
+}
+
+void anc_manager_resume(struct anc_manager *m,
+                        bool (*keep)(void *arg, const struct anc_instance *inst), void *arg)
+{
+    if (!m->resume_deferred)
+        return;
+    m->resume_deferred = false;
+    resume(m, keep, arg);
+    update_metrics(m);
 }
 
 static void on_pool_closed(struct anc_encpool *pool)

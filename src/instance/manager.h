@@ -38,6 +38,9 @@ struct anc_manager_deps {
      * instance is created: 0, or -errno with what is missing in why. NULL: the real probe,
      * anc_android_check_host (container/profile_android.h). Tests put a fake here. */
     int (*android_host_check)(char *why, size_t len);
+    /* Cluster mode: what was running is not started again by anc_manager_new but by
+     * anc_manager_resume, once the cluster knows which instances are still this node's. */
+    bool defer_resume;
 };
 
 /* Starts the encoder pool, loads every record and starts again the instances
@@ -50,6 +53,16 @@ int anc_manager_new(const struct anc_manager_deps *deps, struct anc_manager **ou
  * Whatever watches instances must have let go of them first. m may be NULL. */
 void anc_manager_close(struct anc_manager *m, void (*done)(void *arg, bool guests_left_running),
                        void *arg);
+
+/* With defer_resume: starts again what was running and keep(arg, inst) says is still ours
+ * (NULL: all); the others settle in stopped (kept, for the cluster to remove). Once. */
+void anc_manager_resume(struct anc_manager *m,
+                        bool (*keep)(void *arg, const struct anc_instance *inst), void *arg);
+
+/* Cluster mode: a copy of an instance placed on this node (spec->id kept, state stopped), stored
+ * like a created one. -EEXIST when this node already has it. */
+int anc_manager_adopt(struct anc_manager *m, const struct anc_instance *spec,
+                      struct anc_instance **out);
 
 struct anc_instance *anc_manager_find(struct anc_manager *m, const char *id);
 struct anc_instance *anc_manager_first(struct anc_manager *m);

@@ -99,6 +99,8 @@ static void setup(struct fixture *f)
     CHECK(f->metrics);
 }
 
+static bool defer_resume; /* the next open_manager defers it (cluster mode) */
+
 static int open_manager(struct fixture *f)
 {
     if (!f->store)
@@ -109,6 +111,7 @@ static int open_manager(struct fixture *f)
         .cfg = &f->cfg,
         .metrics = f->metrics,
         .net = NULL,
+        .defer_resume = defer_resume,
         .events = {.instance_ended = on_instance_ended,
                    .instance_clipboard = on_instance_clipboard,
                    .arg = f},
@@ -378,6 +381,59 @@ TEST(second_manager_reloads_and_resumes)
     CHECK_EQ(fake_runtime.starts, 0);
     RUN_UNTIL(&f, a->state == ANC_STATE_RUNNING);
     CHECK_EQ(b->state, ANC_STATE_STOPPED);
+    close_manager(&f);
+    teardown(&f);
+}
+
+static bool keep_named_a(void *arg, const struct anc_instance *inst)
+{
+    (void)arg;
+    return strcmp(inst->name, "a") == 0;
+}
+
+/* Cluster mode: nothing is resumed until the cluster says what is still this node's; what is not
+ * settles in stopped. A placed copy keeps its id and is stored. */
+TEST(deferred_resume_and_adopt)
+{
+    struct fixture f;
+    char err[256];
+    setup(&f);
+    CHECK_EQ(open_manager(&f), 0);
+    struct anc_instance *a = create(&f, "a"), *b = create(&f, "b");
+    char id_a[ANC_INSTANCE_ID_LEN + 1], id_b[ANC_INSTANCE_ID_LEN + 1];
+    memcpy(id_a, a->id, sizeof(id_a));
+    memcpy(id_b, b->id, sizeof(id_b));
+    CHECK_EQ(anc_manager_start(f.m, a, err, sizeof(err)), 0);
+    CHECK_EQ(anc_manager_start(f.m, b, err, sizeof(err)), 0);
+    RUN_UNTIL(&f, a->state == ANC_STATE_RUNNING && b->state == ANC_STATE_RUNNING);
+    close_manager(&f);
+
+    f.closed = 0;
+    fake_runtime_reset();
+    defer_resume = true;
+    CHECK_EQ(open_manager(&f), 0);
+    defer_resume = false;
+    CHECK_EQ(fake_runtime.adopts + fake_runtime.starts, 0);
+    anc_manager_resume(f.m, keep_named_a, NULL);
+    a = anc_manager_find(f.m, id_a);
+    b = anc_manager_find(f.m, id_b);
+    RUN_UNTIL(&f, a->state == ANC_STATE_RUNNING);
+    CHECK_EQ(fake_runtime.adopts, 1);
+    CHECK_EQ(b->state, ANC_STATE_STOPPED);
+    CHECK_STREQ(stored_state(&f, b), "stopped");
+    anc_manager_resume(f.m, NULL, NULL); /* once only */
+    CHECK_EQ(fake_runtime.adopts + fake_runtime.starts, 1);
+
+    struct anc_instance spec = *b, *c;
+    snprintf(spec.id, sizeof(spec.id), "00000000c0de");
+    snprintf(spec.name, sizeof(spec.name), "c");
+    spec.state = ANC_STATE_RUNNING;
+    CHECK_EQ(anc_manager_adopt(f.m, &spec, &c), 0);
+    CHECK_STREQ(c->id, "00000000c0de");
+    CHECK_EQ(c->state, ANC_STATE_STOPPED);
+    CHECK_STREQ(stored_state(&f, c), "stopped");
+    CHECK_EQ(anc_manager_adopt(f.m, &spec, &c), -EEXIST);
+    CHECK_EQ(anc_manager_count(f.m), 3);
     close_manager(&f);
     teardown(&f);
 }
