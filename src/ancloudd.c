@@ -10,6 +10,9 @@
 #include <uv.h>
 
 #include "base/config.h"
+#include "cluster/cluster.h"
+#include "cluster/cluster_api.h"
+#include "container/profile_android.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -78,8 +81,9 @@ struct daemon {
     struct anc_rtc_tcp *tcp; /* ICE-TCP on [rtc] tcp_port; NULL: off */
     struct anc_sessions *sessions;
     struct anc_manager *instances;
-    struct anc_store *store; /* instance records, borrowed by the manager */
-    struct anc_network *net; /* guest bridge; NULL: [network] disabled or its setup failed */
+    struct anc_cluster *cluster; /* [cluster] with etcd URLs; NULL: one host */
+    struct anc_store *store;     /* instance records, borrowed by the manager */
+    struct anc_network *net;     /* guest bridge; NULL: [network] disabled or its setup failed */
     /* Viewer tokens: the HTTP server reads them, so they are freed after it. */
     struct anc_vtokens *vtokens;
     struct anc_api_instances_deps api_instances;
@@ -145,15 +149,26 @@ static void free_rtc(struct daemon *d)
     d->cert = NULL;
 }
 
-static void on_udp_closed(void *arg)
+static void on_cluster_closed(void *arg)
 {
     struct daemon *d = arg;
     struct anc_manager *m = d->instances;
-    d->udp = NULL;
-    free_rtc(d);
     d->instances = NULL;
     d->api_instances.manager = NULL;
     anc_manager_close(m, on_instances_closed, d);
+}
+
+/* The cluster goes before the instances it drives. */
+static void on_udp_closed(void *arg)
+{
+    struct daemon *d = arg;
+    struct anc_cluster *c = d->cluster;
+    d->udp = NULL;
+    free_rtc(d);
+    d->cluster = NULL;
+    d->api_instances.cluster = NULL;
+    anc_http_server_set_forward(d->http, NULL, NULL);
+    anc_cluster_close(c, on_cluster_closed, d);
 }
 
 /* The sessions queued close_notify for every viewer: closing the port sends it. Viewers on
@@ -378,6 +393,26 @@ static void on_instance_clipboard(void *arg, struct anc_instance *inst, const ch
     anc_sessions_clipboard(d->sessions, inst, utf8, len);
 }
 
+/* [cluster]: this node joins through etcd (asynchronously: it keeps trying while etcd is out
+ * of reach); owner-only routes are forwarded to the owner. */
+static int start_cluster(struct daemon *d)
+{
+    char why[512];
+    if (d->cfg.n_cluster_etcd == 0)
+        return 0;
+    struct anc_cluster_deps deps = {.loop = d->loop,
+                                    .cfg = &d->cfg,
+                                    .manager = d->instances,
+                                    .has_binder = anc_android_check_host(why, sizeof(why)) == 0};
+    int r = anc_cluster_new(&deps, &d->cluster, why, sizeof(why));
+    if (r < 0) {
+        anc_error("%s", why);
+        return r;
+    }
+    anc_http_server_set_forward(d->http, anc_cluster_forward, d->cluster);
+    return 0;
+}
+
 /* The parts behind the REST API: viewer sessions (UDP port, certificate), the guest network and
  * instances. */
 static int start_services(struct daemon *d)
@@ -400,6 +435,7 @@ static int start_services(struct daemon *d)
         .metrics = d->metrics,
         .net = d->net,
         .store = d->store,
+        .defer_resume = d->cfg.n_cluster_etcd > 0,
         .events = {.instance_ended = on_instance_ended,
                    .instance_clipboard = on_instance_clipboard,
                    .arg = d},
@@ -414,8 +450,11 @@ static int start_services(struct daemon *d)
         return r;
     }
     anc_http_server_set_viewer_tokens(d->http, d->vtokens);
+    r = start_cluster(d);
+    if (r < 0)
+        return r;
     d->api_instances =
-        (struct anc_api_instances_deps){&d->cfg, d->instances, d->sessions, d->vtokens};
+        (struct anc_api_instances_deps){&d->cfg, d->instances, d->sessions, d->vtokens, d->cluster};
     d->api_images = (struct anc_api_images_deps){d->loop, &d->cfg};
     r = anc_api_instances_register(d->http, &d->api_instances);
     if (r == 0)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/config.h"
+#include "cluster/cluster_api.h"
 #include "http/server.h"
 #include "rtc/turn_cred.h"
 #include "instance/manager.h"
@@ -61,7 +62,8 @@ static int list_instances(struct anc_http_request *req, struct anc_http_response
     const struct anc_api_instances_deps *api = user;
     if (!ready(api, res))
         return 0;
-    (void)req;
+    if (api->cluster)
+        return anc_cluster_api_list(api->cluster, req, res);
     json_t *arr = json_array();
     for (struct anc_instance *i = anc_manager_first(api->manager); i && arr; i = i->next)
         json_array_append_new(arr, anc_manager_instance_json(api->manager, i));
@@ -73,7 +75,7 @@ static int list_instances(struct anc_http_request *req, struct anc_http_response
     return 0;
 }
 
-static json_t *parse_body(struct anc_http_request *req, struct anc_http_response *res)
+json_t *anc_api_parse_body(struct anc_http_request *req, struct anc_http_response *res)
 {
     const char *type = anc_http_request_header(req, "Content-Type");
     if (type && strncasecmp(type, "application/json", 16) != 0) {
@@ -96,7 +98,9 @@ static int create_instance(struct anc_http_request *req, struct anc_http_respons
     const struct anc_api_instances_deps *api = user;
     if (!ready(api, res))
         return 0;
-    json_t *body = parse_body(req, res);
+    if (api->cluster)
+        return anc_cluster_api_create(api->cluster, req, res);
+    json_t *body = anc_api_parse_body(req, res);
     if (!body)
         return 0;
     char err[512] = "";
@@ -115,8 +119,25 @@ static int create_instance(struct anc_http_request *req, struct anc_http_respons
     return reply_instance(api, res, 201, inst);
 }
 
+/* Cluster mode: the route's cluster handler, when there is a cluster (and the daemon is not
+ * shutting down); *handled says whether it answered. */
+static int clustered(const struct anc_api_instances_deps *api, struct anc_http_request *req,
+                     struct anc_http_response *res, bool *handled,
+                     int (*fn)(struct anc_cluster *, struct anc_http_request *,
+                               struct anc_http_response *))
+{
+    *handled = api->cluster != NULL || !ready(api, res);
+    if (!api->cluster || !ready(api, res))
+        return 0;
+    return fn(api->cluster, req, res);
+}
+
 static int get_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
+    bool handled;
+    int r = clustered(user, req, res, &handled, anc_cluster_api_get);
+    if (handled)
+        return r;
     struct anc_instance *inst = anc_api_instance_of(user, req, res);
     return inst ? reply_instance(user, res, 200, inst) : 0;
 }
@@ -124,6 +145,10 @@ static int get_instance(struct anc_http_request *req, struct anc_http_response *
 static int delete_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     const struct anc_api_instances_deps *api = user;
+    bool handled;
+    int cr = clustered(api, req, res, &handled, anc_cluster_api_delete);
+    if (handled)
+        return cr;
     struct anc_instance *inst = anc_api_instance_of(api, req, res);
     if (!inst)
         return 0;
@@ -154,17 +179,23 @@ static int act(struct anc_http_request *req, struct anc_http_response *res, void
 
 static int start_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    return act(req, res, user, anc_manager_start);
+    bool handled;
+    int r = clustered(user, req, res, &handled, anc_cluster_api_start);
+    return handled ? r : act(req, res, user, anc_manager_start);
 }
 
 static int stop_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    return act(req, res, user, anc_manager_stop);
+    bool handled;
+    int r = clustered(user, req, res, &handled, anc_cluster_api_stop);
+    return handled ? r : act(req, res, user, anc_manager_stop);
 }
 
 static int restart_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
-    return act(req, res, user, anc_manager_restart);
+    bool handled;
+    int r = clustered(user, req, res, &handled, anc_cluster_api_restart);
+    return handled ? r : act(req, res, user, anc_manager_restart);
 }
 
 /* GET /api/v1/instances/{id}/log[?bytes=N]: the tail of the instance log (default 64 KiB). */
@@ -306,7 +337,7 @@ int anc_api_instances_register(struct anc_http_server *server,
         {"POST", "/api/v1/instances/{id}/stop", stop_instance, 0},
         {"POST", "/api/v1/instances/{id}/restart", restart_instance, 0},
         {"POST", "/api/v1/instances/{id}/whep", whep_offer, ANC_HTTP_ROUTE_VIEWER},
-        {"GET", "/api/v1/instances/{id}/log", get_log, 0},
+        {"GET", "/api/v1/instances/{id}/log", get_log, ANC_HTTP_ROUTE_OWNER},
         {"GET", "/api/v1/sessions", list_sessions, 0},
         {"GET", "/api/v1/sessions/{sid}", get_session, 0},
         {"DELETE", "/api/v1/sessions/{sid}", delete_session, ANC_HTTP_ROUTE_VIEWER},

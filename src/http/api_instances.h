@@ -2,8 +2,11 @@
  * where the instance and session layers' errno values become HTTP status codes. */
 #pragma once
 
+#include <jansson.h>
+
 #include "instance/session.h"
 
+struct anc_cluster;
 struct anc_config;
 struct anc_http_request;
 struct anc_http_response;
@@ -20,6 +23,9 @@ struct anc_api_instances_deps {
     struct anc_manager *manager;
     struct anc_sessions *sessions;
     struct anc_vtokens *tokens; /* viewer tokens (api_tokens.c); cleared with the others */
+    /* Cluster mode (cluster/cluster_api.h): list, get, create, start, stop, restart and delete
+     * go through it. NULL: one host. Cleared with the others. */
+    struct anc_cluster *cluster;
 };
 
 /* Adds the routes to server. deps is borrowed and must outlive the server. Returns 0 or -errno. */
@@ -40,6 +46,9 @@ int anc_api_screenshot_register(struct anc_http_server *server,
 struct anc_instance *anc_api_instance_of(const struct anc_api_instances_deps *api,
                                          struct anc_http_request *req,
                                          struct anc_http_response *res);
+
+/* The request's JSON body (a new reference), or NULL with the answer in res (415, 400). */
+json_t *anc_api_parse_body(struct anc_http_request *req, struct anc_http_response *res);
 
 /* Who a request authenticated as (rest.c), as the session layer sees it. */
 struct anc_session_who anc_api_caller(const struct anc_http_request *req);

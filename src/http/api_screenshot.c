@@ -211,5 +211,5 @@ int anc_api_screenshot_register(struct anc_http_server *server,
 {
     /* A viewer token of the instance may read its picture: it sees the video anyway. */
     return anc_http_route_add(server, "GET", "/api/v1/instances/{id}/screenshot", get_screenshot,
-                              (void *)deps, ANC_HTTP_ROUTE_VIEWER);
+                              (void *)deps, ANC_HTTP_ROUTE_VIEWER | ANC_HTTP_ROUTE_OWNER);
 }

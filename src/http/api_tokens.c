@@ -153,9 +153,9 @@ int anc_api_tokens_register(struct anc_http_server *server,
         anc_http_handler_fn fn;
         unsigned flags;
     } routes[] = {
-        {"POST", "/api/v1/instances/{id}/tokens", create_token, 0},
-        {"GET", "/api/v1/instances/{id}/tokens", list_tokens, 0},
-        {"DELETE", "/api/v1/instances/{id}/tokens/{tid}", revoke_token, 0},
+        {"POST", "/api/v1/instances/{id}/tokens", create_token, ANC_HTTP_ROUTE_OWNER},
+        {"GET", "/api/v1/instances/{id}/tokens", list_tokens, ANC_HTTP_ROUTE_OWNER},
+        {"DELETE", "/api/v1/instances/{id}/tokens/{tid}", revoke_token, ANC_HTTP_ROUTE_OWNER},
         {"POST", "/api/v1/sessions/{sid}/control", give_control, ANC_HTTP_ROUTE_VIEWER},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

@@ -148,6 +148,9 @@ static int dispatch(const struct anc_http_site *site, struct anc_http_request *r
         return anc_http_static_serve(site->web_dir, req, res);
     }
     anc_http_match_move_params(&m, req);
+    if ((m.route->flags & ANC_HTTP_ROUTE_OWNER) && site->forward &&
+        site->forward(site->forward_arg, req) == ANC_HTTP_DEFERRED)
+        return ANC_HTTP_DEFERRED;
     return call_handler(m.route, req, res);
 }
 

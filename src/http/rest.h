@@ -31,6 +31,11 @@ struct anc_http_site {
     struct anc_metric *uptime;   /* ancloud_uptime_seconds, set when /metrics renders */
     /* Viewer tokens (viewer_tokens.h); NULL: only the admin token authenticates. */
     struct anc_vtokens *viewer_tokens;
+    /* Cluster mode: routes flagged ANC_HTTP_ROUTE_OWNER go through forward first, which answers
+     * ANC_HTTP_DEFERRED when it took req to the instance's owner node, 0 when this node
+     * answers. NULL: one host. */
+    int (*forward)(void *arg, struct anc_http_request *req);
+    void *forward_arg;
 };
 
 /* Adds GET /api/v1/health (public) and GET /metrics to site->router, and registers

@@ -24,6 +24,7 @@ typedef int (*anc_http_handler_fn)(struct anc_http_request *req, struct anc_http
 /* Route flags. */
 #define ANC_HTTP_ROUTE_PUBLIC 0x1u /* no Authorization needed (health, WHEP preflight, ...) */
 #define ANC_HTTP_ROUTE_VIEWER 0x2u /* a viewer token opens it too (rest.h) */
+#define ANC_HTTP_ROUTE_OWNER  0x4u /* in a cluster, the {id} instance's owner node answers */
 
 struct anc_http_route {
     char *method;

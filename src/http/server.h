@@ -61,6 +61,11 @@ void anc_http_server_close(struct anc_http_server *s, void (*done)(void *arg), v
  * must outlive the server; NULL: only the admin token. */
 struct anc_vtokens;
 void anc_http_server_set_viewer_tokens(struct anc_http_server *s, struct anc_vtokens *v);
+/* Cluster mode: the hook of routes flagged ANC_HTTP_ROUTE_OWNER (rest.h). */
+struct anc_http_request;
+void anc_http_server_set_forward(struct anc_http_server *s,
+                                 int (*forward)(void *arg, struct anc_http_request *req),
+                                 void *arg);
 
 /* Adds a route (see router.h for patterns, handlers, ANC_HTTP_DEFERRED and flags). Routes may be
  * added at any time on the loop thread. Returns 0 or -errno. */

@@ -181,6 +181,13 @@ int anc_http_route_add(struct anc_http_server *s, const char *method, const char
     return anc_http_router_add(s->router, method, pattern, fn, user, flags);
 }
 
+void anc_http_server_set_forward(struct anc_http_server *s,
+                                 int (*forward)(void *arg, struct anc_http_request *req), void *arg)
+{
+    s->site.forward = forward;
+    s->site.forward_arg = arg;
+}
+
 void anc_http_server_set_viewer_tokens(struct anc_http_server *s, struct anc_vtokens *v)
 {
     s->site.viewer_tokens = v;

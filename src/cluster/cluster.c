@@ -1,0 +1,630 @@
+#include "cluster/cluster_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/config.h"
+#include "base/log.h"
+#include "instance/manager.h"
+
+#define TICK_MS 500
+
+void anc_cluster_key(const struct anc_cluster *c, const char *dir, const char *name, char *out,
+                     size_t len)
+{
+    snprintf(out, len, "%s%s/%s", c->prefix, dir, name);
+}
+
+struct crec *anc_cluster_rec(struct anc_cluster *c, const char *id)
+{
+    for (struct crec *r = c->recs; r; r = r->next)
+        if (strcmp(r->rec.inst.id, id) == 0)
+            return r;
+    return NULL;
+}
+
+struct cnode *anc_cluster_node_find(struct anc_cluster *c, const char *name)
+{
+    for (struct cnode *n = c->nodes; n; n = n->next)
+        if (strcmp(n->node.name, name) == 0)
+            return n;
+    return NULL;
+}
+
+const char *anc_cluster_node(const struct anc_cluster *c)
+{
+    return c->me.name;
+}
+
+bool anc_cluster_online(const struct anc_cluster *c)
+{
+    return c->synced && c->watching && c->lease != 0 && c->fails == 0;
+}
+
+int anc_cluster_owner_url(struct anc_cluster *c, const char *id, char *url, size_t len)
+{
+    struct crec *r = anc_cluster_rec(c, id);
+    if (!r || strcmp(r->rec.owner, c->me.name) == 0)
+        return -ENOENT;
+    struct cnode *n = anc_cluster_node_find(c, r->rec.owner);
+    if (!n)
+        return -ENOENT;
+    snprintf(url, len, "%s", n->node.url);
+    return 0;
+}
+
+void anc_cluster_etcd_result(struct anc_cluster *c, int err, const char *what, const char *msg)
+{
+    if (err == 0) {
+        if (c->fails > 0)
+            anc_info("cluster: etcd answers again");
+        c->fails = 0;
+        c->last_ok_ms = uv_now(c->loop);
+        return;
+    }
+    if (c->watch) { /* read everything again once etcd answers: the watch may be on a dead member */
+        anc_etcd_watch_cancel(c->watch);
+        c->watch = NULL;
+        c->watching = false;
+    }
+    if (c->fails++ == 0)
+        anc_warn("cluster: etcd %s failed: %s (running instances go on; changes are refused "
+                 "until etcd answers)",
+                 what, msg ? msg : strerror(-err));
+}
+
+static void on_soon(uv_timer_t *t);
+
+void anc_cluster_kick(struct anc_cluster *c)
+{
+    if (!c->closing && !uv_is_active((uv_handle_t *)&c->soon))
+        uv_timer_start(&c->soon, on_soon, 10, 0);
+}
+
+void *anc_cluster_ctx_new(struct anc_cluster *c, size_t size, void (*cancel)(struct cctx *x))
+{
+    struct cctx *x = calloc(1, size);
+    if (!x)
+        return NULL;
+    x->cancel = cancel;
+    x->next = c->ctxs;
+    if (c->ctxs)
+        c->ctxs->pprev = &x->next;
+    x->pprev = &c->ctxs;
+    c->ctxs = x;
+    return x;
+}
+
+void anc_cluster_ctx_free(void *ctx)
+{
+    struct cctx *x = ctx;
+    if (!x)
+        return;
+    *x->pprev = x->next;
+    if (x->next)
+        x->next->pprev = x->pprev;
+    free(x);
+}
+
+/* ---- The mirror ---- */
+
+static void free_recs(struct crec *r)
+{
+    while (r) {
+        struct crec *next = r->next;
+        free(r);
+        r = next;
+    }
+}
+
+static void free_nodes(struct cnode *n)
+{
+    while (n) {
+        struct cnode *next = n->next;
+        free(n);
+        n = next;
+    }
+}
+
+static void drop_rec(struct anc_cluster *c, const char *id)
+{
+    for (struct crec **p = &c->recs; *p; p = &(*p)->next) {
+        if (strcmp((*p)->rec.inst.id, id) == 0) {
+            struct crec *gone = *p;
+            *p = gone->next;
+            free(gone);
+            return;
+        }
+    }
+}
+
+static void drop_node(struct anc_cluster *c, const char *name)
+{
+    for (struct cnode **p = &c->nodes; *p; p = &(*p)->next) {
+        if (strcmp((*p)->node.name, name) == 0) {
+            struct cnode *gone = *p;
+            *p = gone->next;
+            free(gone);
+            c->n_nodes--;
+            anc_info("cluster: node %s left (its lease ended)", name);
+            return;
+        }
+    }
+}
+
+/* The part of key after <prefix><dir>/, or NULL when key is not in dir. */
+static const char *in_dir(const struct anc_cluster *c, const char *key, const char *dir)
+{
+    size_t pl = strlen(c->prefix), dl = strlen(dir);
+    if (strncmp(key, c->prefix, pl) != 0 || strncmp(key + pl, dir, dl) != 0 || key[pl + dl] != '/')
+        return NULL;
+    return key + pl + dl + 1;
+}
+
+static void put_node(struct anc_cluster *c, const char *name, const struct anc_etcd_kv *kv)
+{
+    struct anc_node n;
+    char err[160];
+    if (anc_node_decode(name, (const char *)kv->value, kv->value_len, &n, err, sizeof(err)) < 0) {
+        anc_warn("cluster: node record %s ignored: %s", kv->key, err);
+        return;
+    }
+    struct cnode *e = anc_cluster_node_find(c, name);
+    if (!e) {
+        e = calloc(1, sizeof(*e));
+        if (!e)
+            return;
+        e->next = c->nodes;
+        c->nodes = e;
+        c->n_nodes++;
+        if (strcmp(name, c->me.name) != 0)
+            anc_info("cluster: node %s (%s) is live", name, n.url);
+    }
+    e->node = n;
+}
+
+static void put_rec(struct anc_cluster *c, const char *id, const struct anc_etcd_kv *kv)
+{
+    struct anc_crecord rec;
+    char err[300];
+    if (anc_crecord_decode(id, (const char *)kv->value, kv->value_len, &rec, err, sizeof(err)) <
+        0) {
+        anc_warn("cluster: instance record %s ignored: %s", kv->key, err);
+        return;
+    }
+    rec.mod_revision = kv->mod_revision;
+    struct crec *e = anc_cluster_rec(c, id);
+    if (!e) {
+        e = calloc(1, sizeof(*e));
+        if (!e)
+            return;
+        e->next = c->recs;
+        c->recs = e;
+    }
+    e->rec = rec;
+    e->moving = false;
+}
+
+static void put_status(struct anc_cluster *c, const char *id, const struct anc_etcd_kv *kv)
+{
+    struct crec *e = anc_cluster_rec(c, id);
+    char err[160];
+    if (!e)
+        return; /* a status outlives its record by a moment at delete */
+    if (anc_cstatus_decode((const char *)kv->value, kv->value_len, &e->st, err, sizeof(err)) < 0) {
+        anc_warn("cluster: status %s ignored: %s", kv->key, err);
+        e->has_status = false;
+        return;
+    }
+    e->has_status = true;
+}
+
+static void put_secret(struct anc_cluster *c, const struct anc_etcd_kv *kv)
+{
+    if (kv->value_len == 32 && c->on_shared_key)
+        c->on_shared_key(c->arg, kv->value);
+}
+
+/* One key written (put) or removed (!put). Statuses are applied after records in a range. */
+static void apply(struct anc_cluster *c, const struct anc_etcd_kv *kv, bool put, bool statuses)
+{
+    const char *name;
+    if ((name = in_dir(c, kv->key, "status"))) {
+        struct crec *e = anc_cluster_rec(c, name);
+        if (!statuses)
+            return;
+        if (put)
+            put_status(c, name, kv);
+        else if (e)
+            e->has_status = false;
+    } else if (statuses) {
+        return;
+    } else if ((name = in_dir(c, kv->key, "nodes"))) {
+        if (put)
+            put_node(c, name, kv);
+        else
+            drop_node(c, name);
+    } else if ((name = in_dir(c, kv->key, "instances"))) {
+        if (put)
+            put_rec(c, name, kv);
+        else
+            drop_rec(c, name);
+    } else if (in_dir(c, kv->key, "secret") && put) {
+        put_secret(c, kv);
+    }
+}
+
+/* ---- Watch and sync ---- */
+
+static void sync_now(struct anc_cluster *c);
+
+static void on_watch(void *arg, int err, int64_t revision, const struct anc_etcd_event *ev,
+                     size_t n)
+{
+    struct anc_cluster *c = arg;
+    if (err) {
+        anc_warn("cluster: the watch ended (%s%s); reading everything again",
+                 err == -ERANGE ? "compacted at revision " : strerror(-err),
+                 err == -ERANGE ? "" : "");
+        (void)revision;
+        c->watch = NULL;
+        c->watching = false;
+        anc_cluster_etcd_result(c, err, "watch", NULL);
+        return; /* the tick syncs again */
+    }
+    for (size_t i = 0; i < n; i++)
+        apply(c, &ev[i].kv, ev[i].type == ANC_ETCD_EV_PUT, false);
+    for (size_t i = 0; i < n; i++)
+        apply(c, &ev[i].kv, ev[i].type == ANC_ETCD_EV_PUT, true);
+    if (n > 0)
+        anc_cluster_kick(c);
+}
+
+static void make_secret(struct anc_cluster *c);
+
+/* What survives a re-read: the owner side's memory of each record. */
+static void carry_over(struct crec *fresh, const struct crec *old)
+{
+    for (; old; old = old->next) {
+        if (strcmp(old->rec.inst.id, fresh->rec.inst.id) == 0) {
+            fresh->acted = old->acted;
+            fresh->published = old->published;
+            fresh->pub = old->pub;
+            return;
+        }
+    }
+}
+
+static bool keep_mine(void *arg, const struct anc_instance *inst)
+{
+    struct anc_cluster *c = arg;
+    struct crec *r = anc_cluster_rec(c, inst->id);
+    return r && !r->rec.deleting && strcmp(r->rec.owner, c->me.name) == 0;
+}
+
+static void on_synced(void *arg, const struct anc_etcd_result *r)
+{
+    struct anc_cluster *c = arg;
+    c->syncing = false;
+    anc_cluster_etcd_result(c, r->err, "read", r->message);
+    if (r->err)
+        return;
+    struct crec *old = c->recs;
+    struct cnode *old_nodes = c->nodes;
+    bool secret = false;
+    c->recs = NULL;
+    c->nodes = NULL;
+    c->n_nodes = 0;
+    for (size_t i = 0; i < r->n_kvs; i++) {
+        apply(c, &r->kvs[i], true, false);
+        secret |= in_dir(c, r->kvs[i].key, "secret") != NULL;
+    }
+    for (size_t i = 0; i < r->n_kvs; i++)
+        apply(c, &r->kvs[i], true, true);
+    for (struct crec *e = c->recs; e; e = e->next)
+        carry_over(e, old);
+    free_recs(old);
+    free_nodes(old_nodes);
+    if (!c->synced)
+        anc_info("cluster: %zu node(s), %d instance record(s) at revision %lld", c->n_nodes,
+                 (int)r->n_kvs, (long long)r->revision);
+    if (!c->synced)
+        c->synced_ms = uv_now(c->loop);
+    c->synced = true;
+    if (!secret)
+        make_secret(c);
+    if (c->watch)
+        anc_etcd_watch_cancel(c->watch);
+    c->watch = NULL;
+    int w = anc_etcd_watch(c->etcd, c->prefix, true, r->revision + 1, on_watch, c, &c->watch);
+    c->watching = w == 0;
+    if (w < 0)
+        anc_warn("cluster: cannot watch: %s", strerror(-w));
+    if (!c->resumed) {
+        c->resumed = true;
+        anc_manager_resume(c->manager, keep_mine, c);
+    }
+    anc_cluster_kick(c);
+}
+
+static void sync_now(struct anc_cluster *c)
+{
+    if (c->syncing)
+        return;
+    c->syncing = anc_etcd_range(c->etcd, c->prefix, true, on_synced, c) == 0;
+}
+
+/* ---- The shared viewer-token key: made once by whichever node finds none ---- */
+
+static void on_secret_made(void *arg, const struct anc_etcd_result *r)
+{
+    struct anc_cluster *c = arg;
+    anc_cluster_etcd_result(c, r->err, "key creation", r->message);
+    /* Whoever won, the watch brings the key to every node. */
+}
+
+static void make_secret(struct anc_cluster *c)
+{
+    uint8_t key[32];
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t n = f ? fread(key, 1, sizeof(key), f) : 0;
+    if (f)
+        fclose(f);
+    if (n != sizeof(key))
+        return;
+    char k[128];
+    anc_cluster_key(c, "secret", "viewer_key", k, sizeof(k));
+    struct anc_etcd_cmp cmp = {.key = k, .target = ANC_ETCD_CREATE, .op = ANC_ETCD_EQ};
+    struct anc_etcd_op put = {.type = ANC_ETCD_OP_PUT, .key = k, .value = key, .value_len = 32};
+    anc_etcd_txn(c->etcd, &cmp, 1, &put, 1, NULL, 0, on_secret_made, c);
+}
+
+/* ---- Lease and node record ---- */
+
+static void refresh_me(struct anc_cluster *c)
+{
+    double avg[3];
+    uv_loadavg(avg);
+    c->me.load1 = avg[0];
+    int running = 0;
+    for (struct anc_instance *i = anc_manager_first(c->manager); i; i = i->next)
+        running += i->state == ANC_STATE_RUNNING;
+    c->me.running = running;
+}
+
+static void on_node_put(void *arg, const struct anc_etcd_result *r)
+{
+    anc_cluster_etcd_result(arg, r->err, "node update", r->message);
+}
+
+static void publish_me(struct anc_cluster *c)
+{
+    char key[160];
+    refresh_me(c);
+    char *v = anc_node_encode(&c->me);
+    if (!v)
+        return;
+    anc_cluster_key(c, "nodes", c->me.name, key, sizeof(key));
+    anc_etcd_put(c->etcd, key, (const uint8_t *)v, strlen(v), c->lease, on_node_put, c);
+    free(v);
+}
+
+static void on_granted(void *arg, const struct anc_etcd_result *r)
+{
+    struct anc_cluster *c = arg;
+    c->granting = false;
+    anc_cluster_etcd_result(c, r->err, "lease grant", r->message);
+    if (r->err)
+        return;
+    c->lease = r->lease_id;
+    anc_info("cluster: node %s joined with lease %llx (%d s)", c->me.name,
+             (unsigned long long)c->lease, c->cfg->cluster_lease_s);
+    for (struct crec *e = c->recs; e; e = e->next)
+        e->published = false; /* statuses went with the old lease */
+    publish_me(c);
+}
+
+static void on_kept_alive(void *arg, const struct anc_etcd_result *r)
+{
+    struct anc_cluster *c = arg;
+    if (r->err == -ENOENT || (r->err == 0 && r->ttl <= 0)) {
+        anc_warn("cluster: lease %llx expired (etcd was out of reach longer than lease_s); "
+                 "joining again",
+                 (unsigned long long)c->lease);
+        c->lease = 0;
+        anc_cluster_etcd_result(c, 0, "keepalive", NULL);
+        return;
+    }
+    anc_cluster_etcd_result(c, r->err, "lease keepalive", r->message);
+    if (r->err == 0)
+        publish_me(c);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct anc_cluster *c = t->data;
+    uint64_t now = uv_now(c->loop);
+    if (c->lease == 0 && !c->granting) {
+        c->granting = anc_etcd_lease_grant(c->etcd, c->cfg->cluster_lease_s, on_granted, c) == 0;
+    } else if (c->lease != 0 && now - c->kept_ms >= (uint64_t)c->cfg->cluster_lease_s * 1000 / 3) {
+        c->kept_ms = now;
+        anc_etcd_lease_keepalive(c->etcd, c->lease, on_kept_alive, c);
+    }
+    if (!c->watching && now - c->synced_try_ms >= 1000) {
+        c->synced_try_ms = now;
+        sync_now(c);
+    }
+    anc_cluster_reconcile(c);
+}
+
+static void on_soon(uv_timer_t *t)
+{
+    anc_cluster_reconcile(t->data);
+}
+
+/* ---- Life ---- */
+
+/* [cluster] advertise, or http:// + [server] listen when that is a specific address. */
+static int advertise_url(const struct anc_config *cfg, char *out, size_t len, char *why,
+                         size_t whylen)
+{
+    if (cfg->cluster_advertise[0]) {
+        if (strncmp(cfg->cluster_advertise, "http://", 7) != 0 &&
+            strncmp(cfg->cluster_advertise, "https://", 8) != 0) {
+            snprintf(why, whylen, "[cluster] advertise: expected an http:// or https:// URL");
+            return -EINVAL;
+        }
+        snprintf(out, len, "%s", cfg->cluster_advertise);
+    } else {
+        if (strncmp(cfg->listen, "0.0.0.0:", 8) == 0 || strncmp(cfg->listen, "[::]:", 5) == 0 ||
+            strstr(cfg->listen, ":0") == cfg->listen + strlen(cfg->listen) - 2) {
+            snprintf(why, whylen,
+                     "[cluster] advertise: must be set when [server] listen (%s) is a wildcard "
+                     "address or an ephemeral port",
+                     cfg->listen);
+            return -EINVAL;
+        }
+        snprintf(out, len, "%s%s", cfg->tls_cert[0] ? "https://" : "http://", cfg->listen);
+    }
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == '/')
+        out[--n] = '\0';
+    return 0;
+}
+
+static int describe_me(const struct anc_cluster_deps *d, struct anc_node *me, char *why,
+                       size_t whylen)
+{
+    const struct anc_config *cfg = d->cfg;
+    *me = (struct anc_node){0};
+    if (cfg->cluster_node[0])
+        snprintf(me->name, sizeof(me->name), "%s", cfg->cluster_node);
+    else if (gethostname(me->name, sizeof(me->name) - 1) < 0)
+        me->name[0] = '\0';
+    if (!anc_node_name_ok(me->name)) {
+        snprintf(why, whylen,
+                 "[cluster] node: \"%s\" is not a valid node name (letters, digits, "
+                 "'-', '_', '.')",
+                 me->name);
+        return -EINVAL;
+    }
+    const char *lwhy = "";
+    if (anc_node_set_labels(me, cfg->cluster_labels, &lwhy) < 0) {
+        snprintf(why, whylen, "[cluster] labels: %s", lwhy);
+        return -EINVAL;
+    }
+    if (d->has_binder && anc_node_add_label(me, "binder") < 0) {
+        snprintf(why, whylen, "[cluster] labels: no room for the binder label");
+        return -EINVAL;
+    }
+    int r = advertise_url(cfg, me->url, sizeof(me->url), why, whylen);
+    if (r < 0)
+        return r;
+    me->cores = (int)uv_available_parallelism();
+    me->memory_mb = (int64_t)(uv_get_total_memory() / (1024 * 1024));
+    me->max_instances = cfg->cluster_max_instances;
+    me->since = (int64_t)time(NULL);
+    return 0;
+}
+
+int anc_cluster_new(const struct anc_cluster_deps *d, struct anc_cluster **out, char *why,
+                    size_t whylen)
+{
+    struct anc_cluster *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    int r = describe_me(d, &c->me, why, whylen);
+    if (r < 0) {
+        free(c);
+        return r;
+    }
+    c->loop = d->loop;
+    c->cfg = d->cfg;
+    c->manager = d->manager;
+    c->on_shared_key = d->on_shared_key;
+    c->arg = d->arg;
+    snprintf(c->prefix, sizeof(c->prefix), "%s", ANC_CLUSTER_PREFIX);
+    const char *eps[ANC_CONFIG_MAX_LIST];
+    for (int i = 0; i < d->cfg->n_cluster_etcd; i++)
+        eps[i] = d->cfg->cluster_etcd[i];
+    struct anc_etcd_opts o = {.loop = d->loop,
+                              .endpoints = eps,
+                              .n_endpoints = (size_t)d->cfg->n_cluster_etcd,
+                              .timeout_ms = 3000,
+                              /* etcd's progress notifications come every 10 min by default;
+                               * a dead member is noticed by the keepalives (which then end the
+                               * watch), not by the watch's silence */
+                              .watch_idle_ms = 11 * 60 * 1000};
+    r = anc_etcd_new(&o, &c->etcd);
+    if (r < 0) {
+        snprintf(why, whylen, "[cluster] etcd: %s", strerror(-r));
+        free(c);
+        return r;
+    }
+    uv_timer_init(c->loop, &c->tick);
+    uv_timer_init(c->loop, &c->soon);
+    c->tick.data = c->soon.data = c;
+    uv_timer_start(&c->tick, on_tick, 0, TICK_MS);
+    anc_info("cluster: node %s (%s), etcd %s%s, lease %d s", c->me.name, c->me.url,
+             d->cfg->cluster_etcd[0], d->cfg->n_cluster_etcd > 1 ? " and others" : "",
+             d->cfg->cluster_lease_s);
+    *out = c;
+    return 0;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct anc_cluster *c = h->data;
+    if (--c->open_handles > 0)
+        return;
+    free_recs(c->recs);
+    free_nodes(c->nodes);
+    void (*done)(void *) = c->done;
+    void *arg = c->done_arg;
+    free(c);
+    if (done)
+        done(arg);
+}
+
+static void on_etcd_closed(void *arg)
+{
+    struct anc_cluster *c = arg;
+    c->open_handles = 2;
+    uv_close((uv_handle_t *)&c->tick, on_handle_closed);
+    uv_close((uv_handle_t *)&c->soon, on_handle_closed);
+}
+
+static void finish_close(struct anc_cluster *c)
+{
+    while (c->ctxs) {
+        struct cctx *x = c->ctxs;
+        if (x->cancel)
+            x->cancel(x);
+        anc_cluster_ctx_free(x);
+    }
+    if (c->watch)
+        anc_etcd_watch_cancel(c->watch);
+    c->watch = NULL;
+    anc_etcd_close(c->etcd, on_etcd_closed, c);
+}
+
+void anc_cluster_close(struct anc_cluster *c, void (*done)(void *arg), void *arg)
+{
+    if (!c) {
+        if (done)
+            done(arg);
+        return;
+    }
+    c->closing = true;
+    c->done = done;
+    c->done_arg = arg;
+    uv_timer_stop(&c->tick);
+    uv_timer_stop(&c->soon);
+    /* The lease is left to run out rather than revoked: a daemon restarted within lease_s (an
+     * upgrade) keeps its instances; one that stays away longer is lost like a crashed one. */
+    finish_close(c);
+}
