@@ -42,7 +42,9 @@ const char *anc_cluster_node(const struct anc_cluster *c)
 
 bool anc_cluster_online(const struct anc_cluster *c)
 {
-    return c->synced && c->watching && c->lease != 0 && c->fails == 0;
+    /* Not the watch: one that broke with its member is resumed on another within a moment, and
+     * every write is a transaction guarded by revisions anyway. */
+    return c->synced && c->lease != 0 && c->fails == 0;
 }
 
 int anc_cluster_owner_url(struct anc_cluster *c, const char *id, char *url, size_t len)
@@ -273,8 +275,8 @@ static void on_watch(void *arg, int err, int64_t revision, const struct anc_etcd
         (void)revision;
         c->watch = NULL;
         c->watching = false;
-        anc_cluster_etcd_result(c, err, "watch", NULL);
-        return; /* the tick syncs again */
+        sync_now(c); /* on another member if that one is gone; the tick retries */
+        return;
     }
     for (size_t i = 0; i < n; i++)
         apply(c, &ev[i].kv, ev[i].type == ANC_ETCD_EV_PUT, false);

@@ -122,6 +122,28 @@ int anc_cluster_api_list(struct anc_cluster *c, struct anc_http_request *req,
     return 0;
 }
 
+int anc_cluster_api_nodes(struct anc_cluster *c, struct anc_http_request *req,
+                          struct anc_http_response *res)
+{
+    (void)req;
+    json_t *arr = json_array();
+    for (struct cnode *x = c->nodes; x && arr; x = x->next) {
+        json_t *j = anc_node_to_json(&x->node);
+        int placed = 0;
+        for (struct crec *e = c->recs; e; e = e->next)
+            placed += strcmp(e->rec.owner, x->node.name) == 0;
+        json_object_set_new(j, "placed", json_integer(placed));
+        json_array_append_new(arr, j);
+    }
+    json_t *o = json_pack("{s:o, s:b, s:s, s:b}", "nodes", arr, "cluster", 1, "node",
+                          c->me.name, "in_sync", anc_cluster_online(c));
+    if (!o)
+        return -ENOMEM;
+    anc_http_response_json(res, 200, o);
+    json_decref(o);
+    return 0;
+}
+
 int anc_cluster_api_get(struct anc_cluster *c, struct anc_http_request *req,
                         struct anc_http_response *res)
 {

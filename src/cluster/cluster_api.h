@@ -11,6 +11,9 @@ struct anc_http_response;
 
 int anc_cluster_api_list(struct anc_cluster *c, struct anc_http_request *req,
                          struct anc_http_response *res);
+/* GET /api/v1/nodes: the live nodes (name, url, labels, capacity, load, placed). */
+int anc_cluster_api_nodes(struct anc_cluster *c, struct anc_http_request *req,
+                          struct anc_http_response *res);
 int anc_cluster_api_get(struct anc_cluster *c, struct anc_http_request *req,
                         struct anc_http_response *res);
 int anc_cluster_api_create(struct anc_cluster *c, struct anc_http_request *req,

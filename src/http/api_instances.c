@@ -132,6 +132,19 @@ static int clustered(const struct anc_api_instances_deps *api, struct anc_http_r
     return fn(api->cluster, req, res);
 }
 
+/* GET /api/v1/nodes: the cluster's live nodes; one host: an empty list, cluster false. */
+static int list_nodes(struct anc_http_request *req, struct anc_http_response *res, void *user)
+{
+    bool handled;
+    int r = clustered(user, req, res, &handled, anc_cluster_api_nodes);
+    if (handled)
+        return r;
+    json_t *o = json_pack("{s:[], s:b}", "nodes", "cluster", 0);
+    anc_http_response_json(res, 200, o);
+    json_decref(o);
+    return 0;
+}
+
 static int get_instance(struct anc_http_request *req, struct anc_http_response *res, void *user)
 {
     bool handled;
@@ -339,6 +352,7 @@ int anc_api_instances_register(struct anc_http_server *server,
         {"POST", "/api/v1/instances/{id}/whep", whep_offer, ANC_HTTP_ROUTE_VIEWER},
         {"GET", "/api/v1/instances/{id}/log", get_log, ANC_HTTP_ROUTE_OWNER},
         {"GET", "/api/v1/sessions", list_sessions, 0},
+        {"GET", "/api/v1/nodes", list_nodes, 0},
         {"GET", "/api/v1/sessions/{sid}", get_session, 0},
         {"DELETE", "/api/v1/sessions/{sid}", delete_session, ANC_HTTP_ROUTE_VIEWER},
     };
