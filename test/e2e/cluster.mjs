@@ -119,6 +119,16 @@ try {
   check(del.status === 200, `delete through c: ${del.status}`);
   await waitFor(async () => !(await byId(a))[ids[0]] && !(await byId(b))[ids[0]], { what: 'the record gone' });
   check((await etcd.range('/ancloud/')).every((kv) => !kv.key.includes(ids[0])), 'no key of it left in etcd');
+
+  // Android needs a node with binder: none here, so the cluster says so.
+  const android = await a.api('POST', '/api/v1/instances', { name: 'droid', kind: 'android', image: 'redroid' });
+  check(android.status === 409 && /binder/.test(android.text), `an android instance: ${android.status} ${android.json?.error?.message}`);
+
+  await browser.close();
+  browser = null;
+  const codes = [];
+  for (const n of nodes.splice(0)) codes.push(await n.stop());
+  check(codes.every((x) => x === 0), `every node exits 0 (${codes})`);
 } catch (e) {
   for (const n of nodes) console.error(`--- node ${n.name}\n${n.log().slice(-6000)}`);
   fail(e.stack || String(e));
