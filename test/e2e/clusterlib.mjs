@@ -14,6 +14,7 @@ export const T_IP = '10.72.0.1';
 export const NODE_IP = ['10.72.0.11', '10.72.0.12', '10.72.0.13'];
 export const ETCD_IP = ['10.72.0.21', '10.72.0.22', '10.72.0.23'];
 const NAMES = ['a', 'b', 'c'];
+process.setMaxListeners(64); // each daemon started adds an exit listener (lib.mjs)
 
 // In the parent: builds the namespaces and the bridge, runs the script in T, removes
 // everything; returns true (the parent must then stop). In T: returns false.
