@@ -42,9 +42,16 @@ const char *anc_cluster_node(const struct anc_cluster *c)
 
 bool anc_cluster_online(const struct anc_cluster *c)
 {
+    return c->synced && c->watching && c->fails == 0;
+}
+
+bool anc_cluster_writable(const struct anc_cluster *c)
+{
     /* Not the watch: one that broke with its member is resumed on another within a moment, and
-     * every write is a transaction guarded by revisions anyway. */
-    return c->synced && c->lease != 0 && c->fails == 0;
+     * every write is a transaction guarded by revisions anyway. Not one failed call either: it
+     * may have been the member that just went away. Two in a row: etcd is out of reach, and a
+     * change is refused at once rather than after every endpoint's timeout. */
+    return c->synced && c->fails < 2;
 }
 
 int anc_cluster_owner_url(struct anc_cluster *c, const char *id, char *url, size_t len)
@@ -262,22 +269,32 @@ static void apply(struct anc_cluster *c, const struct anc_etcd_kv *kv, bool put,
 
 /* ---- Watch and sync ---- */
 
-static void sync_now(struct anc_cluster *c);
+static void resume_watch(struct anc_cluster *c);
 
 static void on_watch(void *arg, int err, int64_t revision, const struct anc_etcd_event *ev,
                      size_t n)
 {
     struct anc_cluster *c = arg;
     if (err) {
-        anc_warn("cluster: the watch ended (%s%s); reading everything again",
-                 err == -ERANGE ? "compacted at revision " : strerror(-err),
-                 err == -ERANGE ? "" : "");
-        (void)revision;
         c->watch = NULL;
         c->watching = false;
-        sync_now(c); /* on another member if that one is gone; the tick retries */
+        if (err == -ERANGE) { /* compacted past what we saw: only a full read is complete */
+            anc_warn("cluster: the watch fell behind a compaction (revision %lld); reading "
+                     "everything again",
+                     (long long)revision);
+            c->need_read = true;
+        } else {
+            anc_warn("cluster: the watch ended (%s); resuming from revision %lld", strerror(-err),
+                     (long long)c->revision + 1);
+        }
+        if (uv_now(c->loop) - c->watch_try_ms >= 1000)
+            resume_watch(c); /* on another member if that one is gone; else the tick retries */
         return;
     }
+    (void)revision; /* a header's revision may be ahead of events still to come */
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].kv.mod_revision > c->revision)
+            c->revision = ev[i].kv.mod_revision;
     for (size_t i = 0; i < n; i++)
         apply(c, &ev[i].kv, ev[i].type == ANC_ETCD_EV_PUT, false);
     for (size_t i = 0; i < n; i++)
@@ -339,13 +356,12 @@ static void on_synced(void *arg, const struct anc_etcd_result *r)
     c->synced = true;
     if (!secret)
         make_secret(c);
+    c->need_read = false;
+    c->revision = r->revision;
     if (c->watch)
         anc_etcd_watch_cancel(c->watch);
     c->watch = NULL;
-    int w = anc_etcd_watch(c->etcd, c->prefix, true, r->revision + 1, on_watch, c, &c->watch);
-    c->watching = w == 0;
-    if (w < 0)
-        anc_warn("cluster: cannot watch: %s", strerror(-w));
+    resume_watch(c);
     if (!c->resumed) {
         c->resumed = true;
         anc_manager_resume(c->manager, keep_mine, c);
@@ -358,6 +374,21 @@ static void sync_now(struct anc_cluster *c)
     if (c->syncing)
         return;
     c->syncing = anc_etcd_range(c->etcd, c->prefix, true, on_synced, c) == 0;
+}
+
+/* The watch again, from the revision after the last one seen (nothing missed, nothing read
+ * twice), or everything read again when there is no such revision yet or it was compacted. */
+static void resume_watch(struct anc_cluster *c)
+{
+    c->watch_try_ms = uv_now(c->loop);
+    if (!c->synced || c->need_read) {
+        sync_now(c);
+        return;
+    }
+    int w = anc_etcd_watch(c->etcd, c->prefix, true, c->revision + 1, on_watch, c, &c->watch);
+    c->watching = w == 0;
+    if (w < 0)
+        anc_warn("cluster: cannot watch: %s", strerror(-w));
 }
 
 /* ---- The shared viewer-token key: made once by whichever node finds none ---- */
@@ -456,10 +487,8 @@ static void on_tick(uv_timer_t *t)
         c->kept_ms = now;
         anc_etcd_lease_keepalive(c->etcd, c->lease, on_kept_alive, c);
     }
-    if (!c->watching && now - c->synced_try_ms >= 1000) {
-        c->synced_try_ms = now;
-        sync_now(c);
-    }
+    if (!c->watching && !c->syncing && now - c->watch_try_ms >= 1000)
+        resume_watch(c);
     anc_cluster_reconcile(c);
 }
 

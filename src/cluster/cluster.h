@@ -46,8 +46,11 @@ void anc_cluster_close(struct anc_cluster *c, void (*done)(void *arg), void *arg
 
 /* This node's name and advertised URL. */
 const char *anc_cluster_node(const struct anc_cluster *c);
-/* etcd answered lately and the mirror is in sync: changes are possible. */
+/* etcd answers and the mirror follows it (the API's "in_sync"). */
 bool anc_cluster_online(const struct anc_cluster *c);
+/* Changes are tried (else refused at once with 503): the mirror was read and etcd did not fail
+ * twice in a row. */
+bool anc_cluster_writable(const struct anc_cluster *c);
 /* 0 with the owner's advertised URL (no trailing '/') when another node owns instance id;
  * -ENOENT when this node owns it or nobody does. */
 int anc_cluster_owner_url(struct anc_cluster *c, const char *id, char *url, size_t len);

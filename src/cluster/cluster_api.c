@@ -135,8 +135,8 @@ int anc_cluster_api_nodes(struct anc_cluster *c, struct anc_http_request *req,
         json_object_set_new(j, "placed", json_integer(placed));
         json_array_append_new(arr, j);
     }
-    json_t *o = json_pack("{s:o, s:b, s:s, s:b}", "nodes", arr, "cluster", 1, "node",
-                          c->me.name, "in_sync", anc_cluster_online(c));
+    json_t *o = json_pack("{s:o, s:b, s:s, s:b}", "nodes", arr, "cluster", 1, "node", c->me.name,
+                          "in_sync", anc_cluster_online(c));
     if (!o)
         return -ENOMEM;
     anc_http_response_json(res, 200, o);
@@ -309,7 +309,7 @@ int anc_cluster_api_create(struct anc_cluster *c, struct anc_http_request *req,
         return error(res, 400, err);
     if (r < 0)
         return error(res, 500, strerror(-r));
-    if (!anc_cluster_online(c))
+    if (!anc_cluster_writable(c))
         return offline(res);
     r = place(c, rec.inst.kind, rec.owner, sizeof(rec.owner));
     if (r == -ENODEV) {
@@ -338,7 +338,7 @@ static int set(struct anc_cluster *c, struct anc_http_request *req, struct anc_h
     struct crec *e = find(c, req, res);
     if (!e)
         return 0;
-    if (!anc_cluster_online(c))
+    if (!anc_cluster_writable(c))
         return offline(res);
     if (e->rec.deleting)
         return error(res, 409, "the instance is being deleted");

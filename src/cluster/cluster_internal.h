@@ -51,9 +51,11 @@ struct anc_cluster {
     bool resumed;  /* the manager was told what is still ours */
     int fails;     /* etcd calls failed in a row */
     uint64_t last_ok_ms;
-    uint64_t kept_ms;       /* last lease keepalive sent */
-    uint64_t synced_try_ms; /* last attempt to read everything */
-    uint64_t synced_ms;     /* when the mirror was first complete (orphans wait lease_s) */
+    uint64_t kept_ms;      /* last lease keepalive sent */
+    uint64_t watch_try_ms; /* last attempt to watch (or read everything) */
+    int64_t revision;      /* the last etcd revision seen: a broken watch resumes after it */
+    bool need_read;        /* read everything before watching (compaction, first time) */
+    uint64_t synced_ms;    /* when the mirror was first complete (orphans wait lease_s) */
     struct anc_etcd_watch *watch;
     struct cctx *ctxs;
     struct crec *recs;

@@ -244,6 +244,6 @@ void anc_cluster_reconcile(struct anc_cluster *c)
             }
         }
     }
-    if (anc_cluster_online(c) && coordinator(c))
+    if (anc_cluster_online(c) && c->lease != 0 && coordinator(c))
         place_orphans(c);
 }

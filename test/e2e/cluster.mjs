@@ -18,8 +18,8 @@ try {
   await etcd.ready();
   for (let i = 0; i < 3; i++) nodes.push(await startNode(i, { lease: LEASE }));
   const [a, b, c] = nodes;
-  await waitFor(async () => (await c.api('GET', '/api/v1/nodes')).json.nodes.length === 3,
-    { what: 'three nodes live' });
+  const inSync = async (n) => { const r = (await n.api('GET', '/api/v1/nodes')).json; return r.nodes.length === 3 && r.in_sync; };
+  await waitFor(async () => (await Promise.all(nodes.map(inSync))).every(Boolean), { what: 'three nodes live, as each sees it' });
   check(true, 'three etcd members and three nodes up, each in its own namespace');
 
   // Create 9 through a: spread over all three; start them through b; c lists them all running.
@@ -107,16 +107,20 @@ try {
   const still = await Promise.all(nodes.map(running));
   check(still.reduce((x, y) => x + y) === 10, `etcd down: every instance keeps running (${still})`);
   for (const m of etcd.members) m.start();
+  const tBack = Date.now();
   await etcd.ready();
-  await waitFor(async () => (await a.api('POST', '/api/v1/instances', { name: 'etcd-back', kind: 'pattern' })).status === 201,
-    { what: 'a create to succeed after etcd is back', timeoutMs: 30000, intervalMs: 500 });
-  check(true, 'etcd back: creates work again');
+  const tReady = Date.now();
+  await waitFor(async () => (await Promise.all(nodes.map(inSync))).every(Boolean),
+    { what: 'every node in sync again', timeoutMs: 30000, intervalMs: 100 });
+  check(true, `etcd back (healthy after ${tReady - tBack} ms): every node in sync again after ${Date.now() - tReady} ms more`);
+  const again1 = await a.api('POST', '/api/v1/instances', { name: 'etcd-back', kind: 'pattern' });
+  check(again1.status === 201, `and creates work again (${again1.status})`);
   const back = await Promise.all(nodes.map(running));
   check(back.reduce((x, y) => x + y) === 10, `and nothing was lost or doubled (${back})`);
 
   // Delete through c: gone everywhere, and from its owner.
   const del = await c2.api('DELETE', `/api/v1/instances/${ids[0]}`);
-  check(del.status === 200, `delete through c: ${del.status}`);
+  check(del.status === 200, `delete through c: ${del.status} ${del.status === 200 ? "" : del.text + c2.log().slice(-3000)}`);
   await waitFor(async () => !(await byId(a))[ids[0]] && !(await byId(b))[ids[0]], { what: 'the record gone' });
   check((await etcd.range('/ancloud/')).every((kv) => !kv.key.includes(ids[0])), 'no key of it left in etcd');
 
