@@ -403,6 +403,7 @@ static int start_cluster(struct daemon *d)
     struct anc_cluster_deps deps = {.loop = d->loop,
                                     .cfg = &d->cfg,
                                     .manager = d->instances,
+                                    .metrics = d->metrics,
                                     .has_binder = anc_android_check_host(why, sizeof(why)) == 0};
     int r = anc_cluster_new(&deps, &d->cluster, why, sizeof(why));
     if (r < 0) {

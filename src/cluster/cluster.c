@@ -9,6 +9,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "instance/manager.h"
 
 #define TICK_MS 500
@@ -75,6 +76,7 @@ void anc_cluster_etcd_result(struct anc_cluster *c, int err, const char *what, c
         c->last_ok_ms = uv_now(c->loop);
         return;
     }
+    anc_metric_inc(c->m_etcd_errors);
     if (c->watch) { /* read everything again once etcd answers: the watch may be on a dead member */
         anc_etcd_watch_cancel(c->watch);
         c->watch = NULL;
@@ -499,6 +501,41 @@ static void on_soon(uv_timer_t *t)
 
 /* ---- Life ---- */
 
+static void collect(void *arg)
+{
+    struct anc_cluster *c = arg;
+    int n = 0, owned = 0;
+    for (struct crec *e = c->recs; e; e = e->next) {
+        n++;
+        owned += strcmp(e->rec.owner, c->me.name) == 0;
+    }
+    anc_metric_set(c->m_nodes, (double)c->n_nodes);
+    anc_metric_set(c->m_in_sync, anc_cluster_online(c));
+    anc_metric_set(c->m_instances, n);
+    anc_metric_set(c->m_owned, owned);
+}
+
+static void register_metrics(struct anc_cluster *c)
+{
+    struct anc_metrics *m = c->metrics;
+    if (!m)
+        return;
+    c->m_nodes = anc_metrics_gauge(m, "ancloud_cluster_nodes", NULL, "live nodes of the cluster");
+    c->m_in_sync = anc_metrics_gauge(m, "ancloud_cluster_in_sync", NULL,
+                                     "1 while etcd answers and this node's mirror follows it");
+    c->m_instances =
+        anc_metrics_gauge(m, "ancloud_cluster_instances", NULL, "instance records in the cluster");
+    c->m_owned = anc_metrics_gauge(m, "ancloud_cluster_owned_instances", NULL,
+                                   "instance records placed on this node");
+    c->m_etcd_errors = anc_metrics_counter(m, "ancloud_cluster_etcd_errors_total", NULL,
+                                           "etcd calls that failed (all members tried)");
+    c->m_moved = anc_metrics_counter(m, "ancloud_cluster_placed_again_total", NULL,
+                                     "instances of lost nodes this node placed again");
+    c->m_forwarded = anc_metrics_counter(m, "ancloud_cluster_forwarded_total", NULL,
+                                         "API requests forwarded to the owner node");
+    anc_metrics_add_collector(m, collect, c);
+}
+
 /* [cluster] advertise, or http:// + [server] listen when that is a specific address. */
 static int advertise_url(const struct anc_config *cfg, char *out, size_t len, char *why,
                          size_t whylen)
@@ -577,6 +614,7 @@ int anc_cluster_new(const struct anc_cluster_deps *d, struct anc_cluster **out, 
     c->cfg = d->cfg;
     c->manager = d->manager;
     c->on_shared_key = d->on_shared_key;
+    c->metrics = d->metrics;
     c->arg = d->arg;
     snprintf(c->prefix, sizeof(c->prefix), "%s", ANC_CLUSTER_PREFIX);
     const char *eps[ANC_CONFIG_MAX_LIST];
@@ -596,6 +634,7 @@ int anc_cluster_new(const struct anc_cluster_deps *d, struct anc_cluster **out, 
         free(c);
         return r;
     }
+    register_metrics(c);
     uv_timer_init(c->loop, &c->tick);
     uv_timer_init(c->loop, &c->soon);
     c->tick.data = c->soon.data = c;
@@ -651,6 +690,8 @@ void anc_cluster_close(struct anc_cluster *c, void (*done)(void *arg), void *arg
         return;
     }
     c->closing = true;
+    if (c->metrics)
+        anc_metrics_remove_collector(c->metrics, collect, c);
     c->done = done;
     c->done_arg = arg;
     uv_timer_stop(&c->tick);

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 struct anc_config;
+struct anc_metrics;
 struct anc_manager;
 struct anc_http_server;
 struct anc_instance;
@@ -29,6 +30,7 @@ struct anc_cluster_deps {
     const struct anc_config *cfg; /* [cluster], [server] listen */
     struct anc_manager *manager;  /* made with defer_resume */
     bool has_binder;              /* this host can run android: the "binder" label */
+    struct anc_metrics *metrics;  /* ancloud_cluster_* series; NULL: none */
     /* The viewer-token key every node shares (kept in etcd, made by the first node): called
      * when it is known or changes. NULL: not needed. */
     void (*on_shared_key)(void *arg, const uint8_t key[32]);

@@ -7,6 +7,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "cluster/cluster_internal.h"
 #include "http/api_instances.h"
 #include "http/client_uv.h"
@@ -455,6 +456,7 @@ int anc_cluster_forward(void *cluster, struct anc_http_request *req)
         anc_cluster_ctx_free(f);
         return 0;
     }
+    anc_metric_inc(c->m_forwarded);
     return ANC_HTTP_DEFERRED;
 }
 

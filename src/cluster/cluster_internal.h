@@ -62,6 +62,10 @@ struct anc_cluster {
     struct cnode *nodes;
     size_t n_nodes;
 
+    struct anc_metrics *metrics;
+    struct anc_metric *m_nodes, *m_in_sync, *m_instances, *m_owned, *m_etcd_errors, *m_moved,
+        *m_forwarded;
+
     uv_timer_t tick;  /* lease keepalive, node refresh, reconcile, retries */
     uv_timer_t soon;  /* a reconcile pass on the next turn after a change */
     int open_handles; /* closing: timers still to close */

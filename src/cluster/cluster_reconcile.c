@@ -8,6 +8,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "cluster/cluster_internal.h"
 #include "instance/manager.h"
 
@@ -35,6 +36,8 @@ static void on_txn(void *arg, const struct anc_etcd_result *r)
         e->forgetting = false;
         e->moving = false;
     }
+    if (r->err == 0 && r->succeeded && !t->forget)
+        anc_metric_inc(c->m_moved);
     if (r->err == 0 && r->succeeded)
         anc_info("cluster: instance %s %s", t->id, t->forget ? "deleted" : "placed again");
     anc_cluster_ctx_free(t);

@@ -63,6 +63,9 @@ try {
   const moved = await byId(b);
   check(onC.every((id) => moved[id].data_reset === true && moved[id].placements === 2),
     `c killed: its ${onC.length} instances run on ${[...new Set(onC.map((id) => moved[id].node))].join(' and ')} after ${failover} ms (lease ${LEASE} s), data_reset says their /data is new`);
+  const moves = (await a.metric('ancloud_cluster_placed_again_total')) + (await b.metric('ancloud_cluster_placed_again_total'));
+  check(moves === onC.length && (await a.metric('ancloud_cluster_nodes')) === 2,
+    `/metrics: ${moves} placed again, ancloud_cluster_nodes 2`);
   const afterKill = await Promise.all([a, b].map(running));
   check(afterKill[0] + afterKill[1] === 9, `a and b run all 9 (${afterKill})`);
 
