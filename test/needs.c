@@ -10,6 +10,7 @@
  *   chromium  /usr/bin/chromium exists and playwright-core is installed (npm ci)
  *   valgrind  valgrind exists
  *   coturn    /usr/bin/turnserver exists (Debian package coturn)
+ *   etcd      /usr/bin/etcd exists (Debian package etcd-server)
  * The test still checks what it needs itself; this gate makes the meson list the one place that
  * says it, so that `meson test --no-suite lxc` and the skip reasons agree with it. */
 #include <errno.h>
@@ -76,6 +77,9 @@ static const char *missing(const char *need)
         return executable("/usr/bin/turnserver")
                    ? NULL
                    : "needs /usr/bin/turnserver (Debian package coturn)";
+    if (strcmp(need, "etcd") == 0)
+        return executable("/usr/bin/etcd") ? NULL
+                                           : "needs /usr/bin/etcd (Debian package etcd-server)";
     if (strcmp(need, "valgrind") == 0)
         return executable("/usr/bin/valgrind") ? NULL : "needs valgrind (Debian package)";
     return "an unknown tag in the test list (a typo in meson.build?)";
