@@ -124,6 +124,16 @@ static void etcd_exec(void)
     _exit(127);
 }
 
+static void etcd_down(void)
+{
+    if (etcd.pid > 0) {
+        kill(etcd.pid, SIGKILL);
+        waitpid(etcd.pid, NULL, 0);
+        etcd.pid = 0;
+        test_sh("rm -rf %s", etcd.dir);
+    }
+}
+
 /* Starts etcd once and waits until it answers a range. */
 static void etcd_up(void)
 {
@@ -132,6 +142,7 @@ static void etcd_up(void)
         return;
     snprintf(etcd.dir, sizeof(etcd.dir), "/tmp/anc-etcd-XXXXXX");
     CHECK(mkdtemp(etcd.dir));
+    atexit(etcd_down); /* also when only some tests were selected */
     etcd.pid = fork();
     CHECK(etcd.pid >= 0);
     if (etcd.pid == 0)
@@ -150,16 +161,6 @@ static void etcd_up(void)
         usleep(100 * 1000);
     }
     fprintf(stderr, "  etcd up in %llu ms\n", (unsigned long long)(test_now_ms() - t0));
-}
-
-static void etcd_down(void)
-{
-    if (etcd.pid > 0) {
-        kill(etcd.pid, SIGKILL);
-        waitpid(etcd.pid, NULL, 0);
-        etcd.pid = 0;
-        test_sh("rm -rf %s", etcd.dir);
-    }
 }
 
 TEST(put_range_delete)
@@ -502,10 +503,20 @@ TEST(watch_silent_peer)
     waitpid(peer, NULL, 0);
 }
 
-static void never(void *arg, const struct anc_etcd_result *r)
+/* Calls may finish before the close (then their callbacks run); none may run after it. */
+static bool closed_now;
+
+static void until_close(void *arg, const struct anc_etcd_result *r)
 {
     (void)arg, (void)r;
-    CHECK(!"a cancelled call's callback ran");
+    CHECK(!closed_now);
+}
+
+static void until_close_watch(void *arg, int err, int64_t revision, const struct anc_etcd_event *ev,
+                              size_t n)
+{
+    (void)arg, (void)err, (void)revision, (void)ev, (void)n;
+    CHECK(!closed_now);
 }
 
 static void never_watch(void *arg, int err, int64_t revision, const struct anc_etcd_event *ev,
@@ -516,22 +527,108 @@ static void never_watch(void *arg, int err, int64_t revision, const struct anc_e
 }
 
 /* Close (and so cancel) at every point of the calls' lives: resolving, connecting, writing,
- * reading. No callback runs and the loop closes empty. */
+ * reading. No callback runs after it and the loop closes empty. */
 TEST(close_at_any_point)
 {
     etcd_up();
     const char *eps[] = {DEAD, URL};
-    for (int spins = 0; spins < 30; spins++) {
+    for (int spins = 0; spins < 40; spins++) {
         struct anc_etcd *c = client(eps, 2, 0);
         struct anc_etcd_watch *h;
-        CHECK_EQ(anc_etcd_range(c, "b", true, never, NULL), 0);
-        CHECK_EQ(anc_etcd_lease_grant(c, 5, never, NULL), 0);
-        CHECK_EQ(anc_etcd_watch(c, "b", false, 0, never_watch, NULL, &h), 0);
+        closed_now = false;
+        CHECK_EQ(anc_etcd_range(c, "b", true, until_close, NULL), 0);
+        CHECK_EQ(anc_etcd_lease_grant(c, 5, until_close, NULL), 0);
+        CHECK_EQ(anc_etcd_watch(c, "b", false, 0, until_close_watch, NULL, &h), 0);
         CHECK_EQ(anc_etcd_watch(c, "c", false, 0, never_watch, NULL, &h), 0);
         anc_etcd_watch_cancel(h);
         for (int i = 0; i < spins; i++)
             uv_run(&loop, UV_RUN_NOWAIT);
+        closed_now = true;
         finish(c);
+    }
+}
+
+/* A large binary value (every byte value, 768 KiB): base64 both ways and a body read over many
+ * socket reads. */
+static size_t big_len;
+static bool big_same;
+static int big_done;
+
+static void on_big(void *arg, const struct anc_etcd_result *r)
+{
+    const uint8_t *want = arg;
+    big_done++;
+    big_len = r->n_kvs == 1 ? r->kvs[0].value_len : 0;
+    big_same = big_len && memcmp(r->kvs[0].value, want, big_len) == 0 && !r->kvs[0].value[big_len];
+}
+
+TEST(large_binary_value)
+{
+    etcd_up();
+    const char *eps[] = {URL};
+    struct anc_etcd *c = client(eps, 1, 0);
+    size_t n = 768 * 1024;
+    uint8_t *v = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (uint8_t)(i * 7 + i / 256);
+    struct res r;
+    CALL(anc_etcd_put(c, "big", v, n, 0, on_res, &r), r);
+    CHECK_EQ(r.err, 0);
+    CHECK_EQ(anc_etcd_range(c, "big", false, on_big, v), 0);
+    CHECK(anc_test_run_until(&loop, &big_done, 1, WAIT_MS));
+    CHECK_EQ(big_len, n);
+    CHECK(big_same);
+    CALL(anc_etcd_delete(c, "big", false, on_res, &r), r);
+    free(v);
+    finish(c);
+}
+
+/* The client closed from inside its own callbacks: a unary one and a watch's. */
+static struct anc_etcd *closing_client;
+static int closed_inside;
+
+static void close_in_call(void *arg, const struct anc_etcd_result *r)
+{
+    (void)r;
+    (*(int *)arg)++;
+    anc_etcd_close(closing_client, on_closed, &closed_inside);
+}
+
+static void close_in_watch(void *arg, int err, int64_t revision, const struct anc_etcd_event *ev,
+                           size_t n)
+{
+    (void)err, (void)revision, (void)ev, (void)n;
+    (*(int *)arg)++;
+    anc_etcd_close(closing_client, on_closed, &closed_inside);
+}
+
+static void count_watch(void *arg, int err, int64_t revision, const struct anc_etcd_event *ev,
+                        size_t n)
+{
+    (void)err, (void)revision, (void)ev, (void)n;
+    (*(int *)arg)++;
+}
+
+TEST(close_from_callbacks)
+{
+    etcd_up();
+    const char *eps[] = {URL};
+    for (int kind = 0; kind < 2; kind++) {
+        closing_client = client(eps, 1, 0);
+        closed_inside = 0;
+        int calls = 0, watch_calls = 0;
+        struct anc_etcd_watch *h;
+        if (kind) {
+            CHECK_EQ(anc_etcd_watch(closing_client, "z", false, 0, close_in_watch, &calls, &h), 0);
+        } else {
+            CHECK_EQ(anc_etcd_watch(closing_client, "z", false, 0, count_watch, &watch_calls, &h),
+                     0);
+            CHECK_EQ(anc_etcd_range(closing_client, "z", false, close_in_call, &calls), 0);
+        }
+        CHECK(anc_test_run_until(&loop, &closed_inside, 1, WAIT_MS));
+        CHECK_EQ(calls, 1);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        CHECK_EQ(uv_loop_close(&loop), 0);
     }
 }
 
