@@ -140,7 +140,7 @@ static void etcd_up(void)
     enter_netns();
     if (etcd.pid > 0)
         return;
-    snprintf(etcd.dir, sizeof(etcd.dir), "/tmp/anc-etcd-XXXXXX");
+    snprintf(etcd.dir, sizeof(etcd.dir), "/tmp/anc-etcd-client-test-XXXXXX");
     CHECK(mkdtemp(etcd.dir));
     atexit(etcd_down); /* also when only some tests were selected */
     etcd.pid = fork();
