@@ -62,6 +62,12 @@ static bool failover_err(int err)
            err == -ECONNABORTED || err == -EADDRNOTAVAIL;
 }
 
+/* The HTTP parser's verdicts on an answer: to the caller, an unparsable answer. */
+static bool unparsable(int err)
+{
+    return err == -EBADMSG || err == -EMSGSIZE || err == -EFBIG;
+}
+
 static void free_client(struct anc_etcd *c)
 {
     for (size_t i = 0; i < c->n_ep; i++)
@@ -172,7 +178,7 @@ static void call_response(void *arg, int err, int status,
     if (err) {
         char m[URL_MAX + 64];
         snprintf(m, sizeof(m), "etcd %s: %s", k->c->ep[k->ep], strerror(-err));
-        anc_etcd_reply_error(&rep, err, m);
+        anc_etcd_reply_error(&rep, unparsable(err) ? -EPROTO : err, m);
     } else {
         anc_etcd_reply_parse(k->kind, status, body, len, &rep);
     }
@@ -356,6 +362,8 @@ static void watch_response(void *arg, int err, int status,
     w->f = NULL;
     if (err == 0)
         err = -ECONNRESET; /* a watch stream does not end by itself */
+    else if (unparsable(err))
+        err = -EPROTO;
     if (!w->heard && failover_err(err) && ++w->tries < w->c->n_ep) {
         w->ep = (w->ep + 1) % w->c->n_ep;
         int r = watch_connect(w);
