@@ -5,7 +5,7 @@
 // buttons are greyed out for what the kind cannot do. Reconnection: a session deleted by the
 // server, a stopped instance (409), a daemon restart on the same state and port: the page plays
 // again by itself, saying what it does; a deleted instance (404) and a revoked share link (401)
-// are said in words and not retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
+// are said in words and not retried; a full server (503) is said and retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
 import fs from 'node:fs';
 import path from 'node:path';
 import { enterNetns, startDaemon, launchChromium, createPattern, waitFor, check, fail } from './lib.mjs';
@@ -185,6 +185,27 @@ try {
     null, { timeout: 15000 });
   const words = await shared.textContent('#player-notice');
   check(/expired or was revoked/.test(words), `a revoked share link: "${words}"`);
+
+  // The server is full (503: [rtc] max_sessions, live on SIGHUP): said in words and retried; a
+  // session freed elsewhere lets the page in by itself.
+  await shared.close();
+  await waitFor(async () => await daemon.metric('ancloud_rtc_sessions') === 0, { what: 'no session left' });
+  const confPath = `${daemon.dir}/ancloud.conf`;
+  fs.writeFileSync(confPath, fs.readFileSync(confPath, 'utf8').replace('[rtc]\n', '[rtc]\nmax_sessions = 1\n'));
+  daemon.proc.kill('SIGHUP');
+  await waitFor(() => /SIGHUP: reloaded/.test(daemon.log()), { what: 'the reload' });
+  await page.click(`.card[data-id="${id}"] button:has-text("View")`);
+  await playing();
+  const second = await context.newPage();
+  await second.goto(`${daemon.base}/`);
+  await second.click(`.card[data-id="${id}"] button:has-text("View")`);
+  await second.waitForFunction(() => /server is full/.test(document.getElementById('player-notice').textContent) &&
+    /reconnecting in/.test(document.getElementById('player-state').textContent), null, { timeout: 15000 });
+  check(true, `a full server (503): "${await second.textContent('#player-notice')}"`);
+  await page.click('#player-close');
+  await second.waitForFunction(() => document.getElementById('player-state').textContent === 'connected',
+    null, { timeout: 20000 });
+  check(true, 'once a session ends elsewhere the page gets in by itself');
   console.error(`screenshots: ${shots}/phone-{dashboard,player-portrait,player-landscape}.png`);
 } catch (e) {
   console.error(daemon.log());
