@@ -2,17 +2,21 @@
 // Phone-sized: the video fills the screen in portrait and landscape keeping its aspect; a tap on
 // the video reaches the guest (the demo app on an x11 instance, which logs every touch) at the
 // right place, a tap on the letterbox bars sends nothing; a swipe scrolls nothing; the phone
-// buttons are greyed out for what the kind cannot do. Reconnection: a session deleted by the
-// server, a stopped instance (409), a daemon restart on the same state and port: the page plays
-// again by itself, saying what it does; a deleted instance (404) and a revoked share link (401)
-// are said in words and not retried; a full server (503) is said and retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
+// buttons are greyed out for what the kind cannot do; the clipboard both ways through the page
+// (its panel and the device clipboard; its clipboard button, pasted in the app). Reconnection: a
+// session deleted by the server, a stopped instance (409), a daemon restart on the same state and
+// port: the page plays again by itself, saying what it does; a deleted instance (404) and a
+// revoked share link (401) are said in words and not retried; a full server (503) is said and
+// retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn, execFileSync } from 'node:child_process';
 import { enterNetns, startDaemon, launchChromium, createPattern, waitFor, check, fail } from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
 const demo = `${process.env.ANC_BUILD_ROOT}/tools/guest/ancloud-demo`;
 if (!fs.existsSync(demo)) fail(`${demo} is not built`);
+if (!fs.existsSync('/usr/bin/xclip')) fail('needs /usr/bin/xclip');
 const shots = path.join(process.env.ANC_BUILD_ROOT, 'screenshots');
 fs.mkdirSync(shots, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +26,8 @@ let browser;
 try {
   const r = await daemon.api('POST', '/api/v1/instances', {
     name: 'demo', kind: 'x11', width: 720, height: 1280, fps: 30,
-    command: [demo, '--width', '720', '--height', '1280'],
+    // The guest's display, for xclip as another client of it (the clipboard below).
+    command: ['/bin/sh', '-c', 'echo "guest-env $DISPLAY $XAUTHORITY"; exec "$0" --width 720 --height 1280', demo],
   });
   const id = r.json.id;
   await daemon.api('POST', `/api/v1/instances/${id}/start`);
@@ -39,7 +44,7 @@ try {
   const b = await launchChromium();
   browser = b.browser;
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3,
-    isMobile: true, hasTouch: true });
+    isMobile: true, hasTouch: true, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
   await page.goto(`${daemon.base}/#token=${daemon.token}`);
   await page.waitForSelector(`.card[data-id="${id}"] button:has-text("View")`, { timeout: 10000 });
@@ -122,6 +127,30 @@ try {
     check(s[0] === 0 && s[1] === 0 && s[2] === 1, `${name}: swipes scroll and zoom nothing (${s})`);
   }
   await page.setViewportSize({ width: 390, height: 844 });
+
+  // The clipboard both ways through the page itself: xclip takes the guest's CLIPBOARD → the
+  // page's clipboard panel shows the text and (allowed here) puts it on the device's clipboard;
+  // the clipboard button → the guest's CLIPBOARD (the daemon owns it), pasted into the app.
+  const [, DISPLAY, XAUTHORITY] = (await appLog()).match(/guest-env (\S+) (\S+)/);
+  const xenv = { ...process.env, DISPLAY, XAUTHORITY };
+  const g2p = 'from the guest: 剪贴板 ✓';
+  const owner = spawn('xclip', ['-quiet', '-selection', 'clipboard', '-i'], { env: xenv, stdio: ['pipe', 'ignore', 'ignore'] });
+  owner.stdin.end(g2p);
+  await page.waitForFunction((t) => !document.getElementById('guest-clipboard').hidden &&
+    document.getElementById('guest-clipboard-text').value === t, g2p, { timeout: 8000 });
+  const device = await page.evaluate(() => navigator.clipboard.readText());
+  check(device === g2p, `guest → page: the clipboard panel shows "${g2p}", the device's clipboard has "${device}"`);
+  const p2g = 'from the phone: 日本語';
+  await page.evaluate((t) => navigator.clipboard.writeText(t), p2g);
+  await page.click('#paste');
+  const pasted = await waitFor(async () => {
+    const all = [...(await appLog()).matchAll(/"event":"paste","text":"([^"]*)"/g)].map((x) => x[1]);
+    return all.includes(p2g) ? p2g : null;
+  }, { what: 'the pasted text in the app' });
+  const guestClip = execFileSync('xclip', ['-o', '-selection', 'clipboard'], { env: xenv, timeout: 5000 }).toString();
+  check(pasted === p2g && guestClip === p2g, `page → guest: the clipboard button set the guest's CLIPBOARD ` +
+    `("${guestClip}") and the app pasted it`);
+  owner.kill();
 
   // The server deletes the session: the page connects again by itself.
   const state = () => page.textContent('#player-state');
