@@ -1,4 +1,5 @@
 // The player on a phone (Chromium's phone emulation: 390×844 at 3×, touch), and reconnection.
+// Signed in and the instance created through the page on the phone.
 // Phone-sized: the video fills the screen in portrait and landscape keeping its aspect; a tap on
 // the video reaches the guest (the demo app on an x11 instance, which logs every touch) at the
 // right place, a tap on the letterbox bars sends nothing; a swipe scrolls nothing; the phone
@@ -9,6 +10,7 @@
 // revoked share link (401) are said in words and not retried; a full server (503) is said and
 // retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { enterNetns, startDaemon, launchChromium, createPattern, waitFor, check, fail } from './lib.mjs';
@@ -21,17 +23,40 @@ const shots = path.join(process.env.ANC_BUILD_ROOT, 'screenshots');
 fs.mkdirSync(shots, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The demo app's command for the create form (space-separated words): a script that says the
+// guest's display, for xclip as another client of it (the clipboard below).
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'anc-phone-'));
+fs.chmodSync(tmp, 0o755);
+const wrapper = path.join(tmp, 'demo.sh');
+fs.writeFileSync(wrapper, `#!/bin/sh\necho "guest-env $DISPLAY $XAUTHORITY"\nexec ${demo} --width 720 --height 1280\n`,
+  { mode: 0o755 });
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
 let daemon = await startDaemon();
 let browser;
 try {
-  const r = await daemon.api('POST', '/api/v1/instances', {
-    name: 'demo', kind: 'x11', width: 720, height: 1280, fps: 30,
-    // The guest's display, for xclip as another client of it (the clipboard below).
-    command: ['/bin/sh', '-c', 'echo "guest-env $DISPLAY $XAUTHORITY"; exec "$0" --width 720 --height 1280', demo],
-  });
-  const id = r.json.id;
-  await daemon.api('POST', `/api/v1/instances/${id}/start`);
   const tc = await createPattern(daemon, { name: 'tc', width: 360, height: 640, fps: 15 });
+  const b = await launchChromium();
+  browser = b.browser;
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3,
+    isMobile: true, hasTouch: true, permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await context.newPage();
+
+  // Sign in and create the x11 instance through the page, on the phone.
+  await page.goto(`${daemon.base}/`);
+  await page.fill('#token', daemon.token);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#dashboard:not([hidden])', { timeout: 10000 });
+  await page.click('#create summary');
+  await page.fill('#new-name', 'demo');
+  await page.selectOption('#new-kind', 'x11');
+  await page.fill('#new-command', wrapper);
+  await page.click('#create-submit');
+  const id = await waitFor(async () => (await daemon.api('GET', '/api/v1/instances')).json.instances
+    .find((i) => i.name === 'demo' && i.state === 'running')?.id, { what: 'the instance created on the phone' });
+  const inst = (await daemon.api('GET', `/api/v1/instances/${id}`)).json;
+  check(inst.kind === 'x11' && inst.width === 720 && inst.height === 1280 && inst.fps === 30,
+    `signed in and created on the phone: ${inst.kind} ${inst.width}x${inst.height} @ ${inst.fps} fps`);
   const appLog = async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
   const downs = async () => [...(await appLog()).matchAll(/"event":"down","x":(-?\d+),"y":(-?\d+)/g)]
     .map((m) => [Number(m[1]), Number(m[2])]);
@@ -40,13 +65,6 @@ try {
     return (Array.isArray(l.json) ? l.json : l.json.sessions).filter((x) => x.instance === id);
   };
   await waitFor(async () => (await appLog()).includes('"ready"'), { what: 'the app' });
-
-  const b = await launchChromium();
-  browser = b.browser;
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3,
-    isMobile: true, hasTouch: true, permissions: ['clipboard-read', 'clipboard-write'] });
-  const page = await context.newPage();
-  await page.goto(`${daemon.base}/#token=${daemon.token}`);
   await page.waitForSelector(`.card[data-id="${id}"] button:has-text("View")`, { timeout: 10000 });
   await page.screenshot({ path: path.join(shots, 'phone-dashboard.png') });
 
