@@ -1,14 +1,14 @@
 // The player on a phone (Chromium's phone emulation: 390×844 at 3×, touch), and reconnection.
-// Signed in and the instance created through the page on the phone.
-// Phone-sized: the video fills the screen in portrait and landscape keeping its aspect; a tap on
-// the video reaches the guest (the demo app on an x11 instance, which logs every touch) at the
-// right place, a tap on the letterbox bars sends nothing; a swipe scrolls nothing; the phone
-// buttons are greyed out for what the kind cannot do; the clipboard both ways through the page
-// (its panel and the device clipboard; its clipboard button, pasted in the app). Reconnection: a
-// session deleted by the server, a stopped instance (409), a daemon restart on the same state and
-// port: the page plays again by itself, saying what it does; a deleted instance (404) and a
-// revoked share link (401) are said in words and not retried; a full server (503) is said and
-// retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
+// Signed in and the instance created through the page on the phone. Phone-sized: the video
+// fills the screen in portrait and landscape keeping its aspect; a tap on the video reaches the
+// guest (the demo app on an x11 instance, which logs every touch) at the right place, a tap on
+// the letterbox bars sends nothing; a swipe scrolls nothing; the phone buttons are greyed out
+// for what the kind cannot do; the clipboard both ways through the page (its panel and the
+// device clipboard; its clipboard button, pasted in the app). Reconnection: a session deleted by
+// the server, the network dropped (ICE lost), a stopped instance (409), a daemon restart on the
+// same state and port: the page plays again by itself, saying what it does; a deleted instance
+// (404) and a revoked share link (401) are said in words and not retried; a full server (503) is
+// said and retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -187,6 +187,25 @@ try {
   await page.touchscreen.tap(g1.f.x + g1.f.w / 2, g1.f.y + g1.f.h / 2);
   await waitFor(async () => (await downs()).length > n1, { what: 'a tap after reconnecting' });
   check(true, 'taps reach the guest again');
+
+  // The network drops (every packet in this namespace but HTTP's: ICE over UDP and TCP): the
+  // connection fails, the page says so and tries again; once the network is back it plays on a
+  // new session by itself.
+  const httpPort = new URL(daemon.base).port;
+  const cut = [['-p', 'udp', '-j', 'DROP'], ['-p', 'tcp', '-m', 'multiport', '!', '--ports', httpPort, '-j', 'DROP']];
+  for (const rule of cut) execFileSync('iptables', ['-I', 'INPUT', ...rule]);
+  try {
+    await page.waitForFunction(() => /reconnecting/.test(document.getElementById('player-state').textContent),
+      null, { timeout: 20000 });
+    check(true, `the network down: the page says "${await notice()}"`);
+  } finally {
+    for (const rule of cut) execFileSync('iptables', ['-D', 'INPUT', ...rule]);
+  }
+  await page.waitForFunction(() => document.getElementById('player-state').textContent === 'connected',
+    null, { timeout: 30000 });
+  await playing();
+  const sid2 = (await sessions()).find((x) => x.state === 'connected')?.id;
+  check(sid2 && sid2 !== sid1, `the network back: it plays again on a new session (${sid1} → ${sid2})`);
 
   // The daemon restarts on the same state directory and port: the page comes back by itself.
   const listen = new URL(daemon.base).host;
