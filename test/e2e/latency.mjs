@@ -53,8 +53,10 @@ try {
   check([last, p50, p95].every((v) => v > 0 && v < 1000) && p50 <= p95,
     `the overlay shows input-to-present last ${last.toFixed(1)}, p50 ${p50.toFixed(1)}, ` +
     `p95 ${p95.toFixed(1)} ms (${overlay.n} samples)`);
-  check(/\d+ fps/.test(overlay.text) && /\d+ kbps/.test(overlay.text),
-    'the overlay shows fps and bit rate from getStats');
+  const figures = [/\d+ fps/, /\d+ kbps/, /rtt \d+ ms/, /loss [\d.]+ %/, /jitter [\d.]+ ms/, /decode [\d.]+ ms/];
+  check(figures.every((re) => re.test(overlay.text)),
+    `the overlay shows fps, bit rate, RTT, loss, jitter and decode time from getStats ` +
+    `(missing: ${figures.filter((re) => !re.test(overlay.text)).join(' ') || 'none'})`);
 
   const metrics = async () => (await daemon.api('GET', '/metrics')).text;
   const count = await waitFor(async () => {
