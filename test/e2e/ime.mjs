@@ -2,7 +2,8 @@
 // text field (what brings up a phone's keyboard); an IME composition (CDP imeSetComposition, the
 // way Chromium's own IME tests drive it) reaches the guest as committed text exactly once, and
 // none of its intermediate states do; text inserted without a composition arrives once too; and
-// physical keys typed while the field has focus still arrive once. The guest is the demo app on
+// physical keys typed while the field has focus still arrive once, and Ctrl+C reaches the app
+// as a shortcut. The guest is the demo app on
 // an x11 instance, which logs every text it receives.
 import fs from 'node:fs';
 import { enterNetns, startDaemon, launchChromium, waitFor, check, fail, startX11Demo } from './lib.mjs';
@@ -58,6 +59,14 @@ try {
   await page.keyboard.type('ok!');
   t = await settled('hello 世界ok!', 'the typed keys in the app');
   check(t === 'hello 世界ok!', `physical keys arrive once (app has "${t}")`);
+
+  // A shortcut: Ctrl+C goes to the guest as keys (the app copies all its text), not as text.
+  await page.keyboard.press('Control+c');
+  const copied = await waitFor(async () => (await appLog()).match(/"event":"copy","text":"([^"]*)"/)?.[1],
+    { what: 'the app\'s copy' });
+  t = await typed();
+  check(copied === 'hello 世界ok!' && t === 'hello 世界ok!', `Ctrl+C reaches the app as a shortcut ("${copied}" copied, ` +
+    `no text typed: "${t}")`);
 } catch (e) {
   console.error(daemon.log());
   fail(e.stack || String(e));

@@ -1,7 +1,8 @@
 // End to end with a container: demo.img (tools/mkimage: the SDL2 demo app with busybox) as a
 // `linux` instance — its own Xvfb, an LXC container from the squashfs image with an overlay, the
 // X socket bound in, an address on the guest bridge — viewed in headless Chromium; a tap on the
-// video reaches the app in the container, whose event log reports it. Stop leaves nothing behind.
+// video reaches the app in the container, whose event log reports it; the clipboard both ways
+// (a paste from the page, the app's Ctrl+C to the page). Stop leaves nothing behind.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -86,8 +87,31 @@ try {
     const want = [nx * W, ny * H];
     check(Math.abs(down[0] - want[0]) <= W / 100 && Math.abs(down[1] - want[1]) <= H / 100,
       `the app in the container saw the tap at (${down}) for (${want}) (${what})`);
+    return { page, v };
   };
-  await viewAndTap(0.25, 0.5, 1, 'first daemon');
+  const first = await viewAndTap(0.25, 0.5, 1, 'first daemon');
+
+  // The clipboard both ways with host capture (the daemon's own X connection to the guest's
+  // display, src/input/xclip.c): a paste from the page lands in the app in the container, and the
+  // app's Ctrl+C reaches the page as a type-128 message.
+  const send = (bytes) => first.page.evaluate(([i, m]) => window.viewers[i].dc.send(new Uint8Array(m)), [first.v, bytes]);
+  await waitFor(() => first.page.evaluate((i) => window.viewers[i].dc.readyState === 'open', first.v),
+    { what: 'the input channel open' });
+  const pasteText = 'コンテナ 粘贴';
+  await send([6, 1, ...new TextEncoder().encode(pasteText)]);
+  const pasted = await waitFor(() => [...appLog().matchAll(/"event":"paste","text":"([^"]*)"/g)].map((x) => x[1])
+    .find((t) => t === pasteText), { what: 'the pasted text in the app' });
+  check(pasted === pasteText, `page → guest: the app in the container pasted "${pasted}"`);
+  const KEY_LEFTCTRL = 29, KEY_C = 46;
+  const key = (up, code) => [2, up, 0, 0, code, 0, 0, 0, 0, 0, 0, 0];
+  const received = () => first.page.evaluate((i) => window.viewers[i].received.filter((m) => m[0] === 128), first.v);
+  const n128 = (await received()).length;
+  for (const m of [key(0, KEY_LEFTCTRL), key(0, KEY_C), key(1, KEY_C), key(1, KEY_LEFTCTRL)]) await send(m);
+  const copied = await waitFor(() => appLog().match(/"event":"copy","text":"([^"]*)"/)?.[1], { what: 'the app\'s copy' });
+  const clip = await waitFor(async () => (await received())[n128], { what: 'a type-128 message', timeoutMs: 5000 });
+  const clipText = new TextDecoder().decode(new Uint8Array(clip.slice(2)));
+  check(copied.includes(pasteText) && clip[1] === 0 && clipText === copied,
+    `guest → page: the app's Ctrl+C ("${copied}") reached the page as "${clipText}"`);
 
   // kill -9 of the daemon: the guest and its display live on, and the next daemon takes them
   // over (same container init, the app not started again) and serves viewers and taps again.

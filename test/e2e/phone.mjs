@@ -1,32 +1,62 @@
 // The player on a phone (Chromium's phone emulation: 390×844 at 3×, touch), and reconnection.
-// Phone-sized: the video fills the screen in portrait and landscape keeping its aspect; a tap on
-// the video reaches the guest (the demo app on an x11 instance, which logs every touch) at the
-// right place, a tap on the letterbox bars sends nothing; a swipe scrolls nothing; the phone
-// buttons are greyed out for what the kind cannot do. Reconnection: a session deleted by the
-// server, a stopped instance (409), a daemon restart on the same state and port: the page plays
-// again by itself, saying what it does; a deleted instance (404) and a revoked share link (401)
-// are said in words and not retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
+// Signed in and the instance created through the page on the phone. Phone-sized: the video
+// fills the screen in portrait and landscape keeping its aspect; a tap on the video reaches the
+// guest (the demo app on an x11 instance, which logs every touch) at the right place, a tap on
+// the letterbox bars sends nothing; a swipe scrolls nothing; the phone buttons are greyed out
+// for what the kind cannot do; the clipboard both ways through the page (its panel and the
+// device clipboard; its clipboard button, pasted in the app). Reconnection: a session deleted by
+// the server, the network dropped (ICE lost), a stopped instance (409), a daemon restart on the
+// same state and port: the page plays again by itself, saying what it does; a deleted instance
+// (404) and a revoked share link (401) are said in words and not retried; a full server (503) is
+// said and retried. Screenshots go to $ANC_BUILD_ROOT/screenshots/phone-*.png.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawn, execFileSync } from 'node:child_process';
 import { enterNetns, startDaemon, launchChromium, createPattern, waitFor, check, fail } from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
 const demo = `${process.env.ANC_BUILD_ROOT}/tools/guest/ancloud-demo`;
 if (!fs.existsSync(demo)) fail(`${demo} is not built`);
+if (!fs.existsSync('/usr/bin/xclip')) fail('needs /usr/bin/xclip');
 const shots = path.join(process.env.ANC_BUILD_ROOT, 'screenshots');
 fs.mkdirSync(shots, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The demo app's command for the create form (space-separated words): a script that says the
+// guest's display, for xclip as another client of it (the clipboard below).
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'anc-phone-'));
+fs.chmodSync(tmp, 0o755);
+const wrapper = path.join(tmp, 'demo.sh');
+fs.writeFileSync(wrapper, `#!/bin/sh\necho "guest-env $DISPLAY $XAUTHORITY"\nexec ${demo} --width 720 --height 1280\n`,
+  { mode: 0o755 });
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
 let daemon = await startDaemon();
 let browser;
 try {
-  const r = await daemon.api('POST', '/api/v1/instances', {
-    name: 'demo', kind: 'x11', width: 720, height: 1280, fps: 30,
-    command: [demo, '--width', '720', '--height', '1280'],
-  });
-  const id = r.json.id;
-  await daemon.api('POST', `/api/v1/instances/${id}/start`);
   const tc = await createPattern(daemon, { name: 'tc', width: 360, height: 640, fps: 15 });
+  const b = await launchChromium();
+  browser = b.browser;
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3,
+    isMobile: true, hasTouch: true, permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await context.newPage();
+
+  // Sign in and create the x11 instance through the page, on the phone.
+  await page.goto(`${daemon.base}/`);
+  await page.fill('#token', daemon.token);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#dashboard:not([hidden])', { timeout: 10000 });
+  await page.click('#create summary');
+  await page.fill('#new-name', 'demo');
+  await page.selectOption('#new-kind', 'x11');
+  await page.fill('#new-command', wrapper);
+  await page.click('#create-submit');
+  const id = await waitFor(async () => (await daemon.api('GET', '/api/v1/instances')).json.instances
+    .find((i) => i.name === 'demo' && i.state === 'running')?.id, { what: 'the instance created on the phone' });
+  const inst = (await daemon.api('GET', `/api/v1/instances/${id}`)).json;
+  check(inst.kind === 'x11' && inst.width === 720 && inst.height === 1280 && inst.fps === 30,
+    `signed in and created on the phone: ${inst.kind} ${inst.width}x${inst.height} @ ${inst.fps} fps`);
   const appLog = async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text;
   const downs = async () => [...(await appLog()).matchAll(/"event":"down","x":(-?\d+),"y":(-?\d+)/g)]
     .map((m) => [Number(m[1]), Number(m[2])]);
@@ -35,13 +65,6 @@ try {
     return (Array.isArray(l.json) ? l.json : l.json.sessions).filter((x) => x.instance === id);
   };
   await waitFor(async () => (await appLog()).includes('"ready"'), { what: 'the app' });
-
-  const b = await launchChromium();
-  browser = b.browser;
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3,
-    isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  await page.goto(`${daemon.base}/#token=${daemon.token}`);
   await page.waitForSelector(`.card[data-id="${id}"] button:has-text("View")`, { timeout: 10000 });
   await page.screenshot({ path: path.join(shots, 'phone-dashboard.png') });
 
@@ -123,6 +146,30 @@ try {
   }
   await page.setViewportSize({ width: 390, height: 844 });
 
+  // The clipboard both ways through the page itself: xclip takes the guest's CLIPBOARD → the
+  // page's clipboard panel shows the text and (allowed here) puts it on the device's clipboard;
+  // the clipboard button → the guest's CLIPBOARD (the daemon owns it), pasted into the app.
+  const [, DISPLAY, XAUTHORITY] = (await appLog()).match(/guest-env (\S+) (\S+)/);
+  const xenv = { ...process.env, DISPLAY, XAUTHORITY };
+  const g2p = 'from the guest: 剪贴板 ✓';
+  const owner = spawn('xclip', ['-quiet', '-selection', 'clipboard', '-i'], { env: xenv, stdio: ['pipe', 'ignore', 'ignore'] });
+  owner.stdin.end(g2p);
+  await page.waitForFunction((t) => !document.getElementById('guest-clipboard').hidden &&
+    document.getElementById('guest-clipboard-text').value === t, g2p, { timeout: 8000 });
+  const device = await page.evaluate(() => navigator.clipboard.readText());
+  check(device === g2p, `guest → page: the clipboard panel shows "${g2p}", the device's clipboard has "${device}"`);
+  const p2g = 'from the phone: 日本語';
+  await page.evaluate((t) => navigator.clipboard.writeText(t), p2g);
+  await page.click('#paste');
+  const pasted = await waitFor(async () => {
+    const all = [...(await appLog()).matchAll(/"event":"paste","text":"([^"]*)"/g)].map((x) => x[1]);
+    return all.includes(p2g) ? p2g : null;
+  }, { what: 'the pasted text in the app' });
+  const guestClip = execFileSync('xclip', ['-o', '-selection', 'clipboard'], { env: xenv, timeout: 5000 }).toString();
+  check(pasted === p2g && guestClip === p2g, `page → guest: the clipboard button set the guest's CLIPBOARD ` +
+    `("${guestClip}") and the app pasted it`);
+  owner.kill();
+
   // The server deletes the session: the page connects again by itself.
   const state = () => page.textContent('#player-state');
   const notice = () => page.textContent('#player-notice');
@@ -140,6 +187,25 @@ try {
   await page.touchscreen.tap(g1.f.x + g1.f.w / 2, g1.f.y + g1.f.h / 2);
   await waitFor(async () => (await downs()).length > n1, { what: 'a tap after reconnecting' });
   check(true, 'taps reach the guest again');
+
+  // The network drops (every packet in this namespace but HTTP's: ICE over UDP and TCP): the
+  // connection fails, the page says so and tries again; once the network is back it plays on a
+  // new session by itself.
+  const httpPort = new URL(daemon.base).port;
+  const cut = [['-p', 'udp', '-j', 'DROP'], ['-p', 'tcp', '-m', 'multiport', '!', '--ports', httpPort, '-j', 'DROP']];
+  for (const rule of cut) execFileSync('iptables', ['-I', 'INPUT', ...rule]);
+  try {
+    await page.waitForFunction(() => /reconnecting/.test(document.getElementById('player-state').textContent),
+      null, { timeout: 20000 });
+    check(true, `the network down: the page says "${await notice()}"`);
+  } finally {
+    for (const rule of cut) execFileSync('iptables', ['-D', 'INPUT', ...rule]);
+  }
+  await page.waitForFunction(() => document.getElementById('player-state').textContent === 'connected',
+    null, { timeout: 30000 });
+  await playing();
+  const sid2 = (await sessions()).find((x) => x.state === 'connected')?.id;
+  check(sid2 && sid2 !== sid1, `the network back: it plays again on a new session (${sid1} → ${sid2})`);
 
   // The daemon restarts on the same state directory and port: the page comes back by itself.
   const listen = new URL(daemon.base).host;
@@ -185,6 +251,27 @@ try {
     null, { timeout: 15000 });
   const words = await shared.textContent('#player-notice');
   check(/expired or was revoked/.test(words), `a revoked share link: "${words}"`);
+
+  // The server is full (503: [rtc] max_sessions, live on SIGHUP): said in words and retried; a
+  // session freed elsewhere lets the page in by itself.
+  await shared.close();
+  await waitFor(async () => await daemon.metric('ancloud_rtc_sessions') === 0, { what: 'no session left' });
+  const confPath = `${daemon.dir}/ancloud.conf`;
+  fs.writeFileSync(confPath, fs.readFileSync(confPath, 'utf8').replace('[rtc]\n', '[rtc]\nmax_sessions = 1\n'));
+  daemon.proc.kill('SIGHUP');
+  await waitFor(() => /SIGHUP: reloaded/.test(daemon.log()), { what: 'the reload' });
+  await page.click(`.card[data-id="${id}"] button:has-text("View")`);
+  await playing();
+  const second = await context.newPage();
+  await second.goto(`${daemon.base}/`);
+  await second.click(`.card[data-id="${id}"] button:has-text("View")`);
+  await second.waitForFunction(() => /server is full/.test(document.getElementById('player-notice').textContent) &&
+    /reconnecting in/.test(document.getElementById('player-state').textContent), null, { timeout: 15000 });
+  check(true, `a full server (503): "${await second.textContent('#player-notice')}"`);
+  await page.click('#player-close');
+  await second.waitForFunction(() => document.getElementById('player-state').textContent === 'connected',
+    null, { timeout: 20000 });
+  check(true, 'once a session ends elsewhere the page gets in by itself');
   console.error(`screenshots: ${shots}/phone-{dashboard,player-portrait,player-landscape}.png`);
 } catch (e) {
   console.error(daemon.log());

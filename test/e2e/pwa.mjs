@@ -1,9 +1,9 @@
-// The web client as an installable app: the daemon serves the manifest, icons and service worker
-// with the right types; Chromium (a persistent profile: installability is never checked in an
-// incognito one) reports no installability errors; the service worker controls the page after a
-// reload, answers network first (an edited page arrives at the next load), never caches /api
-// (data the daemon changed is fresh through the controlled page), and shows the offline page
-// when the daemon is gone.
+// The web client as an installable app, in the phone emulation: the daemon serves the manifest,
+// icons (each the size listed) and service worker with the right types; Chromium (a persistent
+// profile: installability is never checked in an incognito one) reports no installability
+// errors; the service worker controls the page after a reload, answers network first (an edited
+// page arrives at the next load), never caches /api (data the daemon changed is fresh through the
+// controlled page), and shows the offline page when the daemon is gone.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,9 +33,18 @@ try {
   const sizes = manifest.icons.map((i) => i.sizes);
   check(sizes.includes('192x192') && sizes.includes('512x512') &&
     manifest.icons.some((i) => i.purpose === 'maskable'), 'the manifest lists 192 and 512 px icons, one maskable');
+  // Each icon is the size the manifest says (the PNG's IHDR width and height).
+  for (const icon of manifest.icons) {
+    const png = Buffer.from(await (await fetch(`${daemon.base}/${icon.src}`)).arrayBuffer());
+    const size = `${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`;
+    check(png.toString('latin1', 12, 16) === 'IHDR' && size === icon.sizes,
+      `${icon.src} (${icon.purpose}) is ${size} as listed`);
+  }
 
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, permissions: ['camera', 'microphone'],
+    // On a phone (the emulation of the phone tests), where installing matters.
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--allow-loopback-in-peer-connection'],
@@ -45,7 +54,7 @@ try {
   await page.waitForSelector('#dashboard:not([hidden])', { timeout: 10000 });
   const ready = await page.evaluate(() => Promise.race([navigator.serviceWorker.ready.then(() => true),
     new Promise((res) => setTimeout(() => res(false), 10000))]));
-  check(ready, 'the page registers a service worker and it activates');
+  check(ready, 'the page registers a service worker and it activates (phone emulation)');
   const cdp = await context.newCDPSession(page);
   const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
   check(installabilityErrors.length === 0,

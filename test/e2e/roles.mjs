@@ -144,15 +144,35 @@ try {
     `the token is gone from the address bar (${state.href.replace(daemon.base, '')})`);
   check(state.admin === null, 'the page holds no admin token');
   await waitFor(async () => (await controlOf(V)).text === 'Nobody has control', { what: 'V: nobody has control' });
+  // A view page sends no input at all (the daemon would refuse it), and its input buttons are
+  // greyed out; the control pages below have them.
+  const INPUT_BUTTONS = ['#keyboard', '#paste', 'button[data-key=back]', 'button[data-key=home]',
+    'button[data-key=recents]'];
+  const buttonsOf = (p) => p.page.evaluate((sels) => sels.map((q) => {
+    const el = document.querySelector(q);
+    return { q, disabled: el.disabled, title: el.title };
+  }), INPUT_BUTTONS);
+  const vb = await buttonsOf(V);
+  check(vb.every((x) => x.disabled && /view-only/.test(x.title)),
+    `the view page greys out its input buttons (${vb.filter((x) => x.disabled).length}/${vb.length}: "${vb[0].title}")`);
   check(!(await tapArrives(V)), 'a view page\'s tap never reaches the app');
+  await V.page.keyboard.type('ab');
+  await V.page.keyboard.press('Enter');
+  await V.page.evaluate(() => document.querySelector('button[data-key=back]').click());
+  await V.page.evaluate(() => document.getElementById('paste').click());
+  await new Promise((res) => setTimeout(res, 500));
   const vs = (await daemon.api('GET', `/api/v1/sessions/${V.sid}`)).json;
-  check(vs.role === 'view' && vs.input.refused >= 2, `its input is refused (${vs.input.refused} messages)`);
+  check(vs.role === 'view' && vs.input.messages === 0 && vs.input.refused === 0,
+    `and sends none: a tap, keys, Back and Paste later the daemon got ${vs.input.messages} messages ` +
+    `(${vs.input.refused} refused)`);
 
   const A = await open(ctlA);
   await waitFor(async () => (await controlOf(A)).you === '1', { what: 'A to hold control' });
   await waitFor(async () => (await controlOf(V)).controller === A.sid, { what: 'V to show A has control' });
   check(true, `the first control page holds control; the view page shows "${(await controlOf(V)).text}"`);
   check(await tapArrives(A), 'the controller\'s tap reaches the app');
+  const ab = await buttonsOf(A);
+  check(ab.every((x) => !x.disabled), 'a control page\'s input buttons are not greyed out');
 
   const B = await open(ctlB);
   await waitFor(async () => (await controlOf(B)).controller === A.sid, { what: 'B to show A has control' });

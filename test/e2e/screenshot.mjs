@@ -4,10 +4,12 @@
 // an `x11` instance (a still, black screen: Xvfb -br) gives the same strong ETag twice and
 // If-None-Match answers 304 with no body; 409 while stopped, 404 for an unknown id, 401 without
 // a token and for another instance's viewer token, 200 for the instance's own viewer token. The
-// dashboard's card shows the running instance's thumbnail, refreshed with If-None-Match.
+// demo app on an x11 instance: a tap's marker shows in the next screenshot under a new ETag, and
+// the screenshot matches the decoded video wherever the screen is flat. The dashboard's card
+// shows the running instance's thumbnail, refreshed with If-None-Match.
 import zlib from 'node:zlib';
 import { enterNetns, startDaemon, createPattern, launchChromium, VIEWER_JS, SAMPLER_JS, waitFor,
-  check, fail } from './lib.mjs';
+  check, fail, startX11Demo } from './lib.mjs';
 
 if (enterNetns(import.meta.url)) process.exit(0);
 
@@ -154,6 +156,52 @@ async function checkVideo(page, id) {
   check(true, `the decoded video matches the screenshot at ${points.length} points within ${worst} (tolerance 12)`);
 }
 
+// A real app on an x11 instance (the demo app): the PNG is its captured framebuffer, so a tap's
+// marker is in the next screenshot (under a new ETag), and wherever the screen is flat the video
+// Chromium decodes shows the same colours.
+async function checkX11Video(page) {
+  const id = await startX11Demo(daemon, { name: 'app' });
+  await waitFor(async () => (await daemon.api('GET', `/api/v1/instances/${id}/log`)).text.includes('"ready"'),
+    { what: 'the app' });
+  const vi = await page.evaluate(([e, t]) => window.whep(e, t),
+    [`${daemon.base}/api/v1/instances/${id}/whep`, daemon.token]);
+  // On the screen: Chromium pauses a muted autoplaying video scrolled out of view (this one comes
+  // below the pattern's).
+  await page.evaluate((i) => { window.viewers[i].video.style.cssText = 'position:fixed;left:0;top:0;width:360px'; }, vi);
+  await waitFor(async () => (await page.evaluate((i) => window.videoStats(i), vi))?.framesDecoded > 0 &&
+    page.evaluate((i) => window.viewers[i].dc.readyState === 'open', vi), { what: 'the app\'s video' });
+  const isMarker = ([r, g, b]) => r > 200 && g > 160 && b < 80; // DEMO_COLOR_MARKER, #ffd400
+  const before = await shot(id);
+  const [tx, ty] = [W / 2, Math.round(H * 0.6)];
+  check(!isMarker(decodePng(before.body).px(tx, ty)), 'before the tap the screenshot has no marker there');
+  await page.evaluate(([i, x, y]) => window.tap(i, x, y), [vi, tx / W, ty / H]);
+  const after = await waitFor(async () => {
+    const a = await shot(id);
+    return a.headers.get('etag') !== before.headers.get('etag') && isMarker(decodePng(a.body).px(tx, ty)) ? a : null;
+  }, { what: 'the marker in a screenshot under a new ETag' });
+  check(true, `after a tap the screenshot shows the marker (ETag ${before.headers.get('etag')} → ${after.headers.get('etag')})`);
+  await waitFor(async () => isMarker(await page.evaluate(([i, x, y]) => window.samplePixel(i, x, y), [vi, tx, ty])),
+    { what: 'the marker in the video', timeoutMs: 5000 });
+  await new Promise((r) => setTimeout(r, 1500)); // the screen still: its last frames decoded
+  const png = decodePng((await shot(id)).body);
+  const flat = (x, y) => {
+    const c = png.px(x, y);
+    for (let dy = -4; dy <= 4; dy++) for (let dx = -4; dx <= 4; dx++) if (!same(png.px(x + dx, y + dy), c)) return false;
+    return true;
+  };
+  const points = [];
+  for (let y = 8; y < H - 8; y += 40) for (let x = 8; x < W - 8; x += 40) if (flat(x, y)) points.push([x, y]);
+  let worst = 0;
+  for (const [x, y] of points) {
+    const v = await page.evaluate(([i, px, py]) => window.samplePixel(i, px, py), [vi, x, y]);
+    const d = Math.max(...v.map((c, k) => Math.abs(c - png.px(x, y)[k])));
+    worst = Math.max(worst, d);
+    if (d > 12) fail(`x11 video ${v} vs screenshot ${png.px(x, y)} at ${x},${y}: off by ${d}`);
+  }
+  check(points.length >= 100 && isMarker(png.px(tx, ty)),
+    `x11: the decoded video matches the screenshot at ${points.length} flat points within ${worst} (tolerance 12)`);
+}
+
 // The dashboard's card of a running instance shows its screen, fetched with the token and
 // refreshed with If-None-Match; a stopped instance's card has none.
 async function checkDashboard(context, id, stoppedId) {
@@ -190,6 +238,7 @@ try {
     await page.goto(daemon.base + '/');
     await page.addScriptTag({ content: VIEWER_JS + SAMPLER_JS });
     await checkVideo(page, id);
+    await checkX11Video(page);
     await checkDashboard(b.context, id, r.json.id);
     return b;
   }));

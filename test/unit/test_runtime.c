@@ -315,6 +315,69 @@ TEST(guest_screenshots)
     teardown();
 }
 
+static uint8_t shot_png[32];
+static size_t shot_len;
+
+static void on_shot_png(void *arg, int status, uint8_t *png, size_t len, uint8_t **steal)
+{
+    (void)arg;
+    (void)steal;
+    shot_status[shots++ & 3] = status;
+    shot_len = len;
+    memcpy(shot_png, png, len < sizeof(shot_png) ? len : sizeof(shot_png));
+}
+
+/* Writes an executable `lxc-attach` stand-in into dir: it records its arguments in dir/args and
+ * prints a PNG signature and "guest" on its standard output, as `screencap -p` in a container
+ * would print the PNG. */
+static void fake_lxc_attach(const char *dir)
+{
+    char script[256];
+    snprintf(script, sizeof(script), "%s/lxc-attach", dir);
+    FILE *f = fopen(script, "w");
+    CHECK(f != NULL);
+    fprintf(f, "#!/bin/sh\necho \"$*\" >'%s/args'\nprintf '\\211PNG\\r\\n\\032\\nguest'\n", dir);
+    CHECK_EQ(fclose(f), 0);
+    CHECK_EQ(chmod(script, 0755), 0);
+}
+
+/* The guest's screenshot is what `lxc-attach ... -- /system/bin/screencap -p` prints, byte for
+ * byte (Android cannot boot here: lxc-attach is a stand-in found first on PATH). */
+TEST(guest_screenshot_is_the_commands_output)
+{
+    char bin[] = "/tmp/anc-rt-bin-XXXXXX", path[4096], args[300], got[512] = "";
+    CHECK(mkdtemp(bin));
+    fake_lxc_attach(bin);
+    char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    snprintf(path, sizeof(path), "%s:%s", bin, old ? old : "/usr/bin:/bin");
+    CHECK_EQ(setenv("PATH", path, 1), 0);
+    shots = 0;
+    setup(ANC_KIND_ANDROID, 160, 120);
+    CHECK_EQ(anc_runtime_start(&inst, &env, &cbs, NULL), 0);
+    CHECK(run_until(&started, 1, 1000));
+    CHECK_EQ(anc_runtime_screenshot(&inst, on_shot_png, NULL), 0);
+    CHECK(run_until(&shots, 1, 6000));
+    CHECK_EQ(shot_status[0], 0);
+    CHECK_EQ(shot_len, 13u);
+    CHECK(memcmp(shot_png, "\x89PNG\r\n\x1a\nguest", 13) == 0);
+    snprintf(args, sizeof(args), "%s/args", bin);
+    FILE *f = fopen(args, "r");
+    CHECK(f != NULL);
+    CHECK(fgets(got, sizeof(got), f) != NULL);
+    fclose(f);
+    char lxcpath[300];
+    snprintf(lxcpath, sizeof(lxcpath), "-P %s/lxc -- /system/bin/screencap -p\n", state_dir);
+    CHECK(strncmp(got, "--clear-env -n ", 15) == 0);
+    CHECK(strstr(got, lxcpath) != NULL);
+    anc_runtime_stop(&inst);
+    CHECK(run_until(&stopped, 1, 5000));
+    teardown();
+    if (old)
+        setenv("PATH", old, 1);
+    free(old);
+    nftw(bin, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* A kind's clipboard report reaches on_clipboard while the guest runs, and nothing after a stop;
  * without an on_clipboard it is dropped. */
 TEST(clipboard_is_reported_while_running)

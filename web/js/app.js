@@ -9,7 +9,7 @@ import { attachInput, BUTTONS, clipboardMessage, controlMessage, parseGuestMessa
 import { attachIme } from './ime.js';
 import { attachStats, toggleStats } from './stats.js';
 import { Reconnector } from './reconnect.js';
-import { applyUnsupported, setupFullscreen } from './phonebar.js';
+import { applyUnsupported, setupFullscreen, tokenRole } from './phonebar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -51,6 +51,20 @@ let player = null;
 let detachInput = null;
 let dashboard = null;
 let keeper = null; // the Reconnector of the player
+// The player's instance and whether this page only watches (a `view` token: the daemon refuses
+// all its input, so none is sent and the input buttons are greyed out).
+let viewing = null;
+let viewOnly = false;
+
+// Sends an input message for the guest, unless this page only watches.
+function sendInput(bytes) {
+  if (player && !viewOnly) player.send(bytes);
+}
+
+function setViewOnly(on) {
+  viewOnly = on;
+  applyUnsupported($('player'), viewing, on ? 'view' : '');
+}
 
 function showState({ state, notice }) {
   $('player-state').textContent = state;
@@ -65,7 +79,8 @@ async function view(inst, token) {
   const video = $('video');
   $('guest-clipboard').hidden = true;
   $('control-bar').hidden = true;
-  applyUnsupported($('player'), inst);
+  viewing = inst;
+  setViewOnly(tokenRole(token) === 'view');
   const relay = new URLSearchParams(location.search).get('ice') === 'relay';
   let k = null;
   const p = new Player(video, (state) => k.onState(state), onGuestMessage,
@@ -76,8 +91,7 @@ async function view(inst, token) {
   });
   player = p;
   keeper = k;
-  const send = (bytes) => player.send(bytes);
-  const detachKeys = attachInput(video, send), detachIme = attachIme($('ime'), send);
+  const detachKeys = attachInput(video, sendInput), detachIme = attachIme($('ime'), sendInput);
   const stats = attachStats(video, player);
   detachInput = () => { detachKeys(); detachIme(); stats.detach(); };
   keeper.start();
@@ -94,12 +108,14 @@ async function pasteClipboard() {
   let text = null;
   try { text = await navigator.clipboard.readText(); } catch { /* not allowed here */ }
   if (text === null) text = prompt('Text to paste into the guest');
-  if (text && player) player.send(clipboardMessage(text, true));
+  if (text) sendInput(clipboardMessage(text, true));
 }
 
 // Who holds control (the daemon's control message): shown on the player bar, with the hand-off
 // form while this page holds it.
 function showControl(c) {
+  // A session that may never be given control is a view session, whatever the token said.
+  if (!c.can && !viewOnly) setViewOnly(true);
   const state = $('control-state');
   state.dataset.you = c.you ? '1' : '0';
   state.dataset.controller = c.sid;
@@ -127,7 +143,7 @@ function onGuestMessage(data) {
 
 function wirePlayerButtons() {
   for (const b of document.querySelectorAll('#player button[data-key]')) {
-    b.onclick = () => { if (player) player.send(controlMessage(BUTTONS[b.dataset.key])); };
+    b.onclick = () => sendInput(controlMessage(BUTTONS[b.dataset.key]));
   }
   // Focused in the click itself: a phone shows its keyboard only for a focus the user asked for.
   $('keyboard').onclick = () => $('ime').focus({ preventScroll: true });

@@ -20,6 +20,15 @@ const KEYCODES = {
   Insert: 110, Delete: 111, MetaLeft: 125, MetaRight: 126,
 };
 
+// Letters and digits as keys (Linux KEY_*), for shortcuts: Ctrl or Meta with one of them is sent
+// as key presses (the guest's Ctrl+C, Ctrl+Z, …) rather than as text. Not KeyV: Ctrl+V stays the
+// browser's paste, which becomes a clipboard message (the daemon then taps Ctrl+V itself).
+const SHORTCUT_KEYS = Object.fromEntries([
+  ...'1234567890'.split('').map((d, i) => [`Digit${d}`, 2 + i]),
+  ...[['QWERTYUIOP', 16], ['ASDFGHJKL', 30], ['ZXC', 44], ['BNM', 48]].flatMap(([row, first]) =>
+    row.split('').map((c, i) => [`Key${c}`, first + i])),
+]);
+
 function frameRect(video) {
   const r = video.getBoundingClientRect();
   const vw = video.videoWidth || r.width, vh = video.videoHeight || r.height;
@@ -141,9 +150,15 @@ export function attachInput(video, send) {
     const unit = ev.deltaMode === 1 ? 40 : ev.deltaMode === 2 ? 800 : 1;
     send(scrollMessage(Math.round(-ev.deltaX * unit * 1.2), Math.round(-ev.deltaY * unit * 1.2), x, y));
   };
+  const held = new Set(); // shortcut keys sent down: their release is sent whatever the modifiers are by then
   const onKey = (down) => (ev) => {
     if (ev.isComposing) return;
-    const code = KEYCODES[ev.code];
+    const shortcut = down ? (ev.ctrlKey || ev.metaKey) && SHORTCUT_KEYS[ev.code] : held.has(ev.code);
+    const code = KEYCODES[ev.code] || (shortcut ? SHORTCUT_KEYS[ev.code] : 0);
+    if (shortcut) {
+      if (down) held.add(ev.code);
+      else held.delete(ev.code);
+    }
     if (code) {
       ev.preventDefault();
       send(keyMessage(down, code));

@@ -5,14 +5,29 @@
 const AGENT_ONLY = { rotate: 'rotation', home: 'Home button', recents: 'app switcher',
   power: 'power button', menu: 'menu button', volumeUp: 'volume', volumeDown: 'volume' };
 const INPUT = ['back', 'keyboard', 'clipboard', ...Object.keys(AGENT_ONLY)];
+const VIEW_ONLY = 'This is a view-only link: its input never reaches the guest';
 
-// { key: reason it cannot be used } for inst (an instance of GET /api/v1/instances). An
-// instance whose kind is unknown (a share link: its token cannot read the instance) gets none:
-// the daemon counts what the guest cannot do as unsupported.
-export function unsupported(inst) {
+// The role of a viewer token ('control' or 'view', from its claims: docs/api.md "Format"), or
+// '' for the admin token or a token that is not a viewer token.
+export function tokenRole(token) {
+  const claims = (token || '').split('.')[0];
+  let text = '';
+  try {
+    text = atob(claims.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch { /* not base64url: the admin token */ }
+  const f = text.split(' ');
+  return f.length === 5 && f[0] === '1' && (f[3] === 'control' || f[3] === 'view') ? f[3] : '';
+}
+
+// { key: reason it cannot be used } for inst (an instance of GET /api/v1/instances) seen with a
+// token of role (tokenRole). An instance whose kind is unknown (a share link: its token cannot
+// read the instance) gets none: the daemon counts what the guest cannot do as unsupported. A
+// view-only page gets no input button at all: the daemon refuses all of its input.
+export function unsupported(inst, role = '') {
   const out = {};
-  if (inst.kind === 'pattern') {
-    for (const k of INPUT) out[k] = 'A pattern test card takes no input';
+  if (inst.kind === 'pattern' || role === 'view') {
+    const why = role === 'view' ? VIEW_ONLY : 'A pattern test card takes no input';
+    for (const k of INPUT) out[k] = why;
     return out;
   }
   // An in-guest agent (android, linux with capture agent) does every button; a screen captured
@@ -28,8 +43,8 @@ export function unsupported(inst) {
 }
 
 // Greys out the buttons of root (those with data-key, or data-cap) that inst cannot use.
-export function applyUnsupported(root, inst) {
-  const off = unsupported(inst);
+export function applyUnsupported(root, inst, role = '') {
+  const off = unsupported(inst, role);
   for (const b of root.querySelectorAll('button[data-key], button[data-cap]')) {
     const key = b.dataset.key || b.dataset.cap;
     if (!b.dataset.label) b.dataset.label = b.title;
