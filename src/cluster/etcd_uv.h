@@ -3,7 +3,11 @@
  * one on a connect error, a timeout or an unavailable member; the last good one first.
  *
  * Calls return 0 (the callback will run exactly once, on the loop) or -errno at once (no
- * callback). The structs are those of cluster/etcd.h. */
+ * callback). The structs are those of cluster/etcd.h.
+ *
+ * A call that timed out or lost its connection on one endpoint is sent again to the next: a put
+ * or an unguarded txn may then be applied twice. Guard writes that must not repeat with a txn
+ * compare (mod_revision, version). */
 #pragma once
 
 #include <stdbool.h>

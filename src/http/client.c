@@ -166,7 +166,7 @@ static int on_headers_complete(http_parser *hp)
     }
     p->status = hp->status_code;
     p->headers_done = true;
-    return 0;
+    return p->head ? 1 : 0; /* 1: http-parser's "no body follows" */
 }
 
 static int keep_body(struct anc_http_response_parser *p, const char *at, size_t len)

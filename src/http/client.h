@@ -43,6 +43,8 @@ struct anc_http_response_parser {
     int err;    /* first error, sticky */
     int status; /* after the headers */
     bool headers_done, complete;
+    bool head; /* set by the caller for a HEAD request: the response has no body whatever its
+                * Content-Length says */
     struct anc_http_client_header *headers; /* after the headers, into arena */
     size_t n_headers;
     /* Internal. */

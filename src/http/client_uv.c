@@ -307,8 +307,13 @@ static int prepare(struct anc_http_fetch *f, const struct anc_http_fetch_opts *o
     if (r < 0)
         return r;
     f->o = *o;
+    /* Serialized above: the caller's buffers are not ours to keep. */
+    f->o.url = f->o.method = NULL;
+    f->o.headers = NULL;
+    f->o.body = NULL;
     anc_http_response_parser_init(&f->parser, o->body_max ? o->body_max : ANC_HTTP_FETCH_BODY_MAX,
                                   o->on_chunk ? chunk_adapter : NULL, f);
+    f->parser.head = strcmp(req.method, "HEAD") == 0;
     return 0;
 }
 

@@ -533,6 +533,14 @@ TEST(http_response_lengths_and_eof)
     CHECK_STREQ((const char *)p.body, "abc");
     CHECK_EQ(anc_http_response_parser_feed(&p, U("x"), 1), 0);
     anc_http_response_parser_destroy(&p);
+    /* A HEAD response: a length, no body. */
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+    anc_http_response_parser_init(&p, 1024, NULL, NULL);
+    p.head = true;
+    CHECK_EQ(anc_http_response_parser_feed(&p, U(head), strlen(head)), (ssize_t)strlen(head));
+    CHECK(p.complete);
+    CHECK_EQ(p.body_len, 0);
+    anc_http_response_parser_destroy(&p);
     /* No length: the body ends with the connection. */
     const char *close = "HTTP/1.0 200 OK\r\n\r\nuntil close";
     anc_http_response_parser_init(&p, 1024, NULL, NULL);

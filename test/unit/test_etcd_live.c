@@ -130,7 +130,10 @@ static void etcd_down(void)
         kill(etcd.pid, SIGKILL);
         waitpid(etcd.pid, NULL, 0);
         etcd.pid = 0;
+    }
+    if (etcd.dir[0]) {
         test_sh("rm -rf %s", etcd.dir);
+        etcd.dir[0] = 0;
     }
 }
 
@@ -647,6 +650,9 @@ TEST(etcd_killed)
     CHECK(w.err == -ECONNRESET || w.err == -ECONNREFUSED);
     fprintf(stderr, "  watch ended (%s) %llu ms after etcd was killed\n", strerror(-w.err),
             (unsigned long long)(test_now_ms() - t0));
+    /* Reaped, its listener is gone for sure (before, a connect may still meet it and be reset). */
+    CHECK_EQ(waitpid(etcd.pid, NULL, 0), etcd.pid);
+    etcd.pid = 0;
     struct res r;
     CALL(anc_etcd_range(c, "k", false, on_res, &r), r);
     CHECK_EQ(r.err, -ECONNREFUSED);
