@@ -2,6 +2,8 @@
  * to the owner with a redirect token that the owner (sharing the key) accepts from the query;
  * CORS on the WHEP routes only, and their OPTIONS preflight. Two sites play nodes B and C. */
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -319,4 +321,34 @@ TEST(cors_on_whep_routes_only)
     CHECK_EQ(anc_http_router_auth(b.site.router, "OPTIONS", "/api/v1/instances/x/start"),
              ANC_HTTP_AUTH_ADMIN);
     node_destroy(&b);
+}
+
+/* A redirect token is signed with HMAC-SHA256(key, "ancloud viewer token: redirect") and needs no
+ * record, but only while it has at most its minute left; a token under the key itself still
+ * needs its record. */
+TEST(redirect_tokens_are_short_lived_and_apart)
+{
+    struct node c;
+    node_init(&c, "admin-c", NULL);
+    static const char label[] = "ancloud viewer token: redirect";
+    uint8_t derived[ANC_VT_KEY_LEN];
+    unsigned n = sizeof(derived);
+    HMAC(EVP_sha256(), shared_key, ANC_VT_KEY_LEN, (const uint8_t *)label, sizeof(label) - 1,
+         derived, &n);
+    int64_t now = (int64_t)time(NULL);
+    struct anc_vt_claims cl = {
+        .id = "0123456789abcdef", .instance = "aaaa", .role = ANC_VT_CONTROL};
+    char t[ANC_VT_MAX_LEN + 1];
+    struct anc_vt_claims got;
+
+    cl.expires_at = now + ANC_VT_REDIRECT_TTL_S;
+    CHECK(anc_vt_encode(&cl, derived, t, sizeof(t)) > 0);
+    CHECK_EQ(anc_vtokens_check(c.vt, t, strlen(t), now, &got), 0);
+    cl.expires_at = now + ANC_VT_REDIRECT_TTL_S + 1; /* longer than any we issue */
+    CHECK(anc_vt_encode(&cl, derived, t, sizeof(t)) > 0);
+    CHECK(anc_vtokens_check(c.vt, t, strlen(t), now, &got) < 0);
+    cl.expires_at = now + 30; /* signed with the key itself: a record is needed */
+    CHECK(anc_vt_encode(&cl, shared_key, t, sizeof(t)) > 0);
+    CHECK_EQ(anc_vtokens_check(c.vt, t, strlen(t), now, &got), -ENOENT);
+    node_destroy(&c);
 }
