@@ -22,6 +22,7 @@
 #include "container/lxc_ops.h"
 #include "http/api_images.h"
 #include "http/api_instances.h"
+#include "http/rest.h"
 #include "http/viewer_tokens.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -168,6 +169,7 @@ static void on_udp_closed(void *arg)
     d->cluster = NULL;
     d->api_instances.cluster = NULL;
     anc_http_server_set_forward(d->http, NULL, NULL);
+    anc_http_server_set_owner_lookup(d->http, NULL);
     anc_cluster_close(c, on_cluster_closed, d);
 }
 
@@ -393,6 +395,20 @@ static void on_instance_clipboard(void *arg, struct anc_instance *inst, const ch
     anc_sessions_clipboard(d->sessions, inst, utf8, len);
 }
 
+/* The cluster's viewer-token key: a token one node issued verifies on every node. */
+static void on_shared_key(void *arg, const uint8_t key[32])
+{
+    struct daemon *d = arg;
+    anc_vtokens_set_key(d->vtokens, key);
+}
+
+/* rest.h's ownership hook, answered from the cluster's mirror: WHEP offers of instances other
+ * nodes run are redirected there. */
+static int cluster_owner_url(void *arg, const char *instance_id, char *url, size_t len)
+{
+    return anc_cluster_owner_url(arg, instance_id, url, len);
+}
+
 /* [cluster]: this node joins through etcd (asynchronously: it keeps trying while etcd is out
  * of reach); owner-only routes are forwarded to the owner. */
 static int start_cluster(struct daemon *d)
@@ -404,13 +420,17 @@ static int start_cluster(struct daemon *d)
                                     .cfg = &d->cfg,
                                     .manager = d->instances,
                                     .metrics = d->metrics,
-                                    .has_binder = anc_android_check_host(why, sizeof(why)) == 0};
+                                    .has_binder = anc_android_check_host(why, sizeof(why)) == 0,
+                                    .on_shared_key = on_shared_key,
+                                    .arg = d};
     int r = anc_cluster_new(&deps, &d->cluster, why, sizeof(why));
     if (r < 0) {
         anc_error("%s", why);
         return r;
     }
     anc_http_server_set_forward(d->http, anc_cluster_forward, d->cluster);
+    anc_http_server_set_owner_lookup(d->http,
+                                     &(struct anc_owner_lookup){cluster_owner_url, d->cluster});
     return 0;
 }
 

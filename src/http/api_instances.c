@@ -349,12 +349,16 @@ int anc_api_instances_register(struct anc_http_server *server,
         {"POST", "/api/v1/instances/{id}/start", start_instance, 0},
         {"POST", "/api/v1/instances/{id}/stop", stop_instance, 0},
         {"POST", "/api/v1/instances/{id}/restart", restart_instance, 0},
-        {"POST", "/api/v1/instances/{id}/whep", whep_offer, ANC_HTTP_ROUTE_VIEWER},
+        /* In a cluster the offer goes to the node that runs the instance (a 307 from the
+         * others), and the page then talks to that node: WHEP's routes take other origins. */
+        {"POST", "/api/v1/instances/{id}/whep", whep_offer,
+         ANC_HTTP_ROUTE_VIEWER | ANC_HTTP_ROUTE_REDIRECT | ANC_HTTP_ROUTE_CORS},
         {"GET", "/api/v1/instances/{id}/log", get_log, ANC_HTTP_ROUTE_OWNER},
         {"GET", "/api/v1/sessions", list_sessions, 0},
         {"GET", "/api/v1/nodes", list_nodes, 0},
         {"GET", "/api/v1/sessions/{sid}", get_session, 0},
-        {"DELETE", "/api/v1/sessions/{sid}", delete_session, ANC_HTTP_ROUTE_VIEWER},
+        {"DELETE", "/api/v1/sessions/{sid}", delete_session,
+         ANC_HTTP_ROUTE_VIEWER | ANC_HTTP_ROUTE_CORS},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         int r = anc_http_route_add(server, routes[i].method, routes[i].pattern, routes[i].fn,

@@ -156,7 +156,9 @@ int anc_api_tokens_register(struct anc_http_server *server,
         {"POST", "/api/v1/instances/{id}/tokens", create_token, ANC_HTTP_ROUTE_OWNER},
         {"GET", "/api/v1/instances/{id}/tokens", list_tokens, ANC_HTTP_ROUTE_OWNER},
         {"DELETE", "/api/v1/instances/{id}/tokens/{tid}", revoke_token, ANC_HTTP_ROUTE_OWNER},
-        {"POST", "/api/v1/sessions/{sid}/control", give_control, ANC_HTTP_ROUTE_VIEWER},
+        /* The player hands control off at the node its session lives on (rest.h, cluster). */
+        {"POST", "/api/v1/sessions/{sid}/control", give_control,
+         ANC_HTTP_ROUTE_VIEWER | ANC_HTTP_ROUTE_CORS},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         int r = anc_http_route_add(server, routes[i].method, routes[i].pattern, routes[i].fn,

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "base/token.h"
+#include "http/cors.h"
+#include "http/redirect.h"
 #include "http/static.h"
 #include "http/viewer_tokens.h"
 
@@ -34,17 +36,57 @@ bool anc_http_auth_ok(const char *expected, const char *authorization)
     return expected && t && anc_token_equal(expected, t, len);
 }
 
+/* The viewer token that authenticated a request: its text (in the request) and whether this
+ * node holds its record. */
+struct viewer_cred {
+    const char *text;
+    size_t len;
+    bool recorded;
+};
+
+/* Whether the route's {id} instance runs on another node of the cluster (rest.h). */
+static bool owned_elsewhere(const struct anc_http_site *site, const struct anc_http_match *m)
+{
+    char url[256];
+    for (size_t i = 0; i < m->n_params && site->owner.owner_url; i++)
+        if (strcmp(m->params[i].name, "id") == 0)
+            return site->owner.owner_url(site->owner.arg, m->params[i].value, url, sizeof(url)) ==
+                   0;
+    return false;
+}
+
+/* Whether t[0..len) (NULL: none) is a viewer token this node accepts, with its claims in *c.
+ * One recorded on another node (the instance's owner issued it) is let through to the 307 of a
+ * redirected route of an instance that node runs: the owner checks its record. */
+static bool viewer_token_ok(const struct anc_http_site *site, const struct anc_http_match *m,
+                            const char *t, size_t len, struct anc_vt_claims *c,
+                            struct viewer_cred *cred)
+{
+    int64_t now = (int64_t)time(NULL);
+    int r = t ? anc_vtokens_check(site->viewer_tokens, t, len, now, c) : -ENOKEY;
+    *cred = (struct viewer_cred){t, len, r == 0};
+    return r == 0 || (r == -ENOENT && (m->route->flags & ANC_HTTP_ROUTE_REDIRECT) &&
+                      anc_vtokens_check_signed(site->viewer_tokens, t, len, now, c) == 0 &&
+                      owned_elsewhere(site, m));
+}
+
 /* A viewer token opens only routes flagged ANC_HTTP_ROUTE_VIEWER, and only for the instance
  * named by the route's {id} when it has one (session routes check the session's token in their
- * handler). On success the claims go into req->viewer. */
+ * handler). It comes in Authorization, or else as ?token= (the Location of a 307 from another
+ * node, rest.h: the browser may have dropped Authorization, or kept that node's token). On
+ * success the claims go into *out (req->viewer) and the token into *cred. */
 static bool viewer_auth_ok(const struct anc_http_site *site, struct anc_vt_claims *out,
-                           const struct anc_http_match *m, const char *authorization)
+                           const struct anc_http_match *m, const struct anc_http_request *req,
+                           struct viewer_cred *cred)
 {
     size_t len;
-    const char *t = bearer(authorization, &len);
+    const char *t = bearer(anc_http_request_header(req, "Authorization"), &len);
+    const char *q = anc_http_request_query(req, "token");
     struct anc_vt_claims c;
-    if (!site->viewer_tokens || !t || !m->route || !(m->route->flags & ANC_HTTP_ROUTE_VIEWER) ||
-        anc_vtokens_check(site->viewer_tokens, t, len, (int64_t)time(NULL), &c) < 0)
+    if (!site->viewer_tokens || !m->route || !(m->route->flags & ANC_HTTP_ROUTE_VIEWER))
+        return false;
+    if (!viewer_token_ok(site, m, t, len, &c, cred) &&
+        !viewer_token_ok(site, m, q, q ? strlen(q) : 0, &c, cred))
         return false;
     for (size_t i = 0; i < m->n_params; i++)
         if (strcmp(m->params[i].name, "id") == 0 && strcmp(m->params[i].value, c.instance) != 0)
@@ -55,12 +97,13 @@ static bool viewer_auth_ok(const struct anc_http_site *site, struct anc_vt_claim
 
 /* Who the request is: the admin token, a viewer token (viewer_auth_ok), or nobody. */
 static bool authenticate(const struct anc_http_site *site, struct anc_http_request *req,
-                         const struct anc_http_match *m)
+                         const struct anc_http_match *m, struct viewer_cred *cred)
 {
     const char *authorization = anc_http_request_header(req, "Authorization");
     memset(&req->viewer, 0, sizeof(req->viewer));
+    *cred = (struct viewer_cred){0};
     req->admin = anc_http_auth_ok(site->token, authorization);
-    return req->admin || viewer_auth_ok(site, &req->viewer, m, authorization);
+    return req->admin || viewer_auth_ok(site, &req->viewer, m, req, cred);
 }
 
 static int unauthorized(struct anc_http_response *res)
@@ -85,6 +128,7 @@ static bool under_api(const char *path)
 int anc_http_admit(const struct anc_http_site *site, const struct anc_http_request *req,
                    struct anc_http_response *res)
 {
+    bool cors = false;
     switch (anc_http_router_auth(site->router, req->method, req->path)) {
     case ANC_HTTP_AUTH_NONE:
         return 0;
@@ -98,7 +142,9 @@ int anc_http_admit(const struct anc_http_site *site, const struct anc_http_reque
         int st = anc_http_router_match(site->router, req->method, req->path, &m);
         if (st < 0)
             return st;
-        bool ok = st == 200 && viewer_auth_ok(site, &c, &m, authorization);
+        struct viewer_cred cred;
+        bool ok = st == 200 && viewer_auth_ok(site, &c, &m, req, &cred);
+        cors = st == 200 && (m.route->flags & ANC_HTTP_ROUTE_CORS);
         anc_http_match_destroy(&m);
         if (ok)
             return 0;
@@ -106,6 +152,9 @@ int anc_http_admit(const struct anc_http_site *site, const struct anc_http_reque
     }
     }
     int r = unauthorized(res);
+    /* A page of another origin reads the 401 only with CORS headers (and says "token expired"). */
+    if (r == 0 && cors)
+        r = anc_http_cors_headers(req, res);
     res->close = true; /* the body (if any) is never read: the connection cannot go on */
     return r < 0 ? r : 401;
 }
@@ -125,16 +174,45 @@ static int call_handler(const struct anc_http_route *rt, struct anc_http_request
     return 0;
 }
 
+/* In a cluster a route of another node's instance is redirected or forwarded there (rest.h);
+ * a route that takes requests from pages of another origin says so in its answer (cors.h). */
+static int call_route(const struct anc_http_site *site, const struct anc_http_route *rt,
+                      const struct viewer_cred *cred, struct anc_http_request *req,
+                      struct anc_http_response *res)
+{
+    /* A token the owner recorded goes on as it is; this node vouches for the others with a
+     * redirect token of the caller's role. */
+    const char *pass = cred->text && !cred->recorded ? cred->text : NULL;
+    int r = (rt->flags & ANC_HTTP_ROUTE_REDIRECT)
+                ? anc_http_owner_redirect(site, req, pass, cred->len, res)
+                : 0;
+    if (r == 0 && (rt->flags & ANC_HTTP_ROUTE_OWNER) && site->forward &&
+        site->forward(site->forward_arg, req) == ANC_HTTP_DEFERRED)
+        return ANC_HTTP_DEFERRED;
+    if (r == 0)
+        r = call_handler(rt, req, res);
+    else if (r > 0)
+        r = 0;
+    if (r == 0 && (rt->flags & ANC_HTTP_ROUTE_CORS))
+        r = anc_http_cors_headers(req, res);
+    return r;
+}
+
 static int dispatch(const struct anc_http_site *site, struct anc_http_request *req,
                     struct anc_http_response *res)
 {
+    char cors[64];
+    if (strcmp(req->method, "OPTIONS") == 0 &&
+        anc_http_router_cors_methods(site->router, req->path, cors, sizeof(cors)))
+        return anc_http_cors_preflight(req, cors, res);
     struct anc_http_match m;
     int status = anc_http_router_match(site->router, req->method, req->path, &m);
     if (status < 0)
         return status;
     bool public_route = status == 200 && (m.route->flags & ANC_HTTP_ROUTE_PUBLIC);
     bool needs_auth = status == 200 ? !public_route : (m.path_known || under_api(req->path));
-    if (needs_auth && !authenticate(site, req, &m)) {
+    struct viewer_cred cred = {0};
+    if (needs_auth && !authenticate(site, req, &m, &cred)) {
         anc_http_match_destroy(&m);
         return unauthorized(res);
     }
@@ -148,10 +226,7 @@ static int dispatch(const struct anc_http_site *site, struct anc_http_request *r
         return anc_http_static_serve(site->web_dir, req, res);
     }
     anc_http_match_move_params(&m, req);
-    if ((m.route->flags & ANC_HTTP_ROUTE_OWNER) && site->forward &&
-        site->forward(site->forward_arg, req) == ANC_HTTP_DEFERRED)
-        return ANC_HTTP_DEFERRED;
-    return call_handler(m.route, req, res);
+    return call_route(site, m.route, &cred, req, res);
 }
 
 int anc_http_dispatch(const struct anc_http_site *site, struct anc_http_request *req,

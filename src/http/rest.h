@@ -8,7 +8,17 @@
  * /api/ that no route knows are static files of the web client (GET/HEAD, no token: the page
  * reads its token from the URL fragment). A viewer token (viewer_tokens.h) authenticates the routes
  * flagged ANC_HTTP_ROUTE_VIEWER, for its own instance only; req->admin and req->viewer say who
- * the request is. Errors are JSON: {"error":{"code":..,"message":..}}. */
+ * the request is; on those routes the viewer token may also come as the query parameter
+ * "token" (a redirected WHEP offer, below). Errors are JSON: {"error":{"code":..,"message":..}}.
+ *
+ * Cluster: any node answers the API, but media flows from the node that runs the instance. A
+ * route flagged ANC_HTTP_ROUTE_REDIRECT (the WHEP offer) is answered, on a node that does not run
+ * its {id}, with 307 to the owner's same route, carrying a viewer token in its query: a
+ * browser drops Authorization on a cross-origin redirect (Fetch). The token is a redirect token
+ * (viewer_tokens.h) with the caller's role (the admin token never travels in a URL), or the
+ * caller's own viewer token when the owner holds its record (it was issued there: it verifies
+ * here with the cluster's shared key but has no record, and is let through for the 307 only). Routes flagged
+ * ANC_HTTP_ROUTE_CORS get CORS headers and an OPTIONS preflight (cors.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -21,6 +31,19 @@
 #include "http/router.h"
 
 struct anc_vtokens;
+
+/* Who runs an instance, asked at requests of an ANC_HTTP_ROUTE_REDIRECT route (loop thread;
+ * must answer at once, from what the caller already knows; the WHEP offer is redirected, not
+ * forwarded like ANC_HTTP_ROUTE_OWNER routes, because its media must flow from the owner). owner_url returns 0 with url set to
+ * the owner's advertised base URL (NUL-terminated, at most len bytes, e.g.
+ * "http://10.1.0.3:8080") when another node owns instance_id, -ENOENT when this node owns it or
+ * there is no cluster, another -errno when the owner is not known now (the request is answered
+ * 503). The cluster code fills it; owner_url NULL is a single host: every request is answered
+ * here. */
+struct anc_owner_lookup {
+    int (*owner_url)(void *arg, const char *instance_id, char *url, size_t len);
+    void *arg;
+};
 
 struct anc_http_site {
     struct anc_http_router *router;
@@ -36,6 +59,7 @@ struct anc_http_site {
      * answers. NULL: one host. */
     int (*forward)(void *arg, struct anc_http_request *req);
     void *forward_arg;
+    struct anc_owner_lookup owner; /* {NULL}: a single host */
 };
 
 /* Adds GET /api/v1/health (public) and GET /metrics to site->router, and registers

@@ -212,9 +212,22 @@ static bool under_api(const char *path)
     return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
 }
 
+bool anc_http_router_cors_methods(const struct anc_http_router *r, const char *path, char *out,
+                                  size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; r && i < r->n; i++)
+        if ((r->routes[i].flags & ANC_HTTP_ROUTE_CORS) && path_score(&r->routes[i], path) >= 0)
+            allow_add(out, cap, r->routes[i].method);
+    return out[0] != '\0';
+}
+
 enum anc_http_auth anc_http_router_auth(const struct anc_http_router *r, const char *method,
                                         const char *path)
 {
+    char cors[64];
+    if (strcmp(method, "OPTIONS") == 0 && anc_http_router_cors_methods(r, path, cors, sizeof(cors)))
+        return ANC_HTTP_AUTH_NONE;
     const struct anc_http_route *best = NULL;
     int64_t best_score = -1;
     bool known = false, head = strcmp(method, "HEAD") == 0;

@@ -25,6 +25,12 @@ typedef int (*anc_http_handler_fn)(struct anc_http_request *req, struct anc_http
 #define ANC_HTTP_ROUTE_PUBLIC 0x1u /* no Authorization needed (health, WHEP preflight, ...) */
 #define ANC_HTTP_ROUTE_VIEWER 0x2u /* a viewer token opens it too (rest.h) */
 #define ANC_HTTP_ROUTE_OWNER  0x4u /* in a cluster, the {id} instance's owner node answers */
+/* Only the node that owns the route's {id} instance answers it; on the others it is a 307 to
+ * the owner (rest.h, struct anc_owner_lookup). */
+#define ANC_HTTP_ROUTE_REDIRECT 0x8u
+/* Callable from a page of another origin: CORS headers on its answers and an OPTIONS preflight
+ * for its path (cors.h). For what WHEP needs only: the rest of the API stays same-origin. */
+#define ANC_HTTP_ROUTE_CORS 0x10u
 
 struct anc_http_route {
     char *method;
@@ -49,7 +55,8 @@ int anc_http_router_add(struct anc_http_router *r, const char *method, const cha
 
 /* Which credential a request needs, told from its method and path alone so that the server
  * decides once, when the headers are complete and before any body byte is read. A route added
- * with ANC_HTTP_ROUTE_PUBLIC needs none; every other route, and any unknown path under /api/
+ * with ANC_HTTP_ROUTE_PUBLIC needs none, nor does OPTIONS on the path of an ANC_HTTP_ROUTE_CORS
+ * route (a CORS preflight never carries credentials); every other route, and any unknown path under /api/
  * (so that 401 comes before 404/405 and does not reveal which routes exist), needs the admin
  * token; other unknown paths are static files of the web client and need none. A new kind of
  * credential (a per-route flag) adds a value here and a case in rest.c's anc_http_admit. */
@@ -60,6 +67,11 @@ enum anc_http_auth {
 
 enum anc_http_auth anc_http_router_auth(const struct anc_http_router *r, const char *method,
                                         const char *path);
+
+/* The methods of the ANC_HTTP_ROUTE_CORS routes whose pattern fits path, as "POST, DELETE" in
+ * out (cap bytes); "" when none. Returns whether there is any. */
+bool anc_http_router_cors_methods(const struct anc_http_router *r, const char *path, char *out,
+                                  size_t cap);
 
 struct anc_http_match {
     const struct anc_http_route *route;                /* set when status is 200 */

@@ -67,6 +67,13 @@ void anc_http_server_set_forward(struct anc_http_server *s,
                                  int (*forward)(void *arg, struct anc_http_request *req),
                                  void *arg);
 
+/* Cluster ownership (rest.h): from now on ANC_HTTP_ROUTE_REDIRECT routes of instances another node
+ * owns answer 307 to it. *owner is copied (its arg is borrowed and must outlive the server);
+ * NULL: a single host again. */
+struct anc_owner_lookup;
+void anc_http_server_set_owner_lookup(struct anc_http_server *s,
+                                      const struct anc_owner_lookup *owner);
+
 /* Adds a route (see router.h for patterns, handlers, ANC_HTTP_DEFERRED and flags). Routes may be
  * added at any time on the loop thread. Returns 0 or -errno. */
 int anc_http_route_add(struct anc_http_server *s, const char *method, const char *pattern,

@@ -192,3 +192,9 @@ void anc_http_server_set_viewer_tokens(struct anc_http_server *s, struct anc_vto
 {
     s->site.viewer_tokens = v;
 }
+
+void anc_http_server_set_owner_lookup(struct anc_http_server *s,
+                                      const struct anc_owner_lookup *owner)
+{
+    s->site.owner = owner ? *owner : (struct anc_owner_lookup){0};
+}

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@ struct record {
 
 struct anc_vtokens {
     uint8_t key[ANC_VT_KEY_LEN];
+    uint8_t redirect_key[ANC_VT_KEY_LEN]; /* derive_redirect_key(key) */
     char key_path[PATH_MAX], records_path[PATH_MAX];
     struct record *recs;
     size_t n, cap;
@@ -29,6 +32,16 @@ static int hex_value(char c)
     if (c >= '0' && c <= '9')
         return c - '0';
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Redirect tokens are signed with HMAC-SHA256(key, label): a separate key, so that a recorded
+ * token never verifies as a redirect token (which needs no record) and the reverse. */
+static void derive_redirect_key(struct anc_vtokens *v)
+{
+    static const char label[] = "ancloud viewer token: redirect";
+    unsigned n = ANC_VT_KEY_LEN;
+    HMAC(EVP_sha256(), v->key, ANC_VT_KEY_LEN, (const uint8_t *)label, sizeof(label) - 1,
+         v->redirect_key, &n);
 }
 
 /* The key file holds 64 lowercase hex digits and a newline. */
@@ -173,6 +186,8 @@ int anc_vtokens_open(const char *state_dir, int64_t now_s, struct anc_vtokens **
         r = load_or_create_key(v);
     if (r == 0)
         r = load_records(v, now_s);
+    if (r == 0)
+        derive_redirect_key(v);
     if (r < 0) {
         anc_vtokens_free(v);
         return r;
@@ -186,6 +201,7 @@ void anc_vtokens_free(struct anc_vtokens *v)
     if (!v)
         return;
     OPENSSL_cleanse(v->key, sizeof(v->key));
+    OPENSSL_cleanse(v->redirect_key, sizeof(v->redirect_key));
     free(v->recs);
     free(v);
 }
@@ -198,6 +214,16 @@ static struct record *find(const struct anc_vtokens *v, const char *tid)
     return NULL;
 }
 
+static int new_id(char id[ANC_VT_ID_LEN + 1])
+{
+    uint8_t raw[ANC_VT_ID_LEN / 2];
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return -EIO;
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(id + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
 int anc_vtokens_issue(struct anc_vtokens *v, const char *instance, enum anc_vt_role role,
                       int64_t ttl_s, int64_t now_s, char out[ANC_VT_MAX_LEN + 1],
                       struct anc_vt_claims *c)
@@ -208,12 +234,9 @@ int anc_vtokens_issue(struct anc_vtokens *v, const char *instance, enum anc_vt_r
     if (v->n >= ANC_VT_MAX_RECORDS)
         return -ENOSPC;
     memset(c, 0, sizeof(*c));
-    uint8_t raw[ANC_VT_ID_LEN / 2];
     do {
-        if (RAND_bytes(raw, sizeof(raw)) != 1)
+        if (new_id(c->id) < 0)
             return -EIO;
-        for (size_t i = 0; i < sizeof(raw); i++)
-            snprintf(c->id + 2 * i, 3, "%02x", raw[i]);
     } while (find(v, c->id));
     snprintf(c->instance, sizeof(c->instance), "%s", instance);
     c->role = role;
@@ -253,11 +276,56 @@ json_t *anc_vtokens_list_json(const struct anc_vtokens *v, const char *instance,
     return arr;
 }
 
+void anc_vtokens_set_key(struct anc_vtokens *v, const uint8_t key[ANC_VT_KEY_LEN])
+{
+    memcpy(v->key, key, ANC_VT_KEY_LEN);
+    derive_redirect_key(v);
+}
+
+int anc_vtokens_issue_redirect(const struct anc_vtokens *v, const char *instance,
+                               enum anc_vt_role role, int64_t now_s, char out[ANC_VT_MAX_LEN + 1],
+                               struct anc_vt_claims *c)
+{
+    if (strlen(instance) > ANC_VT_INSTANCE_MAX)
+        return -EINVAL;
+    memset(c, 0, sizeof(*c));
+    if (new_id(c->id) < 0)
+        return -EIO;
+    snprintf(c->instance, sizeof(c->instance), "%s", instance);
+    c->role = role;
+    c->expires_at = now_s + ANC_VT_REDIRECT_TTL_S;
+    ssize_t n = anc_vt_encode(c, v->redirect_key, out, ANC_VT_MAX_LEN + 1);
+    return n < 0 ? (int)n : 0;
+}
+
+/* A token that failed the signing key may be a redirect token: signed with the derived key, and
+ * with no more time left than a redirect token is issued with (one with more is none of ours). */
+static int check_redirect(const struct anc_vtokens *v, const char *text, size_t len, int64_t now_s,
+                          struct anc_vt_claims *c)
+{
+    struct anc_vt_claims got;
+    int r = anc_vt_verify(text, len, v->redirect_key, now_s, &got);
+    if (r < 0)
+        return r;
+    if (got.expires_at - now_s > ANC_VT_REDIRECT_TTL_S)
+        return -EKEYREJECTED;
+    *c = got;
+    return 0;
+}
+
+int anc_vtokens_check_signed(const struct anc_vtokens *v, const char *text, size_t len,
+                             int64_t now_s, struct anc_vt_claims *c)
+{
+    return anc_vt_verify(text, len, v->key, now_s, c);
+}
+
 int anc_vtokens_check(const struct anc_vtokens *v, const char *text, size_t len, int64_t now_s,
                       struct anc_vt_claims *c)
 {
     struct anc_vt_claims got;
     int r = anc_vt_verify(text, len, v->key, now_s, &got);
+    if (r == -EKEYREJECTED && check_redirect(v, text, len, now_s, c) == 0)
+        return 0;
     if (r < 0)
         return r;
     const struct record *rec = find(v, got.id);

@@ -41,8 +41,9 @@ export class Player {
     this.onMessage = onMessage || (() => {});
     this.pc = null;
     this.channel = null;
-    this.location = null;
+    this.location = null; // the session resource, absolute: on the node that runs the instance
     this.token = '';
+    this.sessionToken = ''; // what opens this.location (see connect)
     // Observers of the input channel (stats.js): sent(seq, bytes) for each message sent (seq
     // counts from 1 per connection, as the daemon does) and message(ArrayBuffer).
     this.taps = new Set();
@@ -91,7 +92,12 @@ export class Player {
       await this.close();
       throw new WhepError(res.status, msg);
     }
-    this.location = res.headers.get('Location');
+    // In a cluster the POST may have been redirected (307) to the node that runs the instance:
+    // the session lives there (res.url is that node's URL), and the redirect's ?token= opens it
+    // (our own token may mean nothing to that node). docs/api.md, "Clusters".
+    const url = new URL(res.url);
+    this.location = new URL(res.headers.get('Location'), url).href;
+    this.sessionToken = url.searchParams.get('token') || this.token;
     const iceServers = parseIceLinks(res.headers.get('Link'));
     if (iceServers.length) pc.setConfiguration({ iceServers, iceTransportPolicy: this.policy });
     await pc.setLocalDescription(offer);
@@ -100,8 +106,10 @@ export class Player {
 
   // Hands control to session sid (we must hold it, or be the admin). Throws with the reason.
   async giveControl(sid) {
-    const res = await fetch(`/api/v1/sessions/${encodeURIComponent(sid)}/control`, {
-      method: 'POST', headers: { Authorization: `Bearer ${this.token}` },
+    const path = `/api/v1/sessions/${encodeURIComponent(sid)}/control`;
+    const url = new URL(path, this.location || location.href);
+    const res = await fetch(url, {
+      method: 'POST', headers: { Authorization: `Bearer ${this.sessionToken || this.token}` },
     });
     if (!res.ok) {
       let msg = `HTTP ${res.status}`;
@@ -121,7 +129,7 @@ export class Player {
     if (this.location) {
       const loc = this.location;
       this.location = null;
-      fetch(loc, { method: 'DELETE', headers: { Authorization: `Bearer ${this.token}` } })
+      fetch(loc, { method: 'DELETE', headers: { Authorization: `Bearer ${this.sessionToken}` } })
         .catch(() => {});
     }
     if (this.pc) this.pc.close();
