@@ -55,6 +55,12 @@ bool anc_cluster_writable(const struct anc_cluster *c)
     return c->synced && c->fails < 2;
 }
 
+const char *anc_cluster_owner_of(struct anc_cluster *c, const char *id)
+{
+    struct crec *r = anc_cluster_rec(c, id);
+    return r ? r->rec.owner : NULL;
+}
+
 int anc_cluster_owner_url(struct anc_cluster *c, const char *id, char *url, size_t len)
 {
     struct crec *r = anc_cluster_rec(c, id);

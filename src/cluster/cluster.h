@@ -53,6 +53,8 @@ bool anc_cluster_online(const struct anc_cluster *c);
 /* Changes are tried (else refused at once with 503): the mirror was read and etcd did not fail
  * twice in a row. */
 bool anc_cluster_writable(const struct anc_cluster *c);
+/* The owner's name when the cluster has a record of instance id (NULL: none). */
+const char *anc_cluster_owner_of(struct anc_cluster *c, const char *id);
 /* 0 with the owner's advertised URL (no trailing '/') when another node owns instance id;
  * -ENOENT when this node owns it or nobody does. */
 int anc_cluster_owner_url(struct anc_cluster *c, const char *id, char *url, size_t len);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/config.h"
+#include "cluster/cluster.h"
 #include "cluster/cluster_api.h"
 #include "http/server.h"
 #include "rtc/turn_cred.h"
@@ -38,6 +39,17 @@ struct anc_instance *anc_api_instance_of(const struct anc_api_instances_deps *ap
         return NULL;
     const char *id = anc_http_request_param(req, "id");
     struct anc_instance *inst = id ? anc_manager_find(api->manager, id) : NULL;
+    const char *owner = !inst && id && api->cluster ? anc_cluster_owner_of(api->cluster, id) : NULL;
+    if (owner) {
+        /* Placed here a moment ago (or moved here from a lost node): its copy comes with the
+         * next reconcile pass. A player's retry then finds it. */
+        char msg[200];
+        snprintf(msg, sizeof(msg), "instance \"%.40s\" is being placed on node %s; try again", id,
+                 owner);
+        anc_http_response_header(res, "Retry-After", "1");
+        error(res, 503, msg);
+        return NULL;
+    }
     if (!inst) {
         char msg[128];
         snprintf(msg, sizeof(msg), "no instance with id \"%.40s\"", id ? id : "");

@@ -3,7 +3,7 @@
 // Placement spreads, any node answers, a killed node's instances run elsewhere within lease +
 // 10 s, a node back from the dead runs nothing twice, one etcd member down changes nothing,
 // etcd down keeps streams and refuses creates (503) until it is back, a name wins once.
-import { enterCluster, startEtcd, startNode } from './clusterlib.mjs';
+import { enterCluster, startEtcd, startNode, gotoApp, TOKEN } from './clusterlib.mjs';
 import { check, fail, waitFor, launchChromium, VIEWER_JS } from './lib.mjs';
 
 if (enterCluster(import.meta.url)) process.exit(0);
@@ -51,8 +51,38 @@ try {
   const st = same.map((r) => r.status).sort();
   check(st.join() === '201,409', `the same name created on a and b at once: ${st.join(' and ')}`);
 
-  // Kill -9 c: its instances run on a or b within lease + 10 s.
+  // The bundled player, loaded from b, views an instance of c: b answers its WHEP offer 307 to
+  // c, Chromium follows, the video and input channel go to c; a tap reaches c's input counter.
   const onC = Object.values(await byId(a)).filter((x) => x.node === 'c').map((x) => x.id);
+  const ch = await launchChromium();
+  browser = ch.browser;
+  const pp = await ch.context.newPage();
+  const seen = { locations: [] };
+  seen.responses = [];
+  pp.on('response', (r) => {
+    if (r.status() === 307) seen.locations.push(r.headers().location);
+    if (r.url().includes('/whep')) seen.responses.push(`${Date.now() % 100000} ${r.status()} ${r.url().split('?')[0]}`);
+  });
+  pp.on('requestfailed', (r) => seen.responses.push(`${Date.now() % 100000} failed ${r.url().split('?')[0]} ${r.failure()?.errorText}`));
+  const card = `.card[data-id="${onC[0]}"] button:has-text("View")`;
+  await gotoApp(pp, `${b.base}/#token=${TOKEN}`, card);
+  await pp.click(card);
+  const shown = () => pp.evaluate(() => {
+    const v = document.getElementById('video');
+    return v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+  });
+  await waitFor(async () => (await shown()) > 10, { what: 'the player to play through the 307', timeoutMs: 20000 });
+  check(seen.locations.length === 1 && new URL(seen.locations[0]).origin === c.base,
+    `the player's offer to b was answered 307 to c (${seen.locations[0]?.split('?')[0]}) and it plays`);
+  await waitFor(() => pp.evaluate(() => document.getElementById('control-state').dataset.you === '1'),
+    { what: 'the page to hold control' });
+  const taps0 = await c.metric('ancloud_input_messages_total');
+  const box = await pp.locator('#video').boundingBox();
+  for (let i = 0; i < 3; i++) await pp.mouse.click(box.x + box.width * (0.3 + 0.2 * i), box.y + box.height / 2);
+  await waitFor(async () => (await c.metric('ancloud_input_messages_total')) >= taps0 + 6, { what: 'the taps at c' });
+  check(true, `3 taps on the page reached c (input messages ${taps0} → ${await c.metric('ancloud_input_messages_total')})`);
+
+  // Kill -9 c: its instances run on a or b within lease + 10 s.
   const t0 = Date.now();
   await c.stop({ keep: true, signal: 'SIGKILL' });
   await waitFor(async () => {
@@ -66,6 +96,20 @@ try {
   const moves = (await a.metric('ancloud_cluster_placed_again_total')) + (await b.metric('ancloud_cluster_placed_again_total'));
   check(moves === onC.length && (await a.metric('ancloud_cluster_nodes')) === 2,
     `/metrics: ${moves} placed again, ancloud_cluster_nodes 2`);
+  // The player reconnects by itself: a new offer to b, answered there (201) or 307 to a.
+  const offers = () => seen.responses.filter((x) => / 201 /.test(x));
+  try {
+    await waitFor(async () => offers().length >= 2, { what: 'a new session after the failover', timeoutMs: 30000 });
+    const f1 = await shown();
+    await waitFor(async () => (await shown()) > f1 + 10, { what: 'the new session to play', timeoutMs: 10000 });
+  } catch (e) {
+    console.error('WHEP responses', seen.responses);
+    throw e;
+  }
+  const newOwner = moved[onC[0]].node;
+  const last = offers().at(-1);
+  check(last.includes(nodes[newOwner === 'a' ? 0 : 1].base),
+    `the viewer reconnected by itself to ${newOwner}, the new owner (${last.split(' ').slice(1).join(' ')}), and plays ${Date.now() - t0} ms after the kill`);
   const afterKill = await Promise.all([a, b].map(running));
   check(afterKill[0] + afterKill[1] === 9, `a and b run all 9 (${afterKill})`);
 
@@ -80,9 +124,7 @@ try {
 
   // A viewer on an instance of a (the page from a), kept through the etcd failures below.
   const mine = Object.values(await byId(a)).find((x) => x.node === 'a');
-  const b0 = await launchChromium();
-  browser = b0.browser;
-  const page = await b0.context.newPage();
+  const page = await ch.context.newPage();
   await page.goto(a.base + '/');
   await page.addScriptTag({ content: VIEWER_JS });
   const v = await page.evaluate(([e, t]) => window.whep(e, t), [`${a.base}/api/v1/instances/${mine.id}/whep`, a.token]);

@@ -143,3 +143,20 @@ export async function startNode(i, { dir, lease = 3, etcd = ETCD_URLS, extra = '
   d.name = NAMES[i];
   return d;
 }
+
+// Loads the web client until selector shows. The test namespace's bridge and veths are new:
+// Chromium may still see them change (IPv6 addresses settling) and fail a module's load with
+// ERR_NETWORK_CHANGED, which leaves the app dead; loading it again is what a user would do.
+export async function gotoApp(page, url, selector) {
+  for (let attempt = 1; ; attempt++) {
+    await page.goto(url);
+    try {
+      await page.waitForSelector(selector, { timeout: 8000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.error(`the web client did not come up (attempt ${attempt}); loading it again`);
+    }
+  }
+}
+

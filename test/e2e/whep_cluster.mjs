@@ -6,29 +6,13 @@
 //   never the admin token;
 // - with a share link's viewer token (issued through a, recorded on b, the owner): the Location
 //   carries that token as it is, and b checks its record.
-import { enterCluster, startEtcd, startNode, TOKEN } from './clusterlib.mjs';
+import { enterCluster, startEtcd, startNode, gotoApp, TOKEN } from './clusterlib.mjs';
 import { check, fail, waitFor, launchChromium } from './lib.mjs';
 
 if (enterCluster(import.meta.url)) process.exit(0);
 const etcd = startEtcd({ count: 1 });
 const nodes = [];
 let browser;
-
-// Loads the web client until selector shows. The test namespace's bridge and veths are new:
-// Chromium may still see them change (IPv6 addresses settling) and fail a module's load with
-// ERR_NETWORK_CHANGED, which leaves the app dead; loading it again is what a user would do.
-async function gotoApp(page, url, selector) {
-  for (let attempt = 1; ; attempt++) {
-    await page.goto(url);
-    try {
-      await page.waitForSelector(selector, { timeout: 8000 });
-      return;
-    } catch (e) {
-      if (attempt === 3) throw e;
-      console.error(`the web client did not come up (attempt ${attempt}); loading it again`);
-    }
-  }
-}
 
 // A page of a that views instance id (with the admin token, or a share link's token) and
 // records its WHEP requests and DELETE answers.
