@@ -35,6 +35,10 @@ export function enterCluster(scriptUrl, { chromium = true } = {}) {
       if (!ip('netns', 'add', n)) skip('cannot create a network namespace');
       made.push(n);
       ip('-n', n, 'link', 'set', 'lo', 'up');
+      // No IPv6 on the test links: their addresses settling for a second or two after the links
+      // come up make Chromium fail page loads with ERR_NETWORK_CHANGED.
+      spawnSync('ip', ['netns', 'exec', n, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1',
+        'net.ipv6.conf.default.disable_ipv6=1'], { stdio: 'inherit' });
     }
     ip('-n', t, 'link', 'add', 'br0', 'type', 'bridge');
     ip('-n', t, 'addr', 'add', `${T_IP}/24`, 'dev', 'br0');
