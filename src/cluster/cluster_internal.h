@@ -86,6 +86,11 @@ void *anc_cluster_ctx_new(struct anc_cluster *c, size_t size, void (*cancel)(str
 /* Unlists and frees it. */
 void anc_cluster_ctx_free(void *ctx);
 
+/* cluster_mirror.c: the watch again after the last revision seen (or everything read again
+ * first, when nothing was read yet or after a compaction); the mirror freed. */
+void anc_cluster_resume_watch(struct anc_cluster *c);
+void anc_cluster_free_mirror(struct anc_cluster *c);
+
 /* cluster_reconcile.c: one pass (the tick's and the kick's). */
 void anc_cluster_reconcile(struct anc_cluster *c);
 /* An etcd call failed / succeeded: the node's view of whether etcd is reachable. */

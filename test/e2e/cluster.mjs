@@ -4,7 +4,7 @@
 // 10 s, a node back from the dead runs nothing twice, one etcd member down changes nothing,
 // etcd down keeps streams and refuses creates (503) until it is back, a name wins once.
 import { enterCluster, startEtcd, startNode, gotoApp, TOKEN } from './clusterlib.mjs';
-import { check, fail, waitFor, launchChromium, VIEWER_JS } from './lib.mjs';
+import { check, fail, waitFor, launchChromium, startX11Demo, VIEWER_JS } from './lib.mjs';
 
 if (enterCluster(import.meta.url)) process.exit(0);
 const LEASE = 3;
@@ -168,6 +168,21 @@ try {
   check(del.status === 200, `delete through c: ${del.status} ${del.status === 200 ? "" : del.text + c2.log().slice(-3000)}`);
   await waitFor(async () => !(await byId(a))[ids[0]] && !(await byId(b))[ids[0]], { what: 'the record gone' });
   check((await etcd.range('/ancloud/')).every((kv) => !kv.key.includes(ids[0])), 'no key of it left in etcd');
+
+  // An x11 instance (the demo app on its own Xvfb), created and started through c: a node that
+  // does not run it hands out its screenshot, forwarded from the owner (a PNG, its ETag).
+  const xid = await startX11Demo(c2, { name: 'x11demo', width: 360, height: 640, fps: 15 });
+  await waitFor(async () => (await byId(a))[xid]?.state === 'running', { what: 'the x11 demo running', timeoutMs: 15000 });
+  const xown = (await byId(a))[xid].node;
+  const other = nodes.find((n) => n.name !== xown);
+  const shot = await fetch(`${other.base}/api/v1/instances/${xid}/screenshot`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const png = Buffer.from(await shot.arrayBuffer());
+  check(shot.status === 200 && shot.headers.get('content-type') === 'image/png' &&
+    png.subarray(1, 4).toString() === 'PNG' && shot.headers.get('x-ancloud-node') === xown && shot.headers.get('etag'),
+  `the x11 demo runs on ${xown}; its screenshot through ${other.name}: ${shot.status} ${png.length} bytes of PNG from ${shot.headers.get('x-ancloud-node')}`);
+  const again304 = await fetch(`${other.base}/api/v1/instances/${xid}/screenshot`,
+    { headers: { Authorization: `Bearer ${TOKEN}`, 'If-None-Match': shot.headers.get('etag') } });
+  check([200, 304].includes(again304.status), `asked again with its ETag: ${again304.status}`);
 
   // Android needs a node with binder: none here, so the cluster says so.
   const android = await a.api('POST', '/api/v1/instances', { name: 'droid', kind: 'android', image: 'redroid' });
