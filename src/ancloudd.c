@@ -1,6 +1,5 @@
 /* ancloudd: the composition root. Config → loop → modules → run → orderly shutdown. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +9,8 @@
 #include <uv.h>
 
 #include "base/config.h"
+#include "cli.h"
+#include "rtc/candidates.h"
 #include "cluster/cluster.h"
 #include "cluster/cluster_api.h"
 #include "container/profile_android.h"
@@ -35,34 +36,6 @@
 #include "rtc/host.h"
 #include "rtc/tcp_uv.h"
 #include "rtc/udp_uv.h"
-
-#define EXIT_CONFIG 2
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: ancloudd [-c FILE] [--check-config] [--print-config]\n"
-            "  -c, --config FILE   read ancloud.conf from FILE (default: embedded defaults)\n"
-            "      --check-config  validate the configuration and exit (0 ok, 2 invalid)\n"
-            "      --print-config  print every key with its default and exit\n"
-            "      --teardown-network\n"
-            "                      remove what a daemon that did not exit cleanly left of the\n"
-            "                      guest network (dnsmasq, firewall rules, bridge) and exit\n"
-            "  -h, --help          this help\n"
-            "  -V, --version       print the version\n");
-}
-
-static int load_config(struct anc_config *cfg, const char *path)
-{
-    char err[600];
-    anc_config_defaults(cfg);
-    if (!path)
-        return 0;
-    int r = anc_config_load(cfg, path, err, sizeof(err));
-    if (r < 0)
-        fprintf(stderr, "ancloudd: %s\n", err);
-    return r;
-}
 
 /* The composition root's state: the only place that sees every module. Loop thread only. */
 struct daemon {
@@ -241,57 +214,6 @@ static void start_network(struct daemon *d)
     anc_info("network: bridge %s on %s%s", nc.bridge, nc.subnet, nc.dhcp ? " with dnsmasq" : "");
 }
 
-/* Splits cfg.listen into its host part. */
-static void listen_host(const char *listen, char *out, size_t cap)
-{
-    if (listen[0] == '[') {
-        const char *end = strchr(listen, ']');
-        snprintf(out, cap, "%.*s", end ? (int)(end - listen - 1) : 0, listen + 1);
-    } else {
-        const char *colon = strrchr(listen, ':');
-        snprintf(out, cap, "%.*s", colon ? (int)(colon - listen) : (int)strlen(listen), listen);
-    }
-}
-
-static bool unspecified(const char *ip)
-{
-    return strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
-}
-
-/* Candidates: [rtc] public_ip; else the listen address; else every non-loopback address. */
-static int pick_candidates(const struct anc_config *c, const char *host,
-                           char out[ANC_SESSION_CANDIDATES][64])
-{
-    int n = 0;
-    for (int i = 0; i < c->n_public_ip && n < ANC_SESSION_CANDIDATES; i++)
-        snprintf(out[n++], 64, "%s", c->public_ip[i]);
-    if (n)
-        return n;
-    if (!unspecified(host)) {
-        snprintf(out[n++], 64, "%.63s", host);
-        return n;
-    }
-    uv_interface_address_t *ifs;
-    int n_ifs;
-    if (uv_interface_addresses(&ifs, &n_ifs) != 0)
-        return 0;
-    for (int i = 0; i < n_ifs && n < ANC_SESSION_CANDIDATES; i++) {
-        char ip[64];
-        if (ifs[i].is_internal)
-            continue;
-        if (ifs[i].address.address4.sin_family == AF_INET) {
-            uv_ip4_name(&ifs[i].address.address4, ip, sizeof(ip));
-        } else {
-            if (IN6_IS_ADDR_LINKLOCAL(&ifs[i].address.address6.sin6_addr))
-                continue;
-            uv_ip6_name(&ifs[i].address.address6, ip, sizeof(ip));
-        }
-        snprintf(out[n++], 64, "%s", ip);
-    }
-    uv_free_interface_addresses(ifs, n_ifs);
-    return n;
-}
-
 /* The sessions' view of the UDP port (struct anc_sessions_io). */
 static uint64_t rtc_now_us(void *arg)
 {
@@ -341,8 +263,8 @@ static int start_rtc(struct daemon *d)
         r = anc_dtls_ctx_new(d->cert, &d->dtls);
     if (r == 0)
         r = anc_rtc_host_new((size_t)c->max_sessions + 8, &d->rtc_host);
-    listen_host(c->listen, host, sizeof(host));
-    int n_cands = pick_candidates(c, host, cands);
+    anc_rtc_listen_host(c->listen, host, sizeof(host));
+    int n_cands = anc_rtc_pick_candidates(c, host, cands, ANC_SESSION_CANDIDATES);
     if (r == 0)
         r = new_sessions(d, cands, n_cands);
     if (r < 0)
@@ -512,7 +434,7 @@ static void on_reload_signal(uv_signal_t *h, int signum)
         anc_info("SIGHUP: running on embedded defaults, nothing to re-read");
         return;
     }
-    if (load_config(&next, d->config_path) < 0) {
+    if (anc_cli_load_config(&next, d->config_path) < 0) {
         anc_error("SIGHUP: %s is invalid; keeping the running configuration", d->config_path);
         return;
     }
@@ -635,57 +557,6 @@ static int run(struct daemon *d)
     return 0;
 }
 
-/* What the command line asks for. */
-struct cmdline {
-    const char *config_path;
-    bool check_only, teardown;
-};
-
-/* Returns -1 to go on, else the exit status (help, version, a usage error). */
-static int parse_args(int argc, char **argv, struct cmdline *cl)
-{
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check-config", no_argument, NULL, 'C'},
-        {"print-config", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"teardown-network", no_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            cl->config_path = optarg;
-            break;
-        case 'C':
-            cl->check_only = true;
-            break;
-        case 'T':
-            cl->teardown = true;
-            break;
-        case 'P':
-            anc_config_print_defaults(stdout);
-            return 0;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("ancloudd %s\n", ANC_VERSION);
-            return 0;
-        default:
-            usage(stderr);
-            return EXIT_CONFIG;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return EXIT_CONFIG;
-    }
-    return -1;
-}
-
 /* The daemon proper: one loop, run until shutdown, then checked to be empty. */
 static int serve(struct daemon *d)
 {
@@ -709,7 +580,7 @@ static int serve(struct daemon *d)
 int main(int argc, char **argv)
 {
     struct daemon d = {0};
-    struct cmdline cl = {0};
+    struct anc_cmdline cl = {0};
 
     /* The short-lived, single-threaded helper that starts an LXC container (see lxc_ops.h). */
     if (argc > 1 && strcmp(argv[1], ANC_LXC_FORKSTART_ARG) == 0)
@@ -717,12 +588,12 @@ int main(int argc, char **argv)
     /* LXC's lxc.net.0.script.up for a guest's bridge port (see net/port_hook.h). */
     if (argc > 1 && strcmp(argv[1], ANC_NET_PORT_HOOK_ARG) == 0)
         return anc_net_port_hook_main(argc, argv);
-    int r = parse_args(argc, argv, &cl);
+    int r = anc_cli_parse(argc, argv, &cl);
     if (r >= 0)
         return r;
     d.config_path = cl.config_path;
-    if (load_config(&d.cfg, d.config_path) < 0)
-        return EXIT_CONFIG;
+    if (anc_cli_load_config(&d.cfg, d.config_path) < 0)
+        return ANC_EXIT_CONFIG;
     if (cl.check_only) {
         printf("%s: ok\n", d.config_path ? d.config_path : "(embedded defaults)");
         return 0;
