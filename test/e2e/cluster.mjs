@@ -66,6 +66,9 @@ try {
   pp.on('requestfailed', (r) => seen.responses.push(`${Date.now() % 100000} failed ${r.url().split('?')[0]} ${r.failure()?.errorText}`));
   const card = `.card[data-id="${onC[0]}"] button:has-text("View")`;
   await gotoApp(pp, `${b.base}/#token=${TOKEN}`, card);
+  const cardText = await pp.textContent(`.card[data-id="${onC[0]}"]`);
+  check(cardText.includes(" on c") && (await pp.$$(".card")).length === 10,
+    `b's dashboard shows all 10 instances, this one "on c": ${cardText} (${(await pp.$$('.card')).length})`);
   await pp.click(card);
   const shown = () => pp.evaluate(() => {
     const v = document.getElementById('video');

@@ -152,6 +152,12 @@ function card(inst, ctx) {
   if (inst.restart_in_ms !== undefined) {
     extra.push(`restarting in ${Math.ceil(inst.restart_in_ms / 1000)} s`);
   }
+  // Cluster mode: the node that runs it, and that its data started afresh after a node was lost.
+  if (inst.node) extra.push(`on ${inst.node}`);
+  if (inst.data_reset) extra.push('moved: fresh data');
+  if (inst.desired && inst.desired !== inst.state && !TRANSIENT.has(inst.state)) {
+    extra.push(`asked: ${inst.desired}`);
+  }
   if (extra.length) status.append(span('muted', ` ${extra.join(' · ')}`));
   el.append(h, meta, status);
   if (inst.state === 'running') el.append(ctx.thumbs.img(inst));
