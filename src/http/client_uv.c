@@ -239,8 +239,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     else if (nread == UV_EOF) {
         int r = f->tls ? anc_tls_session_eof(f->tls) : 0;
         finish(f, r < 0 ? r : anc_http_response_parser_eof(&f->parser));
-    } else
+    } else {
+        if (f->tls) /* a reset during the handshake: the reason says so */
+            anc_tls_session_eof(f->tls);
         finish(f, (int)nread);
+    }
 }
 
 /* https: the request waits in the session until the handshake is done. */

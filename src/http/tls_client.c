@@ -312,7 +312,7 @@ int anc_tls_session_eof(struct anc_tls_session *s)
         return s->err;
     if (SSL_is_init_finished(s->ssl))
         return 0;
-    return fail(s, -ECONNRESET, "the server closed the connection during the TLS handshake");
+    return fail(s, -ECONNRESET, "the server closed the connection during the TLS handshake (not a TLS port?)");
 }
 
 int anc_tls_session_take_output(struct anc_tls_session *s, uint8_t **out, size_t *len)

@@ -43,8 +43,8 @@ ssize_t anc_tls_session_read(struct anc_tls_session *s, void *buf, size_t cap);
 /* Encrypts plaintext into the output; before the handshake is done it is kept and sent as soon
  * as it is. 0, -EPROTO (failed or shut down) or -ENOMEM. */
 int anc_tls_session_write(struct anc_tls_session *s, const void *data, size_t len);
-/* The connection ended (EOF from the socket): -ECONNRESET with a reason when the handshake had
- * not finished, else 0 (the caller's framing decides whether the data was whole). */
+/* The connection ended (EOF or a reset): -ECONNRESET with a reason when the handshake had not
+ * finished, else 0 (the caller's framing decides whether the data was whole). */
 int anc_tls_session_eof(struct anc_tls_session *s);
 /* Takes the ciphertext waiting to be sent: *out is a new buffer the caller frees (NULL when
  * nothing waits), *len its size. 0 or -ENOMEM. */

@@ -456,7 +456,7 @@ TEST(url_split)
     CHECK_EQ(anc_http_url_split("http://etcd/x", host, sizeof(host), port, sizeof(port), &path), 0);
     CHECK_STREQ(host, "etcd");
     CHECK_STREQ(port, "80");
-    const char *bad[] = {"https://a",     "http://",        "http://:80",  "http://a:",
+    const char *bad[] = {"https://",      "http://",        "http://:80",  "http://a:",
                          "http://a:0",    "http://a:65536", "http://a:8x", "http://[::1",
                          "http://[::1]x", "http://a b/",    "http://u@h/", "ftp://a"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
