@@ -21,8 +21,8 @@ struct anc_tls_client {
 
 struct anc_tls_session {
     SSL *ssl;
-    BIO *in, *out;   /* memory BIOs: ciphertext from and to the server */
-    uint8_t *early;  /* plaintext written before the handshake was done */
+    BIO *in, *out;  /* memory BIOs: ciphertext from and to the server */
+    uint8_t *early; /* plaintext written before the handshake was done */
     size_t early_len;
     bool seen_input; /* the first byte from the server was looked at */
     int err;         /* sticky */
@@ -312,7 +312,8 @@ int anc_tls_session_eof(struct anc_tls_session *s)
         return s->err;
     if (SSL_is_init_finished(s->ssl))
         return 0;
-    return fail(s, -ECONNRESET, "the server closed the connection during the TLS handshake (not a TLS port?)");
+    return fail(s, -ECONNRESET,
+                "the server closed the connection during the TLS handshake (not a TLS port?)");
 }
 
 int anc_tls_session_take_output(struct anc_tls_session *s, uint8_t **out, size_t *len)

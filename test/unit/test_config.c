@@ -231,8 +231,9 @@ TEST(cluster_etcd_tls_keys)
     struct anc_config c;
     anc_config_defaults(&c);
     CHECK_STREQ(c.cluster_etcd_ca, "");
-    CHECK_EQ(load(&c, "[cluster]\netcd = https://10.0.0.1:2379, https://e2.example:2379\n"
-                      "etcd_ca = /etc/a/ca.pem\netcd_cert = /etc/a/c.pem\netcd_key = /etc/a/c.key\n"),
+    CHECK_EQ(load(&c,
+                  "[cluster]\netcd = https://10.0.0.1:2379, https://e2.example:2379\n"
+                  "etcd_ca = /etc/a/ca.pem\netcd_cert = /etc/a/c.pem\netcd_key = /etc/a/c.key\n"),
              0);
     CHECK_STREQ(c.cluster_etcd[1], "https://e2.example:2379");
     CHECK_STREQ(c.cluster_etcd_ca, "/etc/a/ca.pem");

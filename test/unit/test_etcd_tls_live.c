@@ -80,8 +80,8 @@ static struct anc_etcd *client_on(const char *url, const char *ca, const char *c
     snprintf(k, sizeof(k), "%s.key", cert ? cert : "");
     struct anc_tls_client *t = NULL;
     if (strncmp(url, "https", 5) == 0) {
-        t = anc_tls_client_new(ca ? file(ca) : NULL, cert ? file(c) : NULL,
-                               cert ? file(k) : NULL, err, sizeof(err));
+        t = anc_tls_client_new(ca ? file(ca) : NULL, cert ? file(c) : NULL, cert ? file(k) : NULL,
+                               err, sizeof(err));
         if (!t)
             fprintf(stderr, "anc_tls_client_new: %s\n", err);
         CHECK(t != NULL);

@@ -72,9 +72,9 @@ static const char *path(const char *name, const char *ext)
 static struct anc_tls_client *client(const char *ca, const char *cert)
 {
     char err[256] = "";
-    struct anc_tls_client *t = anc_tls_client_new(ca ? path(ca, "pem") : NULL,
-                                                  cert ? path(cert, "pem") : NULL,
-                                                  cert ? path(cert, "key") : NULL, err, sizeof(err));
+    struct anc_tls_client *t =
+        anc_tls_client_new(ca ? path(ca, "pem") : NULL, cert ? path(cert, "pem") : NULL,
+                           cert ? path(cert, "key") : NULL, err, sizeof(err));
     if (!t)
         fprintf(stderr, "anc_tls_client_new: %s\n", err);
     CHECK(t != NULL);
@@ -245,8 +245,7 @@ TEST(handshake_ip_and_request)
 {
     struct run r;
     char why[256];
-    CHECK_EQ(exchange("ca", NULL, "127.0.0.1", "srv_ip", NULL, 0, 65536, &r, why, sizeof(why)),
-             0);
+    CHECK_EQ(exchange("ca", NULL, "127.0.0.1", "srv_ip", NULL, 0, 65536, &r, why, sizeof(why)), 0);
     expect_ok(&r);
     CHECK_EQ(exchange("ca", NULL, "::1", "srv_ip", NULL, 0, 65536, &r, why, sizeof(why)), 0);
     expect_ok(&r);
@@ -300,8 +299,7 @@ TEST(verify_fails_wrong_ca_host_expired)
     /* A name certificate does not stand for an address, nor the reverse. */
     CHECK_EQ(exchange("ca", NULL, "127.0.0.1", "srv_dns", NULL, 0, 65536, &r, why, sizeof(why)),
              -EKEYREJECTED);
-    CHECK_EQ(exchange("ca", NULL, "sub.etcd.test", "srv_dns", NULL, 0, 65536, &r, why,
-                      sizeof(why)),
+    CHECK_EQ(exchange("ca", NULL, "sub.etcd.test", "srv_dns", NULL, 0, 65536, &r, why, sizeof(why)),
              -EKEYREJECTED);
     CHECK_EQ(exchange("ca", NULL, "127.0.0.1", "expired", NULL, 0, 65536, &r, why, sizeof(why)),
              -EKEYREJECTED);
@@ -313,8 +311,7 @@ TEST(client_certificate_required)
 {
     struct run r;
     char why[256];
-    CHECK_EQ(exchange("ca", "cli", "127.0.0.1", "srv_ip", "ca", 0, 65536, &r, why, sizeof(why)),
-             0);
+    CHECK_EQ(exchange("ca", "cli", "127.0.0.1", "srv_ip", "ca", 0, 65536, &r, why, sizeof(why)), 0);
     expect_ok(&r);
     /* TLS 1.3: our handshake is done before the server has judged us; its alert ends the read. */
     CHECK_EQ(exchange("ca", NULL, "127.0.0.1", "srv_ip", "ca", 0, 65536, &r, why, sizeof(why)),
@@ -339,9 +336,9 @@ TEST(every_record_split_at_every_byte)
     char why[256];
     CHECK_EQ(exchange("ca", "cli", "127.0.0.1", "srv_ip", "ca", 0, 1, &r, why, sizeof(why)), 0);
     expect_ok(&r);
-    CHECK_EQ(exchange("ca", "cli", "127.0.0.1", "srv_ip", "ca", TLS1_2_VERSION, 1, &r, why,
-                      sizeof(why)),
-             0);
+    CHECK_EQ(
+        exchange("ca", "cli", "127.0.0.1", "srv_ip", "ca", TLS1_2_VERSION, 1, &r, why, sizeof(why)),
+        0);
     expect_ok(&r);
     CHECK_EQ(exchange("ca", NULL, "127.0.0.1", "expired", NULL, 0, 1, &r, why, sizeof(why)),
              -EKEYREJECTED);

@@ -316,9 +316,9 @@ TEST(https_urls)
     CHECK_STREQ(host, "etcd.test");
     CHECK_STREQ(port, "443");
     CHECK_STREQ(path, "/");
-    CHECK_EQ(anc_http_url_split("https://[::1]:2379/v3", host, sizeof(host), port, sizeof(port),
-                                &path),
-             0);
+    CHECK_EQ(
+        anc_http_url_split("https://[::1]:2379/v3", host, sizeof(host), port, sizeof(port), &path),
+        0);
     CHECK_STREQ(host, "::1");
     CHECK_STREQ(port, "2379");
     CHECK_STREQ(path, "/v3");
