@@ -30,8 +30,7 @@ struct anc_http_fetch {
     struct anc_tls_client *tls_ctx; /* https: borrowed until the session exists */
     struct anc_tls_session *tls;    /* https: one per connection */
     char host[256];                 /* what the server's certificate must name */
-    char rbuf[READ_BUF];
-    char tbuf[READ_BUF]; /* plaintext out of TLS */
+    char rbuf[READ_BUF]; /* https: ciphertext, then (once fed to the session) plaintext */
 };
 
 /* One write of TLS output: its buffer lives until libuv is done with it. */
@@ -208,11 +207,11 @@ static int flush_tls(struct anc_http_fetch *f)
 /* Ciphertext in: plaintext to the parser until it is complete or something fails. */
 static void got_tls_bytes(struct anc_http_fetch *f, const uint8_t *data, size_t len)
 {
-    ssize_t n = anc_tls_session_feed(f->tls, data, len);
+    ssize_t n = anc_tls_session_feed(f->tls, data, len); /* copied: rbuf is free again */
     while (n == 0 && !f->finished) {
-        n = anc_tls_session_read(f->tls, f->tbuf, sizeof(f->tbuf));
+        n = anc_tls_session_read(f->tls, f->rbuf, sizeof(f->rbuf));
         if (n > 0)
-            got_bytes(f, (const uint8_t *)f->tbuf, (size_t)n);
+            got_bytes(f, (const uint8_t *)f->rbuf, (size_t)n);
         n = n > 0 ? 0 : n == 0 ? 1 : n;
     }
     int r = f->finished ? 0 : flush_tls(f);
