@@ -337,3 +337,65 @@ TEST(https_to_plain_listener)
         expect(&r, -EPROTO, "does not speak TLS");
     finish(c);
 }
+
+/* The daemon (ANCLOUDD) with [cluster] etcd_ca/etcd_cert/etcd_key, in the test's own namespace.
+ * Returns its pid; its output goes to <dir>/<name>.log. */
+static pid_t daemon_start(const char *name, const char *key)
+{
+    char conf[128], log[128];
+    snprintf(conf, sizeof(conf), "%s/%s.conf", etcd.dir, name);
+    snprintf(log, sizeof(log), "%s/%s.log", etcd.dir, name);
+    FILE *f = fopen(conf, "w");
+    CHECK(f != NULL);
+    fprintf(f,
+            "[server]\nlisten = " IP ":18080\n[rtc]\nudp_port = 0\n[paths]\nstate_dir = %s/%s\n"
+            "run_dir = %s/%s-run\n[network]\nenabled = false\n[cluster]\netcd = " URL "\n"
+            "etcd_ca = %s\netcd_cert = %s\netcd_key = %s\nnode = %s\nlease_s = 2\n",
+            etcd.dir, name, etcd.dir, name, file("ca.pem"), file("cli.pem"), key, name);
+    fclose(f);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!freopen(log, "w", stdout) || dup2(fileno(stdout), 2) < 0)
+            _exit(126);
+        execl(getenv("ANCLOUDD"), "ancloudd", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+TEST(daemon_joins_over_tls)
+{
+    if (!getenv("ANCLOUDD"))
+        ANC_SKIP("needs ANCLOUDD (the daemon, set by meson test)");
+    etcd_up();
+    /* A key that does not load stops the start, with the reason. */
+    pid_t pid = daemon_start("bad", "/nonexistent/node.key");
+    int st;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    CHECK_EQ(test_sh("grep -q 'TLS to etcd: private key /nonexistent/node.key: No such file' "
+                     "%s/bad.log",
+                     etcd.dir),
+             0);
+    /* With the right files the node joins: its record appears in etcd. */
+    pid = daemon_start("n1", file("cli.key"));
+    struct anc_etcd *c = client(URL, "ca.pem", "cli");
+    struct res r = {0};
+    uint64_t t0 = test_now_ms();
+    while (r.n == 0 && test_now_ms() - t0 < 20000) {
+        usleep(100 * 1000);
+        CALL(anc_etcd_range(c, "/ancloud/nodes/n1", false, on_res, &r), r);
+        CHECK_EQ(r.err, 0);
+        CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);
+    }
+    CHECK_EQ(r.n, 1);
+    fprintf(stderr, "  node n1 joined over TLS %llu ms after its start\n",
+            (unsigned long long)(test_now_ms() - t0));
+    finish(c);
+    kill(pid, SIGTERM);
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ(test_sh("grep -q 'cluster: node n1 joined' %s/n1.log", etcd.dir), 0);
+}
