@@ -27,7 +27,7 @@ enum key_type {
     T_PRESET,
     T_BINDER,
     T_BITRATE_POLICY,
-    T_URL_LIST, /* http://host:port, repeatable or comma-separated */
+    T_URL_LIST, /* http[s]://host:port, repeatable or comma-separated */
 };
 
 /* The single table of keys: parsing, defaults, documentation and reload all come from it. */
@@ -163,8 +163,17 @@ static const struct key keys[] = {
      "binder devices of an instance: guest = its init mounts binderfs (redroid), host = ancloudd "
      "allocates them, auto = guest, or named devices without binderfs"},
     LIST("cluster", "etcd", T_URL_LIST, cluster_etcd, n_cluster_etcd,
-         "client URL of an etcd member (http://host:2379); repeatable or comma-separated; none = "
-         "no cluster: one host, records in state_dir (docs/cluster.md)"),
+         "client URL of an etcd member (http://host:2379, or https:// for TLS: all the same "
+         "scheme); repeatable or comma-separated; none = no cluster: one host, records in "
+         "state_dir (docs/cluster.md)"),
+    STR("cluster", "etcd_ca", cluster_etcd_ca, "", false,
+        "https:// etcd: PEM file of the CA(s) that signed the members' server certificates, which "
+        "must name the host of each URL (its IP address or DNS name); empty = the system store "
+        "(/etc/ssl/certs)"),
+    STR("cluster", "etcd_cert", cluster_etcd_cert, "", false,
+        "https:// etcd: PEM client certificate (chain) this node presents, for etcd "
+        "--client-cert-auth; with etcd_key, or both empty"),
+    STR("cluster", "etcd_key", cluster_etcd_key, "", false, "PEM private key of etcd_cert"),
     STR("cluster", "node", cluster_node, "", false,
         "this node's name in the cluster (letters, digits, '-', '_', '.'); empty = the host name"),
     STR("cluster", "advertise", cluster_advertise, "", false,
@@ -329,9 +338,9 @@ static int add_to_list(struct anc_config *c, const struct key *k, const char *v,
         *why = "expected two different instance ids (12 hex digits) separated by a space";
         return -EINVAL;
     }
-    if (k->type == T_URL_LIST && (strncmp(v, "http://", 7) != 0 || strlen(v) < 8)) {
-        *why = "expected an http://host:port URL (TLS to etcd: not supported yet, see "
-               "docs/cluster.md)";
+    if (k->type == T_URL_LIST && !((strncmp(v, "http://", 7) == 0 && strlen(v) > 7) ||
+                                   (strncmp(v, "https://", 8) == 0 && strlen(v) > 8))) {
+        *why = "expected an http://host:port or https://host:port URL";
         return -EINVAL;
     }
     if (k->type == T_STR_LIST && strncmp(v, "stun:", 5) != 0 && strncmp(v, "turn:", 5) != 0 &&
@@ -526,6 +535,27 @@ static char *checking_reader(char *str, int num, void *stream)
     return r;
 }
 
+/* One scheme for every etcd URL (an https cluster with an http member would let whoever can
+ * block the others pick plain text), and the TLS keys only where they are used. */
+static int check_etcd_tls(struct parse_state *ps)
+{
+    const struct anc_config *c = ps->c;
+    int https = 0;
+    for (int i = 0; i < c->n_cluster_etcd; i++)
+        https += strncmp(c->cluster_etcd[i], "https://", 8) == 0;
+    const char *why = NULL;
+    if (https != 0 && https != c->n_cluster_etcd)
+        why = "cluster.etcd: every URL http://, or every one https://";
+    else if ((c->cluster_etcd_cert[0] == '\0') != (c->cluster_etcd_key[0] == '\0'))
+        why = "cluster.etcd_cert and cluster.etcd_key go together";
+    else if (https == 0 && (c->cluster_etcd_ca[0] || c->cluster_etcd_cert[0]))
+        why = "cluster.etcd_ca, etcd_cert and etcd_key apply to https:// etcd URLs only";
+    if (!why)
+        return 0;
+    snprintf(ps->err, ps->errlen, "%s: %s", ps->name, why);
+    return -EINVAL;
+}
+
 static int finish(struct parse_state *ps, int ret)
 {
     if (ret > 0 && (!ps->err_line || ret < ps->err_line)) {
@@ -544,6 +574,8 @@ static int finish(struct parse_state *ps, int ret)
                  ps->name, " (both set = HTTPS, both empty = plain HTTP)");
         return -EINVAL;
     }
+    if (check_etcd_tls(ps) < 0)
+        return -EINVAL;
     if (ps->c->min_bitrate_kbps > ps->c->max_bitrate_kbps) {
         snprintf(ps->err, ps->errlen,
                  "%s: stream.min_bitrate_kbps (%d) exceeds max_bitrate_kbps (%d)", ps->name,

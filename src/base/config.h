@@ -64,6 +64,9 @@ struct anc_config {
     /* [cluster] (docs/cluster.md): no etcd URL = one host. */
     char cluster_etcd[ANC_CONFIG_MAX_LIST][256];
     int n_cluster_etcd;
+    char cluster_etcd_ca[PATH_MAX];   /* https:// etcd: trust anchors; empty = system store */
+    char cluster_etcd_cert[PATH_MAX]; /* client certificate (with etcd_key), or empty */
+    char cluster_etcd_key[PATH_MAX];
     char cluster_node[64];
     char cluster_advertise[256];
     char cluster_labels[256];

@@ -10,6 +10,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "http/tls_client.h"
 #include "instance/manager.h"
 
 #define TICK_MS 500
@@ -329,6 +330,17 @@ int anc_cluster_new(const struct anc_cluster_deps *d, struct anc_cluster **out, 
     const char *eps[ANC_CONFIG_MAX_LIST];
     for (int i = 0; i < d->cfg->n_cluster_etcd; i++)
         eps[i] = d->cfg->cluster_etcd[i];
+    struct anc_tls_client *tls = NULL;
+    if (d->cfg->n_cluster_etcd > 0 && strncmp(eps[0], "https://", 8) == 0) {
+        char e[512];
+        tls = anc_tls_client_new(d->cfg->cluster_etcd_ca, d->cfg->cluster_etcd_cert,
+                                 d->cfg->cluster_etcd_key, e, sizeof(e));
+        if (!tls) {
+            snprintf(why, whylen, "[cluster] TLS to etcd: %s", e);
+            free(c);
+            return -EINVAL;
+        }
+    }
     struct anc_etcd_opts o = {.loop = d->loop,
                               .endpoints = eps,
                               .n_endpoints = (size_t)d->cfg->n_cluster_etcd,
@@ -336,7 +348,8 @@ int anc_cluster_new(const struct anc_cluster_deps *d, struct anc_cluster **out, 
                               /* etcd's progress notifications come every 10 min by default;
                                * a dead member is noticed by the keepalives (which then end the
                                * watch), not by the watch's silence */
-                              .watch_idle_ms = 11 * 60 * 1000};
+                              .watch_idle_ms = 11 * 60 * 1000,
+                              .tls = tls}; /* the etcd client takes it over */
     r = anc_etcd_new(&o, &c->etcd);
     if (r < 0) {
         snprintf(why, whylen, "[cluster] etcd: %s", strerror(-r));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http/client_uv.h"
+#include "http/tls_client.h"
 
 #define DEFAULT_TIMEOUT_MS 3000
 #define URL_MAX            512
@@ -42,6 +43,7 @@ struct anc_etcd {
     char **ep;
     size_t n_ep, good;
     unsigned timeout_ms, idle_ms;
+    struct anc_tls_client *tls; /* owned; NULL: http */
     struct call *calls;
     struct anc_etcd_watch *watches;
     size_t live; /* fetches not yet freed, watch timers not yet closed */
@@ -73,6 +75,7 @@ static void free_client(struct anc_etcd *c)
     for (size_t i = 0; i < c->n_ep; i++)
         free(c->ep[i]);
     free(c->ep);
+    anc_tls_client_free(c->tls);
     free(c);
 }
 
@@ -116,6 +119,7 @@ static int post(struct anc_etcd *c, size_t ep, const char *path, const char *bod
         .arg = arg,
         .on_freed = fetch_freed,
         .freed_arg = c,
+        .tls = c->tls,
     };
     int r = anc_http_fetch_start(c->loop, &o, f);
     if (r == 0)
@@ -174,14 +178,15 @@ static void call_response(void *arg, int err, int status,
     (void)headers;
     struct call *k = arg;
     struct anc_etcd_reply rep = {0};
-    k->f = NULL;
     if (err) {
-        char m[URL_MAX + 64];
-        snprintf(m, sizeof(m), "etcd %s: %s", k->c->ep[k->ep], strerror(-err));
+        char m[URL_MAX + 300];
+        const char *why = anc_http_fetch_error(k->f);
+        snprintf(m, sizeof(m), "etcd %s: %s", k->c->ep[k->ep], why ? why : strerror(-err));
         anc_etcd_reply_error(&rep, unparsable(err) ? -EPROTO : err, m);
     } else {
         anc_etcd_reply_parse(k->kind, status, body, len, &rep);
     }
+    k->f = NULL; /* gone after this callback */
     if (call_failover(k, rep.r.err, &rep)) {
         anc_etcd_reply_destroy(&rep);
         return;
@@ -416,6 +421,11 @@ static int add_endpoint(struct anc_etcd *c, const char *url)
     if (!url || anc_http_url_split(url, host, sizeof(host), port, sizeof(port), &path) < 0 ||
         strcmp(path, "/") != 0 || strlen(url) > URL_MAX - 64)
         return -EINVAL;
+    /* One scheme for all: https only with trust anchors, and never https with an http fallback
+     * an attacker on the path could force by blocking the https members. */
+    bool https = strncmp(url, "https://", 8) == 0;
+    if (https != (c->tls != NULL))
+        return -EINVAL;
     char *e = strdup(url);
     if (!e)
         return -ENOMEM;
@@ -428,13 +438,17 @@ static int add_endpoint(struct anc_etcd *c, const char *url)
 
 int anc_etcd_new(const struct anc_etcd_opts *o, struct anc_etcd **out)
 {
-    if (!o->loop || !o->endpoints || o->n_endpoints == 0)
+    if (!o->loop || !o->endpoints || o->n_endpoints == 0) {
+        anc_tls_client_free(o->tls);
         return -EINVAL;
+    }
     struct anc_etcd *c = calloc(1, sizeof(*c));
     if (!c || !(c->ep = calloc(o->n_endpoints, sizeof(*c->ep)))) {
+        anc_tls_client_free(o->tls);
         free(c);
         return -ENOMEM;
     }
+    c->tls = o->tls;
     c->loop = o->loop;
     c->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
     c->idle_ms = o->watch_idle_ms ? o->watch_idle_ms : 2 * c->timeout_ms;

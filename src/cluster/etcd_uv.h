@@ -18,6 +18,7 @@
 #include "cluster/etcd.h"
 
 struct anc_etcd;
+struct anc_tls_client;
 struct anc_etcd_opts {
     uv_loop_t *loop;
     const char *const
@@ -30,8 +31,13 @@ struct anc_etcd_opts {
      * --experimental-watch-progress-notify-interval (10 min by default): run etcd with an
      * interval below this, or set it above that interval. */
     unsigned watch_idle_ms;
+    /* Added: https:// endpoints' trust anchors and client certificate (http/tls_client.h). The
+     * client takes it over: freed by anc_etcd_close, or by anc_etcd_new when that fails. NULL:
+     * http:// endpoints only. */
+    struct anc_tls_client *tls;
 };
-/* Copies the options (endpoints too). -EINVAL: no loop, no endpoint or a malformed one. */
+/* Copies the options (endpoints too). -EINVAL: no loop, no endpoint, a malformed one, an
+ * https:// one without tls, or endpoints of both schemes. */
 int anc_etcd_new(const struct anc_etcd_opts *o, struct anc_etcd **out);
 /* Cancels everything pending (their callbacks are NOT called), closes handles, then done(arg)
  * (at once when nothing was open). The loop then holds nothing of the client. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/tls_client.h"
+
 #define READ_BUF 65536
 
 enum tcp_state { SOCK_NONE, SOCK_OPEN, SOCK_CLOSING };
@@ -25,7 +27,16 @@ struct anc_http_fetch {
     char *req;
     size_t req_len;
     struct anc_http_response_parser parser;
-    char rbuf[READ_BUF];
+    struct anc_tls_client *tls_ctx; /* https: borrowed until the session exists */
+    struct anc_tls_session *tls;    /* https: one per connection */
+    char host[256];                 /* what the server's certificate must name */
+    char rbuf[READ_BUF]; /* https: ciphertext, then (once fed to the session) plaintext */
+};
+
+/* One write of TLS output: its buffer lives until libuv is done with it. */
+struct tls_write {
+    uv_write_t w;
+    uint8_t *buf;
 };
 
 static void finish(struct anc_http_fetch *f, int err);
@@ -55,12 +66,19 @@ static int copy_part(char *dst, size_t cap, const char *s, size_t n)
     return 0;
 }
 
+/* The length of "http://" or "https://" at the start of url, else 0. */
+static size_t scheme_len(const char *url)
+{
+    return strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
+}
+
 int anc_http_url_split(const char *url, char *host, size_t host_cap, char *port, size_t port_cap,
                        const char **path)
 {
-    if (strncmp(url, "http://", 7) != 0)
+    size_t sl = scheme_len(url);
+    if (!sl)
         return -EINVAL;
-    const char *a = url + 7, *slash = strchr(a, '/');
+    const char *a = url + sl, *slash = strchr(a, '/');
     const char *end = slash ? slash : a + strlen(a), *h = a, *he, *colon = NULL;
     if (*a == '[') {
         h = a + 1;
@@ -74,8 +92,8 @@ int anc_http_url_split(const char *url, char *host, size_t host_cap, char *port,
     }
     if (copy_part(host, host_cap, h, (size_t)(he - h)) < 0)
         return -EINVAL;
-    const char *p = colon ? colon + 1 : "80";
-    size_t pn = colon ? (size_t)(end - p) : 2;
+    const char *p = colon ? colon + 1 : sl == 8 ? "443" : "80";
+    size_t pn = colon ? (size_t)(end - p) : strlen(p);
     if (!port_ok(p, pn) || pn >= port_cap)
         return -EINVAL;
     memcpy(port, p, pn);
@@ -91,6 +109,7 @@ static void maybe_free(struct anc_http_fetch *f)
     if (f->ai)
         uv_freeaddrinfo(f->ai);
     anc_http_response_parser_destroy(&f->parser);
+    anc_tls_session_free(f->tls);
     free(f->req);
     void (*freed)(void *) = f->o.on_freed;
     void *arg = f->o.freed_arg;
@@ -148,25 +167,93 @@ static void got_bytes(struct anc_http_fetch *f, const uint8_t *data, size_t len)
         uv_timer_stop(&f->timer); /* the stream is up: its idle policy is the caller's */
 }
 
+static void on_write(uv_write_t *w, int status)
+{
+    struct anc_http_fetch *f = w->data;
+    if (!f->finished && status < 0)
+        finish(f, status);
+}
+
+static void on_tls_write(uv_write_t *w, int status)
+{
+    struct tls_write *tw = (struct tls_write *)w;
+    /* The handle's close runs after every write callback: f is still there. */
+    struct anc_http_fetch *f = w->handle->data;
+    free(tw->buf);
+    free(tw);
+    if (!f->finished && status < 0)
+        finish(f, status);
+}
+
+/* Sends the TLS output waiting (handshake messages, the request's records, an alert). */
+static int flush_tls(struct anc_http_fetch *f)
+{
+    struct tls_write *tw = malloc(sizeof(*tw));
+    size_t len;
+    int r = tw ? anc_tls_session_take_output(f->tls, &tw->buf, &len) : -ENOMEM;
+    if (r < 0 || !tw->buf) {
+        free(tw);
+        return r;
+    }
+    uv_buf_t b = uv_buf_init((char *)tw->buf, (unsigned)len);
+    r = uv_write(&tw->w, (uv_stream_t *)&f->tcp, &b, 1, on_tls_write);
+    if (r < 0) {
+        free(tw->buf);
+        free(tw);
+    }
+    return r;
+}
+
+/* Ciphertext in: plaintext to the parser until it is complete or something fails. */
+static void got_tls_bytes(struct anc_http_fetch *f, const uint8_t *data, size_t len)
+{
+    ssize_t n = anc_tls_session_feed(f->tls, data, len); /* copied: rbuf is free again */
+    while (n == 0 && !f->finished) {
+        n = anc_tls_session_read(f->tls, f->rbuf, sizeof(f->rbuf));
+        if (n > 0)
+            got_bytes(f, (const uint8_t *)f->rbuf, (size_t)n);
+        n = n > 0 ? 0 : n == 0 ? 1 : n;
+    }
+    int r = f->finished ? 0 : flush_tls(f);
+    if (f->finished)
+        return;
+    if (n == -EPIPE) /* close_notify: the end of a body delimited by the close */
+        finish(f, anc_http_response_parser_eof(&f->parser));
+    else if (n < 0)
+        finish(f, (int)n);
+    else if (r < 0)
+        finish(f, r);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct anc_http_fetch *f = s->data;
     (void)buf;
     if (f->finished || nread == 0)
         return;
-    if (nread > 0)
+    if (nread > 0 && f->tls)
+        got_tls_bytes(f, (const uint8_t *)f->rbuf, (size_t)nread);
+    else if (nread > 0)
         got_bytes(f, (const uint8_t *)f->rbuf, (size_t)nread);
-    else if (nread == UV_EOF)
-        finish(f, anc_http_response_parser_eof(&f->parser));
-    else
+    else if (nread == UV_EOF) {
+        int r = f->tls ? anc_tls_session_eof(f->tls) : 0;
+        finish(f, r < 0 ? r : anc_http_response_parser_eof(&f->parser));
+    } else {
+        if (f->tls) /* a reset during the handshake: the reason says so */
+            anc_tls_session_eof(f->tls);
         finish(f, (int)nread);
+    }
 }
 
-static void on_write(uv_write_t *w, int status)
+/* https: the request waits in the session until the handshake is done. */
+static int send_request_tls(struct anc_http_fetch *f)
 {
-    struct anc_http_fetch *f = w->data;
-    if (!f->finished && status < 0)
-        finish(f, status);
+    f->tls = anc_tls_session_new(f->tls_ctx, f->host);
+    f->tls_ctx = NULL; /* the session holds its own reference to what it needs */
+    if (!f->tls)
+        return -ENOMEM;
+    int r = anc_tls_session_write(f->tls, f->req, f->req_len);
+    return r < 0 ? r : flush_tls(f);
 }
 
 static void on_connect(uv_connect_t *c, int status)
@@ -180,7 +267,8 @@ static void on_connect(uv_connect_t *c, int status)
         return;
     }
     uv_buf_t b = uv_buf_init(f->req, (unsigned)f->req_len);
-    int r = uv_write(&f->write, (uv_stream_t *)&f->tcp, &b, 1, on_write);
+    int r = f->tls_ctx ? send_request_tls(f)
+                       : uv_write(&f->write, (uv_stream_t *)&f->tcp, &b, 1, on_write);
     if (r == 0)
         r = uv_read_start((uv_stream_t *)&f->tcp, on_alloc, on_read);
     if (r < 0)
@@ -261,6 +349,11 @@ static void finish(struct anc_http_fetch *f, int err)
                      keep ? p->body_len : 0);
 }
 
+const char *anc_http_fetch_error(const struct anc_http_fetch *f)
+{
+    return f && f->tls ? anc_tls_session_error(f->tls) : NULL;
+}
+
 void anc_http_fetch_cancel(struct anc_http_fetch *f)
 {
     if (!f || f->cancelled)
@@ -286,8 +379,13 @@ static int prepare(struct anc_http_fetch *f, const struct anc_http_fetch_opts *o
     int r = anc_http_url_split(o->url, host, host_cap, port, 8, &path);
     if (r < 0)
         return r;
+    bool https = scheme_len(o->url) == 8;
+    if (https && !o->tls)
+        return -EINVAL; /* no trust anchors: nothing to verify the server against */
+    f->tls_ctx = https ? o->tls : NULL;
+    snprintf(f->host, sizeof(f->host), "%s", host);
     /* The Host header is the URL's authority as written (brackets and port kept). */
-    const char *auth = o->url + 7, *slash = strchr(auth, '/');
+    const char *auth = o->url + scheme_len(o->url), *slash = strchr(auth, '/');
     char hosthdr[300];
     size_t alen = slash ? (size_t)(slash - auth) : strlen(auth);
     if (alen >= sizeof(hosthdr))
@@ -311,6 +409,7 @@ static int prepare(struct anc_http_fetch *f, const struct anc_http_fetch_opts *o
     f->o.url = f->o.method = NULL;
     f->o.headers = NULL;
     f->o.body = NULL;
+    f->o.tls = NULL;
     anc_http_response_parser_init(&f->parser, o->body_max ? o->body_max : ANC_HTTP_FETCH_BODY_MAX,
                                   o->on_chunk ? chunk_adapter : NULL, f);
     f->parser.head = strcmp(req.method, "HEAD") == 0;

@@ -221,7 +221,40 @@ TEST(cluster_keys)
     CHECK_STREQ(c.cluster_labels, "binder,gpu");
     CHECK_EQ(c.cluster_lease_s, 5);
     CHECK_EQ(c.cluster_max_instances, 9);
-    expect_error("[cluster]\netcd = https://10.0.0.1:2379\n", 2, "http://host:port");
+    expect_error("[cluster]\netcd = https://\n", 2, "https://host:port");
     expect_error("[cluster]\netcd = 10.0.0.1:2379\n", 2, "http://host:port");
     expect_error("[cluster]\nlease_s = 1\n", 2, "lease_s");
+}
+
+TEST(cluster_etcd_tls_keys)
+{
+    struct anc_config c;
+    anc_config_defaults(&c);
+    CHECK_STREQ(c.cluster_etcd_ca, "");
+    CHECK_EQ(load(&c,
+                  "[cluster]\netcd = https://10.0.0.1:2379, https://e2.example:2379\n"
+                  "etcd_ca = /etc/a/ca.pem\netcd_cert = /etc/a/c.pem\netcd_key = /etc/a/c.key\n"),
+             0);
+    CHECK_STREQ(c.cluster_etcd[1], "https://e2.example:2379");
+    CHECK_STREQ(c.cluster_etcd_ca, "/etc/a/ca.pem");
+    CHECK_STREQ(c.cluster_etcd_cert, "/etc/a/c.pem");
+    CHECK_STREQ(c.cluster_etcd_key, "/etc/a/c.key");
+    /* https without a CA file: the system store, not an error. */
+    anc_config_defaults(&c);
+    CHECK_EQ(load(&c, "[cluster]\netcd = https://10.0.0.1:2379\n"), 0);
+    const char *bad[][2] = {
+        {"[cluster]\netcd = https://10.0.0.1:2379, http://10.0.0.2:2379\n", "every URL"},
+        {"[cluster]\netcd = https://10.0.0.1:2379\netcd_cert = /c.pem\n", "go together"},
+        {"[cluster]\netcd = https://10.0.0.1:2379\netcd_key = /c.key\n", "go together"},
+        {"[cluster]\netcd = http://10.0.0.1:2379\netcd_ca = /ca.pem\n", "https:// etcd URLs only"},
+        {"[cluster]\netcd_ca = /ca.pem\n", "https:// etcd URLs only"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        anc_config_defaults(&c);
+        CHECK_EQ(load(&c, bad[i][0]), -EINVAL);
+        if (!strstr(err, bad[i][1])) {
+            fprintf(stderr, "got \"%s\", wanted \"%s\"\n", err, bad[i][1]);
+            CHECK(false);
+        }
+    }
 }

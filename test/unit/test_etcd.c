@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "cluster/etcd.h"
+#include "cluster/etcd_uv.h"
 #include "http/client.h"
 #include "http/client_uv.h"
+#include "http/tls_client.h"
 #include "test.h"
 
 #define HDR                                                                                        \
@@ -456,7 +458,7 @@ TEST(url_split)
     CHECK_EQ(anc_http_url_split("http://etcd/x", host, sizeof(host), port, sizeof(port), &path), 0);
     CHECK_STREQ(host, "etcd");
     CHECK_STREQ(port, "80");
-    const char *bad[] = {"https://a",     "http://",        "http://:80",  "http://a:",
+    const char *bad[] = {"https://",      "http://",        "http://:80",  "http://a:",
                          "http://a:0",    "http://a:65536", "http://a:8x", "http://[::1",
                          "http://[::1]x", "http://a b/",    "http://u@h/", "ftp://a"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -594,4 +596,35 @@ TEST(http_response_limits)
         CHECK_EQ(anc_http_response_parser_feed(&p, U(bad[i]), strlen(bad[i])), -EBADMSG);
         anc_http_response_parser_destroy(&p);
     }
+}
+
+/* One scheme for every endpoint, https only with trust anchors; the client owns the context
+ * from anc_etcd_new on, also when that fails (ASan's leak check proves it is freed). */
+TEST(endpoint_schemes)
+{
+    uv_loop_t l;
+    CHECK_EQ(uv_loop_init(&l), 0);
+    const char *https[] = {"https://10.0.0.1:2379", "https://etcd.test:2379"};
+    const char *mixed[] = {"https://10.0.0.1:2379", "http://10.0.0.2:2379"};
+    const char *plain[] = {"http://10.0.0.1:2379"};
+    char err[256];
+    struct anc_etcd *c = NULL;
+    struct anc_etcd_opts o = {.loop = &l, .endpoints = https, .n_endpoints = 2};
+    CHECK_EQ(anc_etcd_new(&o, &c), -EINVAL);
+    o.tls = anc_tls_client_new(NULL, NULL, NULL, err, sizeof(err));
+    CHECK(o.tls != NULL);
+    CHECK_EQ(anc_etcd_new(&o, &c), 0);
+    anc_etcd_close(c, NULL, NULL);
+    o.endpoints = mixed;
+    o.tls = anc_tls_client_new(NULL, NULL, NULL, err, sizeof(err));
+    CHECK_EQ(anc_etcd_new(&o, &c), -EINVAL);
+    o.endpoints = plain;
+    o.n_endpoints = 1;
+    o.tls = anc_tls_client_new(NULL, NULL, NULL, err, sizeof(err));
+    CHECK_EQ(anc_etcd_new(&o, &c), -EINVAL);
+    o.tls = NULL;
+    CHECK_EQ(anc_etcd_new(&o, &c), 0);
+    anc_etcd_close(c, NULL, NULL);
+    uv_run(&l, UV_RUN_DEFAULT);
+    CHECK_EQ(uv_loop_close(&l), 0);
 }
