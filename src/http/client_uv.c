@@ -457,16 +457,8 @@ int anc_http_fetch(uv_loop_t *loop, const char *url, const char *method,
                    const struct anc_http_client_header *headers, size_t n_headers, const void *body,
                    size_t len, unsigned timeout_ms, anc_http_response_cb on_response, void *arg)
 {
-    struct anc_http_fetch_opts o = {.url = url,
-                                    .method = method,
-                                    .headers = headers,
-                                    .n_headers = n_headers,
-                                    .body = body,
-                                    .body_len = len,
-                                    .timeout_ms = timeout_ms,
-                                    .on_response = on_response,
-                                    .arg = arg};
-    return anc_http_fetch_start(loop, &o, NULL);
+    return anc_http_stream(loop, url, method, headers, n_headers, body, len, timeout_ms, NULL,
+                           on_response, arg, NULL);
 }
 
 int anc_http_stream(uv_loop_t *loop, const char *url, const char *method,

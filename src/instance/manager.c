@@ -346,6 +346,15 @@ int anc_manager_restart(struct anc_manager *m, struct anc_instance *inst, char *
     return r;
 }
 
+/* A stored instance joins the list. */
+static void add(struct anc_manager *m, struct anc_instance *inst)
+{
+    inst->next = m->list;
+    m->list = inst;
+    m->count++;
+    update_metrics(m);
+}
+
 int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance **out, char *err,
                        size_t errlen)
 {
@@ -367,10 +376,7 @@ int anc_manager_create(struct anc_manager *m, json_t *req, struct anc_instance *
         free(inst);
         return r;
     }
-    inst->next = m->list;
-    m->list = inst;
-    m->count++;
-    update_metrics(m);
+    add(m, inst);
     anc_info("instance %s (%s, %s %dx%d@%d) created", inst->id, inst->name,
              anc_instance_kind_name(inst->kind), inst->width, inst->height, inst->fps);
     *out = inst;
@@ -418,10 +424,7 @@ int anc_manager_adopt(struct anc_manager *m, const struct anc_instance *spec,
         free(inst);
         return r;
     }
-    inst->next = m->list;
-    m->list = inst;
-    m->count++;
-    update_metrics(m);
+    add(m, inst);
     anc_info("instance %s (%s, %s) placed here", inst->id, inst->name,
              anc_instance_kind_name(inst->kind));
     *out = inst;

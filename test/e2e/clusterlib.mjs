@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CHROMIUM, skip, fail, startDaemon, waitFor } from './lib.mjs';
-import { spawnIn } from './natlib.mjs';
+import { spawnIn, runScriptIn, removeNamespaces } from './natlib.mjs';
 
 export const T_IP = '10.72.0.1';
 export const NODE_IP = ['10.72.0.11', '10.72.0.12', '10.72.0.13'];
@@ -49,15 +49,10 @@ export function enterCluster(scriptUrl, { chromium = true } = {}) {
       ip('-n', n, 'addr', 'add', `${ips[i]}/24`, 'dev', 'eth0');
       ip('-n', n, 'link', 'set', 'eth0', 'up');
     });
-    const argv = [process.execPath, new URL(scriptUrl).pathname, ...process.argv.slice(2)];
     const env = { ...process.env, ANC_IN_NETNS: t, ANC_CLUSTER_T: t, ANC_CLUSTER_NS: members.join(',') };
-    status = spawnSync('ip', ['netns', 'exec', t, ...argv], { stdio: 'inherit', env }).status ?? 1;
+    status = runScriptIn(t, scriptUrl, env);
   } finally {
-    for (const n of made) {
-      const pids = spawnSync('ip', ['netns', 'pids', n], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
-      for (const p of pids) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
-      ip('netns', 'del', n);
-    }
+    removeNamespaces(made);
   }
   process.exit(status);
 }

@@ -42,22 +42,31 @@ export function enterNat(scriptUrl) {
     ip('-n', ns.b, 'route', 'add', 'default', 'via', R_B_IP);
     ip('-n', ns.d, 'route', 'add', 'default', 'via', R_D_IP);
     spawnSync('ip', ['netns', 'exec', ns.r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'], { stdio: 'inherit' });
-    const argv = [process.execPath, new URL(scriptUrl).pathname, ...process.argv.slice(2)];
     const env = { ...process.env, ANC_IN_NETNS: ns.b, ANC_NAT_B: ns.b, ANC_NAT_R: ns.r, ANC_NAT_D: ns.d };
-    status = spawnSync('ip', ['netns', 'exec', ns.b, ...argv], { stdio: 'inherit', env }).status ?? 1;
+    status = runScriptIn(ns.b, scriptUrl, env);
   } finally {
-    // Whatever the test started in its namespaces and left behind (by pid), then the namespaces.
-    for (const n of made) {
-      const pids = spawnSync('ip', ['netns', 'pids', n], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
-      for (const p of pids) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
-      ip('netns', 'del', n);
-    }
+    removeNamespaces(made);
   }
   process.exit(status);
 }
 
 export function nat() {
   return { b: process.env.ANC_NAT_B, r: process.env.ANC_NAT_R, d: process.env.ANC_NAT_D };
+}
+
+// Re-runs the calling script inside namespace n with env; returns its exit status.
+export function runScriptIn(n, scriptUrl, env) {
+  const argv = [process.execPath, new URL(scriptUrl).pathname, ...process.argv.slice(2)];
+  return spawnSync('ip', ['netns', 'exec', n, ...argv], { stdio: 'inherit', env }).status ?? 1;
+}
+
+// Whatever a test started in its namespaces and left behind (by pid), then the namespaces.
+export function removeNamespaces(names) {
+  for (const n of names) {
+    const pids = spawnSync('ip', ['netns', 'pids', n], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
+    for (const p of pids) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
+    spawnSync('ip', ['netns', 'del', n], { stdio: 'inherit' });
+  }
 }
 
 // Runs a command in a namespace's network (iptables rules, sysctl); fails the test on error.
