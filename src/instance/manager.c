@@ -13,31 +13,12 @@
 #include "container/profile_android.h"
 #include "instance/agent_jar.h"
 #include "instance/create_check.h"
+#include "instance/manager_internal.h"
 #include "instance/store.h"
 #include "media/encpool.h"
 #include "instance/runtime.h"
 #include "media/stream.h"
 #include "net/network.h"
-
-struct anc_manager {
-    uv_loop_t *loop;
-    const struct anc_config *cfg;
-    struct anc_network *net;
-    struct anc_manager_events events;
-    int (*android_host_check)(char *why, size_t len);
-    struct anc_store *store;
-    struct anc_instance *list;
-    size_t count;
-    struct anc_encpool pool;
-    struct anc_image_mounts *images;
-    struct anc_metric *m_instances, *m_running, *m_encoders, *m_restarts;
-    uv_timer_t *restart_timer; /* the earliest restart_at_ms of the instances waiting for one */
-    bool closing;
-    bool guests_left_running;
-    bool resume_deferred; /* anc_manager_resume still to come */
-    void (*done)(void *arg, bool guests_left_running);
-    void *done_arg;
-};
 
 static void update_metrics(struct anc_manager *m)
 {
@@ -170,14 +151,6 @@ static void on_started(struct anc_instance *inst, const char *error, void *data)
     }
 }
 
-/* "... exited with status 0": the guest ended by itself without failing. */
-static bool clean_exit(const char *reason)
-{
-    static const char tail[] = "exited with status 0";
-    size_t n = strlen(reason);
-    return n >= sizeof(tail) - 1 && strcmp(reason + n - (sizeof(tail) - 1), tail) == 0;
-}
-
 static void on_died(struct anc_instance *inst, const char *reason, void *data)
 {
     struct anc_manager *m = data;
@@ -187,63 +160,12 @@ static void on_died(struct anc_instance *inst, const char *reason, void *data)
         return;
     transition(m, inst, ANC_STATE_ERROR, reason);
     if (inst->restart == ANC_RESTART_ALWAYS ||
-        (inst->restart == ANC_RESTART_ON_FAILURE && !clean_exit(reason))) {
+        (inst->restart == ANC_RESTART_ON_FAILURE && !anc__manager_clean_exit(reason))) {
         inst->pending_restart = true;
     }
 }
 
-static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen);
 static void maybe_closed(struct anc_manager *m);
-
-#define RESTART_MIN_MS    1000u
-#define RESTART_MAX_MS    60000u
-#define RESTART_STABLE_MS 60000u
-
-static void arm_restart_timer(struct anc_manager *m);
-
-static void on_restart_timer(uv_timer_t *t)
-{
-    struct anc_manager *m = t->data;
-    uint64_t now = uv_now(m->loop);
-    char err[256];
-    for (struct anc_instance *i = m->list; i; i = i->next) {
-        if (!i->restart_at_ms || i->restart_at_ms > now)
-            continue;
-        i->restart_at_ms = 0;
-        if (i->rt || i->state != ANC_STATE_ERROR)
-            continue; /* started or stopped by hand meanwhile */
-        i->restarts++;
-        anc_metric_add(m->m_restarts, 1);
-        if (do_start(m, i, err, sizeof(err)) < 0)
-            anc_error("instance %s: restart: %s", i->id, err);
-    }
-    arm_restart_timer(m);
-}
-
-static void arm_restart_timer(struct anc_manager *m)
-{
-    uint64_t next = 0, now = uv_now(m->loop);
-    for (struct anc_instance *i = m->list; i; i = i->next)
-        if (i->restart_at_ms && (!next || i->restart_at_ms < next))
-            next = i->restart_at_ms;
-    if (!next || m->closing)
-        uv_timer_stop(m->restart_timer);
-    else
-        uv_timer_start(m->restart_timer, on_restart_timer, next > now ? next - now : 0, 0);
-}
-
-static void schedule_restart(struct anc_manager *m, struct anc_instance *inst)
-{
-    uint64_t now = uv_now(m->loop);
-    if (!inst->restart_delay_ms || now - inst->started_ms >= RESTART_STABLE_MS)
-        inst->restart_delay_ms = RESTART_MIN_MS;
-    else if ((inst->restart_delay_ms *= 2) > RESTART_MAX_MS)
-        inst->restart_delay_ms = RESTART_MAX_MS;
-    inst->restart_at_ms = now + inst->restart_delay_ms;
-    anc_info("instance %s (%s): restarting in %.1f s (restart = %s)", inst->id, inst->name,
-             (double)inst->restart_delay_ms / 1000, anc_instance_restart_name(inst->restart));
-    arm_restart_timer(m);
-}
 
 static void on_stopped(struct anc_instance *inst, void *data)
 {
@@ -267,10 +189,10 @@ static void on_stopped(struct anc_instance *inst, void *data)
     if (inst->pending_restart) {
         inst->pending_restart = false;
         if (inst->state == ANC_STATE_ERROR) { /* died: the policy restarts it after a back-off */
-            schedule_restart(m, inst);
+            anc__manager_schedule_restart(m, inst);
             return;
         }
-        if (do_start(m, inst, err, sizeof(err)) < 0)
+        if (anc__manager_do_start(m, inst, err, sizeof(err)) < 0)
             anc_error("instance %s: restart: %s", inst->id, err);
     }
 }
@@ -316,7 +238,7 @@ int anc_manager_start(struct anc_manager *m, struct anc_instance *inst, char *er
         snprintf(err, errlen, "instance is %s", anc_instance_state_name(inst->state));
         return -EALREADY;
     }
-    return do_start(m, inst, err, errlen);
+    return anc__manager_do_start(m, inst, err, errlen);
 }
 
 int anc_manager_stop(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
@@ -486,7 +408,8 @@ json_t *anc_manager_instance_json(struct anc_manager *m, const struct anc_instan
     return o;
 }
 
-static int do_start(struct anc_manager *m, struct anc_instance *inst, char *err, size_t errlen)
+int anc__manager_do_start(struct anc_manager *m, struct anc_instance *inst, char *err,
+                          size_t errlen)
 {
     return begin_runtime(m, inst, false, err, errlen);
 }
