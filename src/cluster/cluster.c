@@ -309,6 +309,37 @@ static int describe_me(const struct anc_cluster_deps *d, struct anc_node *me, ch
     return 0;
 }
 
+/* The TLS context for https:// etcd URLs (NULL for http://, or on error with why). */
+static int etcd_tls(const struct anc_config *cfg, struct anc_tls_client **out, char *why,
+                    size_t whylen)
+{
+    *out = NULL;
+    if (cfg->n_cluster_etcd == 0 || strncmp(cfg->cluster_etcd[0], "https://", 8) != 0)
+        return 0;
+    char e[512];
+    *out = anc_tls_client_new(cfg->cluster_etcd_ca, cfg->cluster_etcd_cert, cfg->cluster_etcd_key,
+                              e, sizeof(e));
+    if (*out)
+        return 0;
+    snprintf(why, whylen, "[cluster] TLS to etcd: %s", e);
+    return -EINVAL;
+}
+
+int anc_cluster_check_config(const struct anc_config *cfg, char *why, size_t whylen)
+{
+    if (cfg->n_cluster_etcd == 0)
+        return 0;
+    struct anc_cluster_deps d = {.cfg = cfg};
+    struct anc_node me;
+    struct anc_tls_client *tls;
+    int r = describe_me(&d, &me, why, whylen);
+    if (r == 0)
+        r = etcd_tls(cfg, &tls, why, whylen);
+    if (r == 0)
+        anc_tls_client_free(tls);
+    return r;
+}
+
 int anc_cluster_new(const struct anc_cluster_deps *d, struct anc_cluster **out, char *why,
                     size_t whylen)
 {
@@ -330,16 +361,10 @@ int anc_cluster_new(const struct anc_cluster_deps *d, struct anc_cluster **out, 
     const char *eps[ANC_CONFIG_MAX_LIST];
     for (int i = 0; i < d->cfg->n_cluster_etcd; i++)
         eps[i] = d->cfg->cluster_etcd[i];
-    struct anc_tls_client *tls = NULL;
-    if (d->cfg->n_cluster_etcd > 0 && strncmp(eps[0], "https://", 8) == 0) {
-        char e[512];
-        tls = anc_tls_client_new(d->cfg->cluster_etcd_ca, d->cfg->cluster_etcd_cert,
-                                 d->cfg->cluster_etcd_key, e, sizeof(e));
-        if (!tls) {
-            snprintf(why, whylen, "[cluster] TLS to etcd: %s", e);
-            free(c);
-            return -EINVAL;
-        }
+    struct anc_tls_client *tls;
+    if (etcd_tls(d->cfg, &tls, why, whylen) < 0) {
+        free(c);
+        return -EINVAL;
     }
     struct anc_etcd_opts o = {.loop = d->loop,
                               .endpoints = eps,

@@ -37,6 +37,10 @@ struct anc_cluster_deps {
     void *arg;
 };
 
+/* What anc_cluster_new checks before it talks to etcd (node name, labels, advertise URL, the TLS
+ * files), for --check-config: 0, or -EINVAL with why. No [cluster]: 0. */
+int anc_cluster_check_config(const struct anc_config *cfg, char *why, size_t whylen);
+
 /* Validates [cluster] and starts joining (asynchronous: a node that cannot reach etcd keeps
  * trying). -EINVAL with why for a bad configuration. */
 int anc_cluster_new(const struct anc_cluster_deps *deps, struct anc_cluster **out, char *why,
