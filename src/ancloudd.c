@@ -174,24 +174,6 @@ static void daemon_stop(struct daemon *d, const char *why)
     anc_sessions_close(s, on_sessions_closed, d);
 }
 
-static void net_config(const struct anc_config *cfg, struct anc_net_config *nc)
-{
-    anc_net_config_defaults(nc);
-    snprintf(nc->bridge, sizeof(nc->bridge), "%s", cfg->net_bridge);
-    snprintf(nc->subnet, sizeof(nc->subnet), "%s", cfg->net_subnet);
-    nc->dhcp = cfg->net_dhcp;
-    nc->keep_on_exit = cfg->net_keep_on_exit;
-    nc->isolate = cfg->net_isolate;
-    for (int i = 0; i < cfg->n_net_allow && i < ANC_FW_MAX_PAIRS; i++) {
-        const char *pair = cfg->net_allow[i]; /* "ID ID", checked by the config parser */
-        snprintf(nc->allow[i][0], sizeof(nc->allow[i][0]), "%.12s", pair);
-        snprintf(nc->allow[i][1], sizeof(nc->allow[i][1]), "%s", pair + 13);
-        nc->n_allow++;
-    }
-    snprintf(nc->state_dir, sizeof(nc->state_dir), "%s", cfg->state_dir);
-    snprintf(nc->run_dir, sizeof(nc->run_dir), "%s", cfg->run_dir);
-}
-
 /* The guest bridge. A host that cannot have it still runs everything but containers. */
 static void start_network(struct daemon *d)
 {
@@ -201,7 +183,7 @@ static void start_network(struct daemon *d)
         anc_info("network: disabled ([network] enabled = false); no containers");
         return;
     }
-    net_config(&d->cfg, &nc);
+    anc_net_config_from(&d->cfg, &nc);
     int r = anc_network_setup(&nc, d->loop, &d->net, err, sizeof(err));
     if (r < 0) {
         d->net = NULL;
@@ -461,7 +443,7 @@ static int teardown_network(const struct anc_config *cfg)
 {
     struct anc_net_config nc;
     char report[1024];
-    net_config(cfg, &nc);
+    anc_net_config_from(cfg, &nc);
     int r = anc_network_teardown_host(&nc, report, sizeof(report));
     fprintf(r < 0 ? stderr : stdout, "ancloudd: %s\n", report);
     return r < 0 ? 1 : 0;

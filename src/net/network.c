@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/config.h"
 #include "base/log.h"
 #include "net/dnsmasq_uv.h"
 #include "net/firewall.h"
@@ -360,4 +361,23 @@ int anc_network_teardown_host(const struct anc_net_config *c, char *report, size
     SAY("deleted bridge %s", c->bridge);
 #undef SAY
     return 0;
+}
+
+/* [network] and [paths] of ancloud.conf, as the network wants them. */
+void anc_net_config_from(const struct anc_config *cfg, struct anc_net_config *nc)
+{
+    anc_net_config_defaults(nc);
+    snprintf(nc->bridge, sizeof(nc->bridge), "%s", cfg->net_bridge);
+    snprintf(nc->subnet, sizeof(nc->subnet), "%s", cfg->net_subnet);
+    nc->dhcp = cfg->net_dhcp;
+    nc->keep_on_exit = cfg->net_keep_on_exit;
+    nc->isolate = cfg->net_isolate;
+    for (int i = 0; i < cfg->n_net_allow && i < ANC_FW_MAX_PAIRS; i++) {
+        const char *pair = cfg->net_allow[i]; /* "ID ID", checked by the config parser */
+        snprintf(nc->allow[i][0], sizeof(nc->allow[i][0]), "%.12s", pair);
+        snprintf(nc->allow[i][1], sizeof(nc->allow[i][1]), "%s", pair + 13);
+        nc->n_allow++;
+    }
+    snprintf(nc->state_dir, sizeof(nc->state_dir), "%s", cfg->state_dir);
+    snprintf(nc->run_dir, sizeof(nc->run_dir), "%s", cfg->run_dir);
 }

@@ -33,6 +33,10 @@ struct anc_net_config {
     char dnsmasq[PATH_MAX];   /* empty: /usr/sbin/dnsmasq */
 };
 
+struct anc_config;
+/* Fills nc from the daemon's configuration ([network], state and run directories). */
+void anc_net_config_from(const struct anc_config *cfg, struct anc_net_config *nc);
+
 void anc_net_config_defaults(struct anc_net_config *c);
 
 struct anc_network {
